@@ -1,0 +1,17 @@
+"""llmscratch: the finished components of the book-style GPT, one module per concept.
+
+The chapter notebooks build every piece here by hand first, prove their version equals the one in
+this package (a *handover cell* asserts identical outputs), and from then on import it from here.
+
+Modules (each docstring says what it holds and how it differs from its neighbours):
+
+- ``settings``   the quick-mode switch, ``pick``, the cache folder, seeding (the only env reader)
+- ``device``     ``get_device()``: CUDA, then Apple MPS, then CPU
+- ``tokenizer``  the regex word tokenizers of chapter 2 and the offline GPT-2 ``tiktoken`` encoding
+- ``datasets``   the download registry: ``fetch(name)`` with checksum, cache and atomic write
+- ``assets``     text we wrote ourselves, bundled so every notebook works offline
+- ``data``       the sliding-window next-token dataset and ``create_dataloader``
+- ``embeddings`` token + absolute positional embeddings
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,81 @@
+"""Run-wide settings: the quick-mode switch, the cache folder and seeding.
+
+This is the only module that reads environment variables, so there is exactly one place to look
+when a notebook behaves differently on your machine and in CI:
+
+- ``LLMSCRATCH_QUICK=1``   quick mode: smaller models and fewer steps. The root ``conftest.py``
+  turns it on for every pytest run; readers get the full-size defaults.
+- ``LLMSCRATCH_OFFLINE=1`` never touch the network; downloads fail at once with a clear message
+  and notebooks take their offline path. Also on in every pytest run.
+- ``LLMSCRATCH_HOME``      where downloads and checkpoints are cached
+  (default ``~/.cache/llmscratch``). Nothing large is ever written into the repository.
+
+Notebooks write ``num_epochs = pick(full=10, quick=1)`` so a reader sees both sizes side by side.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+def is_quick() -> bool:
+    """True when ``LLMSCRATCH_QUICK`` is set to 1/true/yes/on (read at each call, not cached)."""
+    return _flag("LLMSCRATCH_QUICK")
+
+
+def is_offline() -> bool:
+    """True when ``LLMSCRATCH_OFFLINE`` is set: downloads must not be attempted."""
+    return _flag("LLMSCRATCH_OFFLINE")
+
+
+def pick(*, full: T, quick: T) -> T:
+    """Return ``quick`` in quick mode and ``full`` otherwise.
+
+    >>> import os; os.environ["LLMSCRATCH_QUICK"] = "0"
+    >>> pick(full=10, quick=1)
+    10
+    """
+    return quick if is_quick() else full
+
+
+def mode_banner() -> str:
+    """One line saying which mode is on; the first cell of every notebook prints it."""
+    if is_quick():
+        return "Quick mode is ON (LLMSCRATCH_QUICK=1): small models, few steps. Numbers will differ from the text."
+    return "Full mode: full-size settings (set LLMSCRATCH_QUICK=1 for a fast smoke run)."
+
+
+def cache_dir() -> Path:
+    """The cache folder for downloads and checkpoints, created on first use.
+
+    ``$LLMSCRATCH_HOME`` if set, else ``~/.cache/llmscratch``.
+    """
+    root = os.environ.get("LLMSCRATCH_HOME") or Path.home() / ".cache" / "llmscratch"
+    path = Path(root).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def seed_everything(seed: int = 123) -> None:
+    """Seed Python, NumPy (if installed) and PyTorch (CPU and all GPUs) in one call."""
+    import torch
+
+    random.seed(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed)
+    except ImportError:  # NumPy is optional for the package itself
+        pass
+    torch.manual_seed(seed)  # also seeds every CUDA device
