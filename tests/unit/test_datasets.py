@@ -1,0 +1,159 @@
+"""datasets.fetch against a loopback HTTP server the test starts (never the internet).
+
+Covers: a good download (cached, then served from cache with no request), a wrong checksum, a
+truncated transfer, an unreachable host, offline mode, a corrupted cache entry; and after every
+failure, nothing half-written is left in the cache folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from llmscratch import datasets
+from llmscratch.datasets import REGISTRY, DownloadError, Resource, fetch
+
+PAYLOAD = b"Once upon a time, a clock kept time for a whole town.\n" * 200
+
+
+class _Handler(BaseHTTPRequestHandler):
+    requests_seen: list[str] = []
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        type(self).requests_seen.append(self.path)
+        if self.path == "/good.txt":
+            self._send(PAYLOAD)
+        elif self.path == "/truncated.txt":  # announces the full length, sends half, hangs up
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(PAYLOAD)))
+            self.end_headers()
+            self.wfile.write(PAYLOAD[: len(PAYLOAD) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+        else:
+            self.send_error(404)
+
+    def _send(self, body: bytes):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+
+@pytest.fixture
+def server():
+    _Handler.requests_seen = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def online(monkeypatch):
+    monkeypatch.setenv("LLMSCRATCH_OFFLINE", "0")
+
+
+def _resource(url: str, payload: bytes = PAYLOAD, **overrides) -> Resource:
+    fields = dict(name="story", url=url, sha256=hashlib.sha256(payload).hexdigest(), size=len(payload),
+                  filename="story.txt", offline="the bundled story")
+    fields.update(overrides)
+    return Resource(**fields)
+
+
+def _leftovers(folder):
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_download_then_cache_hit(server, online, tmp_path):
+    res = _resource(f"{server}/good.txt")
+    path = fetch(res, cache=tmp_path)
+    assert path.read_bytes() == PAYLOAD and _leftovers(tmp_path) == ["story.txt"]
+    assert fetch(res, cache=tmp_path) == path
+    assert _Handler.requests_seen == ["/good.txt"]  # the second call never touched the network
+
+
+def test_cache_hit_works_offline(server, online, tmp_path, monkeypatch):
+    res = _resource(f"{server}/good.txt")
+    fetch(res, cache=tmp_path)
+    monkeypatch.setenv("LLMSCRATCH_OFFLINE", "1")
+    assert fetch(res, cache=tmp_path).read_bytes() == PAYLOAD
+
+
+def test_wrong_checksum_saves_nothing(server, online, tmp_path):
+    res = _resource(f"{server}/good.txt", sha256="0" * 64)
+    with pytest.raises(DownloadError, match="expected .* SHA-256 0000.*nothing was saved"):
+        fetch(res, cache=tmp_path, retries=3, backoff=0)
+    assert _leftovers(tmp_path) == []
+    assert len(_Handler.requests_seen) == 1  # a checksum mismatch is not retried
+
+
+def test_truncated_transfer_is_retried_then_fails_cleanly(server, online, tmp_path):
+    res = _resource(f"{server}/truncated.txt")
+    with pytest.raises(DownloadError, match="after 2 attempt.*Offline alternative: the bundled story"):
+        fetch(res, cache=tmp_path, retries=2, backoff=0)
+    assert _leftovers(tmp_path) == []
+    assert len(_Handler.requests_seen) == 2
+
+
+def test_unreachable_host(online, tmp_path):
+    with socket.socket() as s:  # find a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    res = _resource(f"http://127.0.0.1:{port}/story.txt")
+    with pytest.raises(DownloadError, match="could not download 'story'.*Offline alternative"):
+        fetch(res, cache=tmp_path, retries=2, backoff=0, timeout=2)
+    assert _leftovers(tmp_path) == []
+
+
+def test_http_error(server, online, tmp_path):
+    with pytest.raises(DownloadError, match="404"):
+        fetch(_resource(f"{server}/missing.txt"), cache=tmp_path, retries=1)
+    assert _leftovers(tmp_path) == []
+
+
+def test_corrupted_cache_entry_is_replaced(server, online, tmp_path):
+    (tmp_path / "story.txt").write_bytes(b"garbage from an old run")
+    path = fetch(_resource(f"{server}/good.txt"), cache=tmp_path)
+    assert path.read_bytes() == PAYLOAD
+
+
+def test_failed_download_keeps_existing_file(server, online, tmp_path):
+    (tmp_path / "story.txt").write_bytes(b"an older version the user still has")
+    with pytest.raises(DownloadError):
+        fetch(_resource(f"{server}/truncated.txt"), cache=tmp_path, retries=1)
+    assert (tmp_path / "story.txt").read_bytes() == b"an older version the user still has"
+
+
+def test_offline_mode_refuses_at_once_and_names_the_alternative(tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMSCRATCH_OFFLINE", "1")
+    with pytest.raises(DownloadError, match="offline mode is on.*Offline alternative: the bundled story"):
+        fetch(_resource("http://127.0.0.1:9/never"), cache=tmp_path)
+
+
+def test_unknown_name():
+    with pytest.raises(KeyError, match="unknown resource 'nope'; registered: .*the-verdict"):
+        fetch("nope")
+
+
+def test_registry_entries_are_complete():
+    verdict = REGISTRY["the-verdict"]
+    assert verdict.size == 20_479 and verdict.sha256.startswith("b41e41a6")
+    for res in REGISTRY.values():
+        assert res.url.startswith("https://") and len(res.sha256) == 64 and res.size > 0 and res.offline
+
+
+def test_default_cache_is_under_llmscratch_home(monkeypatch, tmp_path, server, online):
+    monkeypatch.setenv("LLMSCRATCH_HOME", str(tmp_path))
+    path = fetch(_resource(f"{server}/good.txt"))
+    assert path == tmp_path / "downloads" / "story.txt"
+    assert datasets.sha256_file(path) == hashlib.sha256(PAYLOAD).hexdigest()
