@@ -1,0 +1,98 @@
+"""Figures the notebooks draw (matplotlib only, no remote images), so notebook cells stay short.
+
+- ``plot_llm_pipeline()``: chapter 1's map of how an LLM is built, one box per chapter.
+- ``plot_token_heatmap()``: a labelled square matrix (e.g. attention weights or token similarities).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+
+def plot_llm_pipeline(ax=None):
+    """Draw the stages of building an LLM (data -> architecture -> pretraining -> fine-tuning)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 4.2))
+    ax.set_xlim(0, 11)
+    ax.set_ylim(0, 4.2)
+    ax.axis("off")
+    stages = [
+        (0.2, 2.4, "Text data &\ntokenization", "ch 2", "#dbe9f6"),
+        (2.3, 2.4, "Attention", "ch 3", "#dbe9f6"),
+        (4.4, 2.4, "GPT model", "ch 4", "#dbe9f6"),
+        (6.5, 2.4, "Pretraining on\nunlabelled text", "ch 5", "#fde8c8"),
+        (8.9, 3.2, "Classifier\n(spam or not)", "ch 6", "#d8f0d2"),
+        (8.9, 1.5, "Assistant that\nfollows instructions", "ch 7", "#d8f0d2"),
+    ]
+    boxes = {}
+    for x, y, label, chapter, colour in stages:
+        w, h = (1.9, 1.0) if x < 8 else (1.95, 0.95)
+        ax.add_patch(FancyBboxPatch((x, y - h / 2), w, h, boxstyle="round,pad=0.05", fc=colour, ec="#333333"))
+        ax.text(x + w / 2, y + 0.06, label, ha="center", va="center", fontsize=10)
+        ax.text(x + w / 2, y - h / 2 - 0.22, chapter, ha="center", va="center", fontsize=9, color="#555555")
+        boxes[chapter] = (x, y, w)
+    for a, b in [("ch 2", "ch 3"), ("ch 3", "ch 4"), ("ch 4", "ch 5"), ("ch 5", "ch 6"), ("ch 5", "ch 7")]:
+        (xa, ya, wa), (xb, yb, _) = boxes[a], boxes[b]
+        ax.add_patch(FancyArrowPatch((xa + wa + 0.08, ya), (xb - 0.08, yb), arrowstyle="-|>", mutation_scale=14, color="#333333"))
+    ax.text(1.1, 0.55, "Stage 1: build the model", ha="left", fontsize=11, weight="bold", color="#2b5d8a")
+    ax.text(6.5, 0.55, "Stage 2: pretrain", ha="left", fontsize=11, weight="bold", color="#a0621a")
+    ax.text(8.9, 0.55, "Stage 3: fine-tune", ha="left", fontsize=11, weight="bold", color="#3d7a31")
+    ax.text(7.45, 3.55, "-> a foundation model", ha="center", fontsize=9, style="italic")
+    return ax
+
+
+def plot_token_heatmap(matrix, labels: Sequence[str], *, title: str = "", ax=None, cmap: str = "viridis", fmt: str | None = "{:.2f}"):
+    """Show a (T, T) matrix with token labels on both axes; values printed in cells if ``fmt``."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    values = np.asarray(matrix, dtype=float)
+    if ax is None:
+        size = max(4.0, 0.55 * len(labels))
+        _, ax = plt.subplots(figsize=(size + 1, size))
+    image = ax.imshow(values, cmap=cmap)
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("attends to (key)")
+    ax.set_ylabel("token (query)")
+    if title:
+        ax.set_title(title)
+    if fmt and len(labels) <= 12:
+        for (i, j), v in np.ndenumerate(values):
+            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=8, color="white" if v < values.max() * 0.6 else "black")
+    plt.colorbar(image, ax=ax, fraction=0.046)
+    return ax
+
+
+def plot_sliding_windows(tokens: Sequence[str], *, max_length: int, stride: int, n_windows: int = 3, ax=None):
+    """Draw a row of tokens and the first ``n_windows`` (input, target) windows over it.
+
+    Inputs are blue bars, targets (the same window shifted one token right) orange bars, so the
+    reader sees both the shift-by-one and how ``stride`` moves the window and controls overlap.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    n = len(tokens)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(8.0, 0.9 * n), 1.2 + 0.9 * n_windows))
+    for i, tok in enumerate(tokens):
+        ax.add_patch(Rectangle((i, 0), 0.95, 0.8, fc="#eeeeee", ec="#999999"))
+        ax.text(i + 0.47, 0.4, tok.replace(" ", "\u2423"), ha="center", va="center", fontsize=9)
+    for w in range(n_windows):
+        start = w * stride
+        if start + max_length + 1 > n:
+            break
+        y = -0.7 - 1.0 * w
+        ax.add_patch(Rectangle((start, y), max_length - 0.05, 0.35, fc="#9ecae1", ec="#3182bd"))
+        ax.add_patch(Rectangle((start + 1, y - 0.42), max_length - 0.05, 0.35, fc="#fdd0a2", ec="#e6550d"))
+        ax.text(start - 0.15, y + 0.17, f"input {w}", ha="right", va="center", fontsize=8, color="#3182bd")
+        ax.text(start + 0.85, y - 0.25, f"target {w}", ha="right", va="center", fontsize=8, color="#e6550d")
+    ax.set_xlim(-1.6, n + 0.2)
+    ax.set_ylim(-0.9 - 1.0 * n_windows, 1.0)
+    ax.axis("off")
+    ax.set_title(f"max_length={max_length}, stride={stride}: each input window predicts the window shifted by one token")
+    return ax
