@@ -190,6 +190,10 @@ class BPETokenizer:
             f"special_tokens={self.special_tokens})"
         )
 
+    def clear_cache(self) -> None:
+        """Forget the chunk -> ids cache that ``encode`` fills (for timing a cold start)."""
+        self._cache.clear()
+
     def token_bytes(self, token_id: int) -> bytes:
         """The bytes of one token id (learned or special)."""
         try:

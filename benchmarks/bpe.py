@@ -1,0 +1,157 @@
+"""Speed of ``llmscratch.bpe``: training against the naive trainer and HuggingFace, encoding against tiktoken.
+
+    python benchmarks/bpe.py [--size 1000000] [--vocab-sizes 1024 4096] [--naive-seconds 90]
+
+The corpus (~1 MB, deterministic, offline) is built by ``build_corpus``: our bundled story, then
+Python's own help texts (``pydoc_data.topics``, by topic name), then the docstrings of the standard
+library (modules, classes and functions, files in sorted path order, test folders skipped), until
+``--size`` UTF-8 bytes, cut at a character boundary. The same Python version gives the same bytes;
+the script prints the SHA-256 so runs can be compared.
+
+Training (one row per vocabulary size; ours and HF best of 3), all in this process on the same corpus:
+- ``ours``: ``train_bpe`` (incremental pair counts on unique chunks, heap).
+- ``naive``: ``train_naive`` (recounts every pair of the corpus after every merge), stopped after
+  ``--naive-seconds``. Its merges so far are checked against ours (they must be the same), and the
+  full time is extrapolated: a naive merge costs time proportional to the current corpus length in
+  tokens, which ``train_bpe``'s log records for every merge, so
+  ``estimate = elapsed * sum(length before each merge, all merges) / sum(same, merges done)``.
+- ``HF tokenizers``: ``BpeTrainer`` with the byte-level GPT-2 pre-tokenizer, single-threaded
+  (``TOKENIZERS_PARALLELISM=false``), if the package is installed. Rust, so expect it to be faster.
+
+Encoding: MB/s of ``encode_ordinary`` over the corpus, best of 3, single thread, with a cold chunk
+cache for ours each time; tiktoken runs the very same ranks (GPT-2's, and our 4,096 vocabulary's)
+and must give the same ids.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+import os
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # before importing tokenizers: one thread
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
+
+from llmscratch.assets import load_text  # noqa: E402
+from llmscratch.bpe import TrainingLog, load_gpt2, train_bpe, train_naive  # noqa: E402
+from llmscratch.tokenizer import gpt2_encoding  # noqa: E402
+
+SKIP_DIRS = {"test", "tests", "site-packages", "dist-packages", "idlelib", "lib2to3", "__pycache__"}
+
+
+def _stdlib_docstrings():
+    root = Path(sysconfig.get_paths()["stdlib"])
+    for path in sorted(root.rglob("*.py")):
+        if SKIP_DIRS & set(path.relative_to(root).parts):
+            continue
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                doc = ast.get_docstring(node)
+                if doc:
+                    yield doc
+
+
+def build_corpus(size: int) -> tuple[str, dict[str, int]]:
+    """About ``size`` bytes of text from offline sources (see the module docstring), and their shares."""
+    from pydoc_data.topics import topics
+
+    sources = {
+        "bundled story": iter([load_text()]),
+        "pydoc help topics": (topics[name] for name in sorted(topics)),
+        "stdlib docstrings": _stdlib_docstrings(),
+    }
+    parts, shares, total = [], {}, 0
+    for name, texts in sources.items():
+        for text in texts:
+            if total >= size:
+                break
+            parts.append(text)
+            total += len(text.encode("utf-8")) + 2
+            shares[name] = shares.get(name, 0) + len(text.encode("utf-8")) + 2
+    corpus = "\n\n".join(parts).encode("utf-8")[:size].decode("utf-8", errors="ignore")
+    return corpus, shares
+
+
+def best_of(n: int, fn, setup=lambda: None) -> float:
+    times = []
+    for _ in range(n):
+        setup()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def train_row(corpus: str, vocab_size: int, naive_seconds: float) -> None:
+    log = TrainingLog()
+    ours = train_bpe(corpus, vocab_size, log=log)
+    t_ours = best_of(3, lambda: train_bpe(corpus, vocab_size))
+    n_merges = len(ours.merges)
+
+    naive_log = TrainingLog()
+    naive = train_naive(corpus, vocab_size, log=naive_log, time_limit=naive_seconds)
+    done = len(naive.merges)
+    assert naive.merges == ours.merges[:done], "naive and fast trainers disagree"
+    if done == n_merges:
+        t_naive, how = naive_log.seconds, "measured"
+    else:
+        ratio = sum(log.n_tokens[:n_merges]) / sum(log.n_tokens[:done])
+        t_naive, how = naive_log.seconds * ratio, f"extrapolated from {done} of {n_merges} merges in {naive_log.seconds:.0f} s"
+
+    line = f"  vocab_size={vocab_size:>5}: ours {t_ours:6.2f} s | naive {t_naive:8.1f} s ({how}): ours is {t_naive / t_ours:,.0f}x faster"
+    try:
+        from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    except ImportError:
+        line += " | HF tokenizers not installed"
+    else:
+        hf = Tokenizer(models.BPE())
+        hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+        trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+        t_hf = best_of(3, lambda: hf.train_from_iterator([corpus], trainer))
+        line += f" | HF tokenizers {t_hf:.2f} s: ours takes {t_ours / t_hf:.1f}x as long"
+    print(line, flush=True)
+
+
+def encode_row(label: str, ours, reference, corpus: str) -> None:
+    n_bytes = len(corpus.encode("utf-8"))
+    assert ours.encode_ordinary(corpus) == reference.encode_ordinary(corpus), f"{label}: ids differ from tiktoken"
+    t_ours = best_of(3, lambda: ours.encode_ordinary(corpus), setup=ours.clear_cache)
+    t_ref = best_of(3, lambda: reference.encode_ordinary(corpus))
+    print(
+        f"  {label:<22} ours {n_bytes / t_ours / 1e6:5.2f} MB/s | tiktoken {n_bytes / t_ref / 1e6:5.2f} MB/s: "
+        f"tiktoken is {t_ours / t_ref:.1f}x faster (identical ids)",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=1_000_000, help="corpus size in bytes")
+    parser.add_argument("--vocab-sizes", type=int, nargs="+", default=[1024, 4096])
+    parser.add_argument("--naive-seconds", type=float, default=90.0, help="time cap of the naive trainer per vocab size")
+    args = parser.parse_args()
+
+    corpus, shares = build_corpus(args.size)
+    data = corpus.encode("utf-8")
+    print(f"corpus: {len(data):,} bytes, {len(corpus):,} characters, sha256 {hashlib.sha256(data).hexdigest()[:16]}, Python {sys.version.split()[0]}")
+    print("  from " + ", ".join(f"{name} ({n:,} B)" for name, n in shares.items()))
+    print("training (single thread):")
+    for vocab_size in args.vocab_sizes:
+        train_row(corpus, vocab_size, args.naive_seconds)
+    print("encoding (encode_ordinary, single thread, best of 3):")
+    encode_row("GPT-2 (50,257 tokens)", load_gpt2(), gpt2_encoding(), corpus)
+    trained = train_bpe(corpus, max(args.vocab_sizes))
+    encode_row(f"trained ({trained.vocab_size:,} tokens)", trained, trained.to_tiktoken(), corpus)
+
+
+if __name__ == "__main__":
+    main()
