@@ -2,6 +2,7 @@
 
 - ``plot_llm_pipeline()``: chapter 1's map of how an LLM is built, one box per chapter.
 - ``plot_token_heatmap()``: a labelled square matrix (e.g. attention weights or token similarities).
+- ``plot_token_rows()``: how texts split into tokens, one row of coloured boxes per tokenizer or step.
 """
 
 from __future__ import annotations
@@ -95,4 +96,39 @@ def plot_sliding_windows(tokens: Sequence[str], *, max_length: int, stride: int,
     ax.set_ylim(-0.9 - 1.0 * n_windows, 1.0)
     ax.axis("off")
     ax.set_title(f"max_length={max_length}, stride={stride}: each input window predicts the window shifted by one token")
+    return ax
+
+
+def show_token(text: str) -> str:
+    """A token's text made visible: a space is shown as ``␣``, a newline as ``↵``, a tab as ``→``."""
+    return text.replace(" ", "\u2423").replace("\n", "\u21b5").replace("\t", "\u2192")
+
+
+def plot_token_rows(rows: Sequence[tuple[str, Sequence[str]]], *, title: str = "", ax=None):
+    """Draw each ``(label, tokens)`` row as adjacent boxes, one box per token, width = its length.
+
+    Alternating colours show where one token ends and the next begins; whitespace is made visible
+    (``show_token``). Rows line up character by character, so two tokenizations of the same text
+    can be compared at a glance.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    colours = ["#c6dbef", "#fdd0a2", "#c7e9c0", "#dadaeb", "#fcbba1"]
+    width = max(sum(len(t) or 1 for t in tokens) for _, tokens in rows)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(min(16.0, 1.5 + 0.16 * width), 0.3 + 0.55 * len(rows)))
+    for r, (label, tokens) in enumerate(rows):
+        y, x = -r, 0.0
+        for i, token in enumerate(tokens):
+            w = len(token) or 1
+            ax.add_patch(Rectangle((x, y), w, 0.8, fc=colours[i % len(colours)], ec="#555555", lw=0.6))
+            ax.text(x + w / 2, y + 0.4, show_token(token), ha="center", va="center", fontsize=9, family="monospace")
+            x += w
+        ax.text(-0.5, y + 0.4, f"{label} ({len(tokens)})", ha="right", va="center", fontsize=9)
+    ax.set_xlim(-0.5, width + 0.5)
+    ax.set_ylim(-len(rows) + 0.9, 0.9)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
     return ax
