@@ -39,6 +39,7 @@ Invalid surrogates in the input are replaced by U+FFFD first, as ``tiktoken`` do
 
 from __future__ import annotations
 
+import functools
 import heapq
 import json
 import time
@@ -138,7 +139,8 @@ def _compile(pattern: str) -> regex.Pattern:
         raise ValueError(f"pattern {pattern!r} is not a valid regex: {err}") from err
 
 
-def _special_regex(specials: Iterable[str]) -> regex.Pattern:
+@functools.lru_cache(maxsize=64)
+def _special_regex(specials: frozenset[str]) -> regex.Pattern:
     # Longest first, so a special token that contains another one wins.
     return regex.compile("|".join(regex.escape(s) for s in sorted(specials, key=lambda s: (-len(s), s))))
 
@@ -297,7 +299,7 @@ class BPETokenizer:
             raise ValueError(f"allowed_special names tokens this tokenizer does not have: {sorted(unknown)}; it has {sorted(specials)}")
         disallowed = specials - allowed if disallowed_special == "all" else set(disallowed_special)
         if disallowed:
-            found = _special_regex(disallowed).search(text)
+            found = _special_regex(frozenset(disallowed)).search(text)
             if found:
                 token = found.group()
                 raise ValueError(
@@ -309,7 +311,7 @@ class BPETokenizer:
             return self.encode_ordinary(text)
         text = _valid_unicode(text)
         out, start = [], 0
-        for found in _special_regex(allowed).finditer(text):
+        for found in _special_regex(frozenset(allowed)).finditer(text):
             out += self.encode_ordinary(text[start : found.start()])
             out.append(self.special_tokens[found.group()])
             start = found.end()
@@ -494,7 +496,7 @@ def _check_training_args(text: str, vocab_size: int, pattern: str, special_token
 def _pretokens(text: str, pattern: str, specials: Sequence[str]) -> list[str]:
     """Every chunk of ``text`` in order, special tokens removed (they are never learned)."""
     text = _valid_unicode(text)
-    pieces = _special_regex(specials).split(text) if specials else [text]
+    pieces = _special_regex(frozenset(specials)).split(text) if specials else [text]
     splitter = _compile(pattern)
     chunks = [chunk for piece in pieces for chunk in splitter.findall(piece)]
     if not chunks:
@@ -502,8 +504,11 @@ def _pretokens(text: str, pattern: str, specials: Sequence[str]) -> list[str]:
     return chunks
 
 
-def _finish(tokens, merges, specials, pattern, n_merges, log, start, name) -> BPETokenizer:
-    if len(merges) < n_merges:
+def _finish(tokens, merges, specials, pattern, n_merges, log, start, name, stopped_early=False) -> BPETokenizer:
+    """Number the special tokens after the learned ones, warn if the text ran out of pairs, build."""
+    if log is not None:
+        log.stopped_early = stopped_early
+    if len(merges) < n_merges and not stopped_early:
         warnings.warn(
             f"the text only allowed {len(merges)} merges (asked for {n_merges}): every chunk is a single token; "
             f"the vocabulary has {len(tokens) + len(specials)} tokens instead of {N_BYTES + n_merges + len(specials)}",
@@ -534,11 +539,10 @@ def train_naive(
     pattern, specials, n_merges = _check_training_args(text, vocab_size, pattern, special_tokens)
     chunks = [list(chunk.encode("utf-8")) for chunk in _pretokens(text, pattern, specials)]
     tokens = [bytes([b]) for b in range(N_BYTES)]
-    known, skipped, merges = set(tokens), set(), []
+    known, skipped, merges, stopped_early = set(tokens), set(), [], False
     while len(merges) < n_merges:
         if time_limit is not None and time.perf_counter() - start > time_limit:
-            if log is not None:
-                log.stopped_early = True
+            stopped_early = True
             break
         counts: dict[tuple[int, int], int] = {}
         for ids in chunks:
@@ -562,7 +566,7 @@ def train_naive(
         chunks = [merge_pair(ids, pair, new_id) for ids in chunks]
     if log is not None:
         log.n_tokens.append(sum(map(len, chunks)))
-    return _finish(tokens, merges, specials, pattern, n_merges if not (log and log.stopped_early) else len(merges), log, start, "bpe-naive")
+    return _finish(tokens, merges, specials, pattern, n_merges, log, start, "bpe-naive", stopped_early)
 
 
 def train_bpe(

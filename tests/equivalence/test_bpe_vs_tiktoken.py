@@ -105,7 +105,7 @@ def test_gpt2_endoftext_allowed_and_disallowed(gpt2, reference):
 
 
 @settings(max_examples=pick(full=2000, quick=200), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.text(st.characters(codec="utf-8", categories=["L", "M", "N", "P", "S", "Z", "Cc"]), max_size=60))
+@given(text=st.text(st.characters(codec="utf-8"), max_size=60))
 def test_gpt2_ids_on_random_text(gpt2, reference, text):
     assert gpt2.encode_ordinary(text) == reference.encode_ordinary(text)
     assert gpt2.decode(gpt2.encode_ordinary(text)) == text
@@ -140,6 +140,6 @@ def test_saved_and_loaded_tokenizer_through_tiktoken(trained, tmp_path):
 
 
 @settings(max_examples=pick(full=1000, quick=100), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.text(st.characters(codec="utf-8", categories=["L", "M", "N", "P", "S", "Z", "Cc"]), max_size=60))
+@given(text=st.text(st.characters(codec="utf-8"), max_size=60))
 def test_trained_ids_on_random_text(trained, text):
     assert trained.encode_ordinary(text) == trained.to_tiktoken().encode_ordinary(text)

@@ -293,3 +293,14 @@ def test_bad_encode_and_decode_calls(trained):
         trained.decode([1, 300])
     with pytest.raises(ValueError, match="token id -1"):
         trained.token_bytes(-1)
+
+
+def test_naive_time_limit_stops_early_without_warning():
+    text = TEXT * 50
+    log = TrainingLog()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # stopping on the time limit is not "ran out of pairs"
+        tok = train_naive(text, 2000, log=log, time_limit=0.3)
+    done = len(tok.merges)
+    assert log.stopped_early and done < 2000 - N_BYTES
+    assert tok.merges == train_bpe(text, N_BYTES + max(done, 1)).merges[:done]  # a prefix of the full run
