@@ -15,6 +15,8 @@ Training (one row per vocabulary size; ours and HF best of 3), all in this proce
   full time is extrapolated: a naive merge costs time proportional to the current corpus length in
   tokens, which ``train_bpe``'s log records for every merge, so
   ``estimate = elapsed * sum(length before each merge, all merges) / sum(same, merges done)``.
+  That errs low (each naive merge also has a cost per chunk that does not shrink), so the printed
+  speed-up is a lower bound.
 - ``HF tokenizers``: ``BpeTrainer`` with the byte-level GPT-2 pre-tokenizer, single-threaded
   (``TOKENIZERS_PARALLELISM=false``), if the package is installed. Rust, so expect it to be faster.
 
