@@ -80,9 +80,9 @@ def create_dataloader(
         from .tokenizer import gpt2_encoding
 
         tokenizer = gpt2_encoding()
-    try:
+    if hasattr(tokenizer, "special_tokens_set"):  # a tiktoken encoding: keep <|endoftext|> as one token
         token_ids = tokenizer.encode(text, allowed_special={ENDOFTEXT})
-    except TypeError:  # the simple word tokenizers take no allowed_special
+    else:  # chapter 2's word tokenizers handle <|endoftext|> themselves
         token_ids = tokenizer.encode(text)
     dataset = NextTokenDataset(token_ids, max_length=max_length, stride=stride)
     if drop_last and len(dataset) < batch_size:
