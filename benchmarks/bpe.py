@@ -18,7 +18,8 @@ Training (one row per vocabulary size; ours and HF best of 3), all in this proce
   That errs low (each naive merge also has a cost per chunk that does not shrink), so the printed
   speed-up is a lower bound.
 - ``HF tokenizers``: ``BpeTrainer`` with the byte-level GPT-2 pre-tokenizer, single-threaded
-  (``TOKENIZERS_PARALLELISM=false``), if the package is installed. Rust, so expect it to be faster.
+  (``TOKENIZERS_PARALLELISM=false``), if the package is installed. Its tie-break differs from ours
+  (it orders pairs by its own ids), so the row also prints how many tokens the two vocabularies share.
 
 Encoding: MB/s of ``encode_ordinary`` over the corpus, best of 3, single thread, with a cold chunk
 cache for ours each time; tiktoken runs the very same ranks (GPT-2's, and our 4,096 vocabulary's)
@@ -41,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
 
 from llmscratch.assets import load_text  # noqa: E402
 from llmscratch.bpe import TrainingLog, load_gpt2, train_bpe, train_naive  # noqa: E402
-from llmscratch.tokenizer import gpt2_encoding  # noqa: E402
+from llmscratch.tokenizer import bytes_to_unicode, gpt2_encoding  # noqa: E402
 
 SKIP_DIRS = {"test", "tests", "site-packages", "dist-packages", "idlelib", "lib2to3", "__pycache__"}
 
@@ -119,7 +120,9 @@ def train_row(corpus: str, vocab_size: int, naive_seconds: float) -> None:
         hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
         trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
         t_hf = best_of(3, lambda: hf.train_from_iterator([corpus], trainer))
-        line += f" | HF tokenizers {t_hf:.2f} s: ours takes {t_ours / t_hf:.1f}x as long"
+        to_byte = {ch: b for b, ch in bytes_to_unicode().items()}
+        shared = set(ours.tokens) & {bytes(to_byte[ch] for ch in token) for token in hf.get_vocab()}
+        line += f" | HF tokenizers {t_hf:.2f} s: ours takes {t_ours / t_hf:.1f}x as long ({len(shared):,} of {vocab_size:,} tokens in common)"
     print(line, flush=True)
 
 
