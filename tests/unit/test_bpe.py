@@ -304,3 +304,23 @@ def test_naive_time_limit_stops_early_without_warning():
     done = len(tok.merges)
     assert log.stopped_early and done < 2000 - N_BYTES
     assert tok.merges == train_bpe(text, N_BYTES + max(done, 1)).merges[:done]  # a prefix of the full run
+
+
+# ---- the figure the BPE notebook draws (llmscratch.plotting) --------------------------------
+
+
+def test_plot_token_rows_draws_one_box_per_token(trained):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from llmscratch.plotting import plot_token_rows, show_token
+
+    assert show_token(" a\n\tb") == "\u2423a\u21b5\u2192b"
+    text = "The clock ticks.\n"
+    pieces = [trained.decode([i]) for i in trained.encode(text)]
+    ax = plot_token_rows([("bytes", list(text)), ("trained", pieces)], title="t")
+    assert len(ax.patches) == len(text) + len(pieces)
+    assert "".join(t.get_text() for t in ax.texts if "(" not in t.get_text()).count("\u2423") == 2 * text.count(" ")
+    plt.close(ax.figure)
