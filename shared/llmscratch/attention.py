@@ -120,9 +120,11 @@ class MultiHeadAttentionFast(nn.Module):
        and ``W_value``: one matrix multiply instead of three. Its weight is the three teaching
        weights stacked in the order query, key, value (see ``fuse_qkv_state_dict``).
     2. ``F.scaled_dot_product_attention(q, k, v, is_causal=True)`` replaces the hand-written
-       scores / mask / softmax / weighted sum. PyTorch picks a fused kernel (FlashAttention or
-       memory-efficient attention on GPUs, a fused CPU kernel) that never stores the full
-       ``(B, H, T, T)`` weight matrix, so memory grows with ``T`` rather than ``T**2``.
+       scores / mask / softmax / weighted sum. PyTorch picks a fused kernel where one applies
+       (FlashAttention or memory-efficient attention on GPUs, a flash-style kernel on CPUs) that
+       never stores the full ``(B, H, T, T)`` weight matrix, so memory grows with ``T`` rather than
+       ``T**2``. Where none applies (e.g. dropout in training on a CPU, in torch 2.13) it falls back
+       to the same arithmetic as the teaching version, in C++.
     3. Hence no ``mask`` buffer (``is_causal`` builds the mask on the fly) and no ``nn.Dropout``
        module: dropout on the attention weights is the kernel's ``dropout_p``, passed only in
        training mode. In training mode the random dropout pattern differs from the teaching
