@@ -1,13 +1,17 @@
 """Speed of the teaching attention vs the fast one vs ``nn.MultiheadAttention``, measured in one run.
 
     python benchmarks/attention.py            # GPT-2 small width (768, 12 heads), T = 256 and 1024
-    python benchmarks/attention.py --quick    # a smoke run: small sizes, short timings
+    python benchmarks/attention.py --quick    # a smoke run: small sizes
+    python benchmarks/attention.py --wall     # wall-clock time with all CPU threads instead
 
 For each shape it times an eval-mode forward pass (inference) and a forward + backward pass
-(training, ``drop_rate=0`` so all three do the same arithmetic), using ``torch.utils.benchmark``
-(warm-up, then as many runs as fit in ``--min-time`` seconds, median reported). The three
-implementations are timed in turn, for ``--rounds`` rounds, and each gets its best-round median,
-so a burst of load from another process hurts all three alike. Ratios are what to read:
+(training, ``drop_rate=0`` so all three do the same arithmetic). The three implementations are
+timed in turn, ``--rounds`` times over, and each reports its fastest run (the least disturbed
+one), so load from other processes hurts all three alike.
+
+On a CPU the default clock is the *process CPU time* with PyTorch limited to one thread: on a
+shared machine wall-clock times swing by 2x with other processes' load, CPU time hardly at all.
+On a GPU (or with ``--wall``) it is wall-clock time, synchronised. Ratios are what to read:
 absolute times depend on the machine.
 """
 
@@ -15,11 +19,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils import benchmark
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
 
@@ -40,30 +44,47 @@ class TorchMHA(nn.Module):
         return self.inner(x, x, x, attn_mask=future, is_causal=True, need_weights=False)[0]
 
 
-def time_one(module: nn.Module, x: torch.Tensor, backward: bool, min_time: float) -> float:
-    if backward:
-        module.train()
-        stmt = "module(x).sum().backward()"
-    else:
-        module.eval()
-        stmt = "with torch.no_grad(): module(x)"
-    timer = benchmark.Timer(stmt=stmt, globals={"module": module, "x": x, "torch": torch})
-    timer.timeit(2)  # warm-up
-    return timer.blocked_autorange(min_run_time=min_time).median
+def time_one(module: nn.Module, x: torch.Tensor, backward: bool, repeats: int, wall: bool) -> float:
+    """Fastest of ``repeats`` runs, in seconds, after two warm-up runs."""
+    module.train(backward)
+    sync = torch.cuda.synchronize if x.device.type == "cuda" else (lambda: None)
+    clock = time.perf_counter if wall else time.process_time
+
+    def run():
+        if backward:
+            module(x).sum().backward()
+        else:
+            with torch.no_grad():
+                module(x)
+
+    for _ in range(2):
+        run()
+    best = float("inf")
+    for _ in range(repeats):
+        sync()
+        start = clock()
+        run()
+        sync()
+        best = min(best, clock() - start)
+    return best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--min-time", type=float, default=1.0, help="seconds of timing per measurement")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per measurement")
+    parser.add_argument("--wall", action="store_true", help="wall-clock time, all threads (default on GPUs)")
     args = parser.parse_args()
 
     device = get_device()
     emb_dim, n_heads = (64, 4) if args.quick else (768, 12)
     shapes = [(2, 32), (1, 128)] if args.quick else [(4, 256), (1, 1024)]  # (batch, num_tokens)
-    min_time = 0.1 if args.quick else args.min_time
-    print(f"torch {torch.__version__}, {describe_device(device)}; emb_dim={emb_dim}, n_heads={n_heads}, float32")
+    wall = args.wall or device.type != "cpu"
+    if not wall:
+        torch.set_num_threads(1)
+    clock = "wall-clock time" if wall else "process CPU time, 1 thread"
+    print(f"torch {torch.__version__}, {describe_device(device)}; emb_dim={emb_dim}, n_heads={n_heads}, float32; {clock}")
 
     torch.manual_seed(0)
     context_length = max(t for _, t in shapes)
@@ -80,14 +101,14 @@ def main() -> None:
             best = {name: float("inf") for name in modules}
             for _ in range(args.rounds):
                 for name, module in modules.items():
-                    best[name] = min(best[name], time_one(module, x, backward, min_time))
+                    best[name] = min(best[name], time_one(module, x, backward, args.repeats, wall))
             cells = "".join(f"{best[name] * 1e3:>21.2f} ms" for name in modules)
             label = "forward+backward" if backward else "forward (eval)"
             print(f"{label:<17}{f'{batch} x {n_tokens}':>10}{cells}{best['teaching'] / best['fast']:>16.2f}x")
     n_floats = shapes[-1][0] * n_heads * shapes[-1][1] ** 2
     print(
         f"The teaching version stores several (B, H, T, T) tensors (scores, masked scores, weights): each holds "
-        f"{n_floats:,} floats ({n_floats * 4 / 2**20:.0f} MiB) at B x T = {shapes[-1][0]} x {shapes[-1][1]}. "
+        f"{n_floats:,} floats ({n_floats * 4 / 2**20:.1f} MiB) at B x T = {shapes[-1][0]} x {shapes[-1][1]}. "
         "A fused kernel never stores them (on CPU, torch uses one when dropout is off)."
     )
 
