@@ -13,6 +13,7 @@ Modules (each docstring says what it holds and how it differs from its neighbour
 - ``assets``     text we wrote ourselves, bundled so every notebook works offline
 - ``data``       the sliding-window next-token dataset and ``create_dataloader``
 - ``embeddings`` token + absolute positional embeddings
+- ``attention``  causal multi-head self-attention: the teaching module and a fused fast one
 """
 
 __version__ = "0.1.0"

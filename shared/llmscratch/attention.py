@@ -1,9 +1,17 @@
-"""Causal multi-head self-attention: the teaching version.
+"""Causal multi-head self-attention: the teaching version and a fast version that computes the same thing.
 
-``MultiHeadAttention`` projects the input to queries, keys and values with three ``nn.Linear``
-layers, splits them into ``n_heads`` heads, applies scaled dot-product attention with a causal
-mask (a token attends only to itself and earlier tokens), and merges the heads through
-``out_proj``. Chapter 3 derives it step by step from a plain dot product.
+- ``MultiHeadAttention`` (the teaching version, derived step by step in chapter 3) projects the input
+  to queries, keys and values with three ``nn.Linear`` layers, splits them into ``n_heads`` heads,
+  applies scaled dot-product attention with a causal mask (a token attends only to itself and
+  earlier tokens), and merges the heads through ``out_proj``. Every operation is written out, and
+  ``attention_weights(x)`` returns the ``(B, H, T, T)`` weights for plotting.
+- ``MultiHeadAttentionFast`` gives the same outputs (up to float rounding) with one fused ``qkv``
+  projection and PyTorch's fused ``F.scaled_dot_product_attention``; its docstring lists exactly
+  what changed. ``MultiHeadAttentionFast.from_teaching(mha)`` and ``fuse_qkv_state_dict`` copy
+  teaching weights into it.
+
+Both modules take ``x`` of shape ``(B, T, d_in)`` and return ``(B, T, d_out)``, with clear errors for
+a ``d_out`` that does not split evenly into heads and for input longer than ``context_length``.
 """
 
 from __future__ import annotations
@@ -11,7 +19,37 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+_QKV_NAMES = ("W_query", "W_key", "W_value")
+
+
+def _check_config(d_out: int, n_heads: int) -> None:
+    if n_heads < 1:
+        raise ValueError(f"n_heads must be at least 1, got {n_heads}")
+    if d_out % n_heads != 0:
+        raise ValueError(
+            f"d_out={d_out} must be divisible by n_heads={n_heads} (each head gets d_out / n_heads dims); "
+            f"e.g. n_heads={_nearest_divisor(d_out, n_heads)} would work"
+        )
+
+
+def _nearest_divisor(d_out: int, n_heads: int) -> int:
+    divisors = [h for h in range(1, d_out + 1) if d_out % h == 0]
+    return min(divisors, key=lambda h: (abs(h - n_heads), h))
+
+
+def _check_input(x: torch.Tensor, d_in: int, context_length: int) -> None:
+    if x.ndim != 3:
+        raise ValueError(f"x must have shape (batch, num_tokens, d_in={d_in}), got {tuple(x.shape)}")
+    if x.shape[-1] != d_in:
+        raise ValueError(f"x has {x.shape[-1]} features per token but the module expects d_in={d_in}")
+    if x.shape[1] > context_length:
+        raise ValueError(
+            f"input has {x.shape[1]} tokens but context_length is {context_length}; "
+            f"crop it to the last {context_length} tokens"
+        )
 
 
 class MultiHeadAttention(nn.Module):
@@ -20,20 +58,24 @@ class MultiHeadAttention(nn.Module):
     Parameters follow the house vocabulary: ``d_in`` input width, ``d_out`` output width
     (split evenly across ``n_heads``), ``context_length`` longest sequence (size of the causal
     mask), ``drop_rate`` dropout on the attention weights, ``qkv_bias`` bias in the q/k/v projections.
+
+    >>> mha = MultiHeadAttention(d_in=8, d_out=12, context_length=5, drop_rate=0.0, n_heads=3)
+    >>> mha(torch.randn(2, 5, 8)).shape
+    torch.Size([2, 5, 12])
     """
 
     def __init__(self, d_in: int, d_out: int, context_length: int, drop_rate: float, n_heads: int, qkv_bias: bool = False):
         super().__init__()
-        if d_out % n_heads != 0:
-            raise ValueError(f"d_out={d_out} must be divisible by n_heads={n_heads} (each head gets d_out / n_heads dims)")
-        self.d_out, self.n_heads, self.head_dim = d_out, n_heads, d_out // n_heads
+        _check_config(d_out, n_heads)
+        self.d_in, self.d_out, self.n_heads, self.head_dim = d_in, d_out, n_heads, d_out // n_heads
         self.context_length = context_length
         self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.out_proj = nn.Linear(d_out, d_out)  # mixes the heads' outputs back together
         self.dropout = nn.Dropout(drop_rate)
-        # True above the diagonal = "future" positions to hide. Not a weight: kept out of state_dict.
+        # True above the diagonal = "future" positions to hide. Not a weight: kept out of state_dict
+        # (it is rebuilt from context_length), but it moves with .to(device) like a parameter.
         mask = torch.triu(torch.ones(context_length, context_length, dtype=torch.bool), diagonal=1)
         self.register_buffer("mask", mask, persistent=False)
 
@@ -41,19 +83,115 @@ class MultiHeadAttention(nn.Module):
         b, n_tokens, _ = t.shape
         return t.view(b, n_tokens, self.n_heads, self.head_dim).transpose(1, 2)  # (B, T, C) -> (B, H, T, D)
 
+    def _weights(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+        """Causal attention weights from per-head queries and keys, before dropout."""
+        n_tokens = queries.shape[2]
+        scores = queries @ keys.transpose(2, 3)  # (B, H, T, D) @ (B, H, D, T) -> (B, H, T, T)
+        scores = scores.masked_fill(self.mask[:n_tokens, :n_tokens], float("-inf"))  # hide the future
+        return torch.softmax(scores / math.sqrt(self.head_dim), dim=-1)  # rows sum to 1
+
+    def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
+        """The ``(B, H, T, T)`` attention weights for ``x`` (no dropout): row ``t`` of head ``h``
+        says how much token ``t`` takes from each token ``<= t``. For plots and inspection."""
+        _check_input(x, self.d_in, self.context_length)
+        return self._weights(self._split_heads(self.W_query(x)), self._split_heads(self.W_key(x)))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x, self.d_in, self.context_length)
         b, n_tokens, _ = x.shape
-        if n_tokens > self.context_length:
-            raise ValueError(f"input has {n_tokens} tokens but context_length is {self.context_length}")
         queries = self._split_heads(self.W_query(x))  # (B, H, T, D)
         keys = self._split_heads(self.W_key(x))  # (B, H, T, D)
         values = self._split_heads(self.W_value(x))  # (B, H, T, D)
 
-        scores = queries @ keys.transpose(2, 3)  # (B, H, T, D) @ (B, H, D, T) -> (B, H, T, T)
-        scores = scores.masked_fill(self.mask[:n_tokens, :n_tokens], float("-inf"))
-        weights = torch.softmax(scores / math.sqrt(self.head_dim), dim=-1)  # rows sum to 1
-        weights = self.dropout(weights)
+        weights = self.dropout(self._weights(queries, keys))  # (B, H, T, T)
 
         context = weights @ values  # (B, H, T, T) @ (B, H, T, D) -> (B, H, T, D)
         context = context.transpose(1, 2).reshape(b, n_tokens, self.d_out)  # (B, H, T, D) -> (B, T, C)
         return self.out_proj(context)
+
+
+class MultiHeadAttentionFast(nn.Module):
+    """The same causal multi-head attention as ``MultiHeadAttention``, with fused kernels.
+
+    Same constructor arguments, same input and output shapes, same outputs up to float rounding
+    (the tests assert it). Exactly what changed:
+
+    1. One fused ``qkv`` projection, ``nn.Linear(d_in, 3 * d_out)``, replaces ``W_query``, ``W_key``
+       and ``W_value``: one matrix multiply instead of three. Its weight is the three teaching
+       weights stacked in the order query, key, value (see ``fuse_qkv_state_dict``).
+    2. ``F.scaled_dot_product_attention(q, k, v, is_causal=True)`` replaces the hand-written
+       scores / mask / softmax / weighted sum. PyTorch picks a fused kernel where one applies
+       (FlashAttention or memory-efficient attention on GPUs, a flash-style kernel on CPUs) that
+       never stores the full ``(B, H, T, T)`` weight matrix, so memory grows with ``T`` rather than
+       ``T**2``. Where none applies (e.g. dropout in training on a CPU, in torch 2.13) it falls back
+       to the same arithmetic as the teaching version, in C++.
+    3. Hence no ``mask`` buffer (``is_causal`` builds the mask on the fly) and no ``nn.Dropout``
+       module: dropout on the attention weights is the kernel's ``dropout_p``, passed only in
+       training mode. In training mode the random dropout pattern differs from the teaching
+       version's, so outputs match only in eval mode (or with ``drop_rate=0``).
+
+    ``out_proj`` and the error checks are unchanged.
+    """
+
+    def __init__(self, d_in: int, d_out: int, context_length: int, drop_rate: float, n_heads: int, qkv_bias: bool = False):
+        super().__init__()
+        _check_config(d_out, n_heads)
+        if not 0.0 <= drop_rate <= 1.0:
+            raise ValueError(f"drop_rate must be between 0 and 1, got {drop_rate}")
+        self.d_in, self.d_out, self.n_heads, self.head_dim = d_in, d_out, n_heads, d_out // n_heads
+        self.context_length, self.drop_rate = context_length, drop_rate
+        self.qkv = nn.Linear(d_in, 3 * d_out, bias=qkv_bias)  # [W_query; W_key; W_value] stacked
+        self.out_proj = nn.Linear(d_out, d_out)
+
+    @classmethod
+    def from_teaching(cls, mha: MultiHeadAttention) -> MultiHeadAttentionFast:
+        """A fast module with the same configuration and weights as a teaching ``MultiHeadAttention``.
+
+        The new module is on the same device and dtype, and in the same train/eval mode, as ``mha``.
+        """
+        fast = cls(mha.d_in, mha.d_out, mha.context_length, mha.dropout.p, mha.n_heads, qkv_bias=mha.W_query.bias is not None)
+        weight = mha.W_query.weight
+        fast.to(device=weight.device, dtype=weight.dtype)
+        fast.load_state_dict(fuse_qkv_state_dict(mha.state_dict()), strict=True)
+        return fast.train(mha.training)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x, self.d_in, self.context_length)
+        b, n_tokens, _ = x.shape
+        qkv = self.qkv(x).view(b, n_tokens, 3, self.n_heads, self.head_dim)  # (B, T, 3C) -> (B, T, 3, H, D)
+        queries, keys, values = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # (B, T, 3, H, D) -> 3 x (B, H, T, D)
+        dropout_p = self.drop_rate if self.training else 0.0
+        context = F.scaled_dot_product_attention(queries, keys, values, dropout_p=dropout_p, is_causal=True)  # (B, H, T, D)
+        context = context.transpose(1, 2).reshape(b, n_tokens, self.d_out)  # (B, H, T, D) -> (B, T, C)
+        return self.out_proj(context)
+
+
+def fuse_qkv_state_dict(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Turn teaching-attention weights into fast-attention weights, for one module or a whole model.
+
+    Every ``<prefix>W_query.*``, ``<prefix>W_key.*``, ``<prefix>W_value.*`` triple becomes one
+    ``<prefix>qkv.*`` entry, the three tensors stacked along dim 0 in that order (an ``nn.Linear``
+    weight is ``(out, in)``, so stacking outputs is stacking rows). All other entries pass through
+    unchanged, so a model's state dict converts in one call.
+
+    >>> sd = {"W_query.weight": torch.zeros(2, 3), "W_key.weight": torch.ones(2, 3),
+    ...       "W_value.weight": torch.full((2, 3), 2.0), "out_proj.bias": torch.zeros(2)}
+    >>> fused = fuse_qkv_state_dict(sd)
+    >>> sorted(fused), fused["qkv.weight"][:, 0].tolist()
+    (['out_proj.bias', 'qkv.weight'], [0.0, 0.0, 1.0, 1.0, 2.0, 2.0])
+    """
+    fused: dict[str, torch.Tensor] = {}
+    groups: dict[tuple[str, str], dict[str, torch.Tensor]] = {}  # (prefix, "weight"/"bias") -> {name: tensor}
+    for key, tensor in state_dict.items():
+        prefix, _, leaf = key.rpartition(".")  # "blocks.0.att.W_query.weight" -> ("blocks.0.att.W_query", "weight")
+        head, _, name = prefix.rpartition(".")
+        if name in _QKV_NAMES:
+            groups.setdefault((f"{head}." if head else "", leaf), {})[name] = tensor
+        else:
+            fused[key] = tensor
+    for (prefix, leaf), parts in groups.items():
+        missing = [n for n in _QKV_NAMES if n not in parts]
+        if missing:
+            raise KeyError(f"{prefix}{leaf}: found {sorted(parts)} but not {missing}; cannot fuse an incomplete q/k/v set")
+        fused[f"{prefix}qkv.{leaf}"] = torch.cat([parts[n] for n in _QKV_NAMES], dim=0)
+    return fused

@@ -16,7 +16,8 @@ from torch import nn
 
 
 def max_abs_diff(actual: torch.Tensor, expected: torch.Tensor) -> float:
-    return (actual.detach().float() - expected.detach().float()).abs().max().item()
+    """Largest elementwise ``|actual - expected|``, computed in float64 (float32 would hide float64 rounding)."""
+    return (actual.detach().double() - expected.detach().double()).abs().max().item()
 
 
 def assert_close(actual: torch.Tensor, expected: torch.Tensor, *, atol: float = 0.0, rtol: float = 0.0, what: str = "outputs") -> float:
