@@ -12,6 +12,12 @@ Modules (each docstring says what it holds and how it differs from its neighbour
 - ``assets``     text we wrote ourselves, bundled so every notebook works offline
 - ``data``       the sliding-window next-token dataset and ``create_dataloader``
 - ``embeddings`` token + absolute positional embeddings
+- ``config``     ``GPTConfig`` and the GPT-2 presets (124M ... 1558M, TINY)
+- ``layers``     LayerNorm, GELU, FeedForward, TransformerBlock
+- ``kv_cache``   the KV cache and the cache-aware attention subclass
+- ``model``      ``GPTModel``, ``count_parameters``, ``parameter_memory_mib``
+- ``generate``   greedy / temperature / top-k / top-p generation, with or without the KV cache
+- ``weights``    GPT-2's (HuggingFace) weight layout <-> ``GPTModel``, with per-tensor shape checks
 """
 
 __version__ = "0.1.0"

@@ -19,8 +19,12 @@ longer faster).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
-from torch import nn
+
+if TYPE_CHECKING:
+    from .model import GPTModel
 
 
 def next_token(
@@ -68,7 +72,7 @@ def next_token(
 
 @torch.no_grad()
 def generate(
-    model: nn.Module,
+    model: GPTModel,
     token_ids: torch.Tensor,
     max_new_tokens: int,
     *,

@@ -137,7 +137,7 @@ def load_gpt2_state_dict(model: nn.Module, hf_state_dict: Mapping[str, torch.Ten
         if _shape(tensor) != expected:
             raise ValueError(
                 f"{hf_key!r} has shape {_shape(tensor)} but the model needs {expected} (for {for_ours!r}); "
-                "the checkpoint and the GPTConfig describe different sizes"
+                "the checkpoint does not match the GPTConfig"
             )
         used.add(hf_key)
         return tensor
