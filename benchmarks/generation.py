@@ -3,13 +3,16 @@
     python benchmarks/generation.py                       # GPT-2 124M, 20-token prompt, 200 new tokens
     python benchmarks/generation.py --preset tiny --new-tokens 50
     python benchmarks/generation.py --no-reference        # skip HuggingFace transformers
-    python benchmarks/generation.py --threads 1           # on a busy shared CPU, 1 thread is steadier
+    python benchmarks/generation.py --wall --threads 2    # wall-clock time on 2 threads
 
 The weights are random (GPT-2's initialization): speed does not depend on what the weights are,
 and nothing is downloaded. Both runs must produce exactly the same tokens (checked). For scale,
 the same model in HuggingFace ``transformers`` (``GPT2LMHeadModel.generate``, greedy, with and
-without its cache) is timed in the same run when it is installed. Timings on a shared machine are
-noisy: compare the ratios within one run.
+without its cache) is timed in the same run when it is installed.
+
+By default the model runs on ONE CPU thread and the clock is the process's CPU time
+(``time.process_time``), so other programs competing for the CPU do not distort the result; pass
+``--wall`` (and ``--threads N``) for wall-clock time, e.g. on a GPU or an idle machine.
 """
 
 from __future__ import annotations
@@ -29,12 +32,15 @@ from llmscratch.generate import generate  # noqa: E402
 from llmscratch.model import GPTModel, count_parameters  # noqa: E402
 
 
+CLOCK = time.process_time  # CPU seconds of this process; main() switches to perf_counter for --wall
+
+
 def timed(fn) -> tuple[torch.Tensor, float]:
-    start = time.perf_counter()
+    start = CLOCK()
     out = fn()
     if out.device.type == "cuda":
         torch.cuda.synchronize()
-    return out, time.perf_counter() - start
+    return out, CLOCK() - start
 
 
 def main() -> int:
@@ -43,19 +49,22 @@ def main() -> int:
     parser.add_argument("--prompt-tokens", type=int, default=20)
     parser.add_argument("--new-tokens", type=int, default=200)
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: best available)")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch (default 1)")
+    parser.add_argument("--wall", action="store_true", help="wall-clock time instead of process CPU time")
     parser.add_argument("--no-reference", action="store_true", help="do not time HuggingFace transformers")
     args = parser.parse_args()
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    global CLOCK
+    torch.set_num_threads(args.threads)
+    CLOCK = time.perf_counter if args.wall else time.process_time
     device = get_device(args.device)
     cfg = PRESETS[args.preset].with_(drop_rate=0.0)
     torch.manual_seed(123)
     model = GPTModel(cfg).to(device).eval()
     prompt = torch.randint(0, cfg.vocab_size, (1, args.prompt_tokens), device=device)
     print(f"{args.preset}: {count_parameters(model):,} parameters (random init), {describe_device(device)}, torch {torch.__version__}")
-    print(f"greedy, batch 1, {args.prompt_tokens}-token prompt, {args.new_tokens} new tokens\n")
+    clock = "wall-clock time" if args.wall else "process CPU time"
+    print(f"greedy, batch 1, {args.prompt_tokens}-token prompt, {args.new_tokens} new tokens; {clock}\n")
 
     generate(model, prompt, 5)  # warm-up (allocations, kernel selection)
     rates = {}
