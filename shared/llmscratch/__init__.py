@@ -14,6 +14,12 @@ Modules (each docstring says what it holds and how it differs from its neighbour
 - ``data``       the sliding-window next-token dataset and ``create_dataloader``
 - ``embeddings`` token + absolute positional embeddings
 - ``attention``  causal multi-head self-attention: the teaching module and a fused fast one
+- ``config``     ``GPTConfig`` and the GPT-2 presets (124M ... 1558M, TINY)
+- ``layers``     LayerNorm, GELU, FeedForward, TransformerBlock
+- ``kv_cache``   the KV cache and the cache-aware attention subclass
+- ``model``      ``GPTModel``, ``count_parameters``, ``parameter_memory_mib``
+- ``generate``   greedy / temperature / top-k / top-p generation, with or without the KV cache
+- ``weights``    GPT-2's (HuggingFace) weight layout <-> ``GPTModel``, with per-tensor shape checks
 """
 
 __version__ = "0.1.0"

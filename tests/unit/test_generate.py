@@ -1,0 +1,144 @@
+"""generate: greedy decoding with and without the KV cache, sampling, the context window, bad input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from llmscratch.config import TINY
+from llmscratch.generate import generate, next_token
+from llmscratch.model import GPTModel
+
+CFG = TINY.with_(vocab_size=97, context_length=16, emb_dim=32, n_heads=4)
+
+
+def reference_greedy(model, token_ids, max_new_tokens):
+    """The textbook loop, written independently: full forward, argmax of the last row, append."""
+    model.eval()
+    for _ in range(max_new_tokens):
+        logits = model(token_ids[:, -model.cfg.context_length :])  # (B, T, V)
+        token_ids = torch.cat([token_ids, logits[:, -1].argmax(dim=-1, keepdim=True)], dim=1)
+    return token_ids
+
+
+@pytest.fixture
+def model():
+    torch.manual_seed(0)
+    return GPTModel(CFG).eval()
+
+
+@pytest.mark.parametrize(
+    "prompt_len, max_new_tokens",
+    [(1, 10), (5, 11), (5, 30), (16, 5), (23, 6)],  # within the window, filling it, sliding, too-long prompt
+)
+@pytest.mark.parametrize("use_cache", [False, True])
+def test_greedy_equals_the_textbook_loop(model, prompt_len, max_new_tokens, use_cache):
+    torch.manual_seed(1)
+    prompt = torch.randint(0, CFG.vocab_size, (2, prompt_len))
+    out = generate(model, prompt, max_new_tokens, use_cache=use_cache)
+    assert out.shape == (2, prompt_len + max_new_tokens)
+    assert torch.equal(out[:, :prompt_len], prompt)  # the whole prompt is kept, even when cropped for the model
+    assert torch.equal(out, reference_greedy(model, prompt, max_new_tokens))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_kv_cache_gives_exactly_the_cache_free_tokens(seed):
+    torch.manual_seed(seed)
+    model = GPTModel(CFG.with_(n_layers=3, qkv_bias=seed % 2 == 0)).eval()
+    prompt = torch.randint(0, CFG.vocab_size, (3, 1 + seed))
+    assert torch.equal(generate(model, prompt, 25, use_cache=True), generate(model, prompt, 25, use_cache=False))
+
+
+def test_sampling_with_the_cache_equals_sampling_without():
+    torch.manual_seed(0)
+    model = GPTModel(CFG).eval()
+    prompt = torch.randint(0, CFG.vocab_size, (2, 4))
+    kwargs = dict(temperature=1.5, top_k=20, top_p=0.9)
+    a = generate(model, prompt, 20, use_cache=True, generator=torch.Generator().manual_seed(3), **kwargs)
+    b = generate(model, prompt, 20, use_cache=False, generator=torch.Generator().manual_seed(3), **kwargs)
+    assert torch.equal(a, b)
+    c = generate(model, prompt, 20, use_cache=True, generator=torch.Generator().manual_seed(4), **kwargs)
+    assert not torch.equal(a, c)
+
+
+def test_zero_new_tokens_returns_the_prompt(model):
+    prompt = torch.tensor([[1, 2, 3]])
+    assert torch.equal(generate(model, prompt, 0), prompt)
+
+
+def test_dropout_is_off_while_generating_and_the_mode_is_restored():
+    torch.manual_seed(0)
+    model = GPTModel(CFG.with_(drop_rate=0.5)).train()
+    prompt = torch.tensor([[5, 6, 7]])
+    first = generate(model, prompt, 8)
+    assert model.training
+    assert torch.equal(generate(model, prompt, 8), first)  # no dropout noise
+    assert torch.equal(first, reference_greedy(model, prompt, 8))
+
+
+def test_eos_pads_finished_rows_and_stops_when_all_are_done(model):
+    prompt = torch.tensor([[3, 4], [50, 60]])
+    free = generate(model, prompt, 6)
+    eos = int(free[0, 2])  # pretend row 0's first new token ends its text
+    out = generate(model, prompt, 6, eos_id=eos)
+    # Expected, row by row: the free-running tokens up to the first eos, then eos padding.
+    expected = free.clone()
+    ends = []
+    for row in range(2):
+        hits = (free[row, 2:] == eos).nonzero()
+        end = 2 + int(hits[0]) if len(hits) else free.shape[1]
+        expected[row, end:] = eos
+        ends.append(end)
+    length = max(ends) + 1 if max(ends) < free.shape[1] else free.shape[1]
+    assert torch.equal(out, expected[:, :length])
+    assert torch.equal(out[0, 2:], torch.full((length - 2,), eos))
+    single = generate(model, prompt[:1], 6, eos_id=eos)
+    assert torch.equal(single, free[:1, :3])  # stopped right after its eos
+
+
+def test_next_token_greedy_and_limits():
+    logits = torch.tensor([[1.0, 3.0, 2.0, -1.0]])
+    assert next_token(logits).item() == 1
+    gen = torch.Generator().manual_seed(0)
+    assert next_token(logits, temperature=5.0, top_k=1, generator=gen).item() == 1  # top-1 is greedy
+    picks = {next_token(logits, temperature=10.0, top_k=2, generator=gen).item() for _ in range(200)}
+    assert picks == {1, 2}  # only the two best ever come out, and both do
+    probs_logits = torch.log(torch.tensor([[0.5, 0.3, 0.2]]))
+    assert {next_token(probs_logits, temperature=1.0, top_p=0.5, generator=gen).item() for _ in range(100)} == {0}
+    assert {next_token(probs_logits, temperature=1.0, top_p=0.6, generator=gen).item() for _ in range(200)} == {0, 1}
+    assert {next_token(probs_logits, temperature=1.0, generator=gen).item() for _ in range(300)} == {0, 1, 2}
+
+
+def test_low_temperature_approaches_greedy_and_high_flattens():
+    logits = torch.tensor([[0.0, 1.0, 0.5]])
+    gen = torch.Generator().manual_seed(0)
+    cold = [next_token(logits, temperature=0.01, generator=gen).item() for _ in range(100)]
+    assert set(cold) == {1}
+    hot = torch.tensor([next_token(logits, temperature=100.0, generator=gen).item() for _ in range(3000)])
+    shares = torch.bincount(hot, minlength=3) / 3000
+    assert (shares - 1 / 3).abs().max() < 0.05
+
+
+@pytest.mark.parametrize(
+    "token_ids, kwargs, message",
+    [
+        (torch.tensor([1, 2]), {}, r"\(batch, seq_len\) tensor, got \(2,\); for one prompt use ids.unsqueeze\(0\)"),
+        ([[1, 2]], {}, r"\(batch, seq_len\) tensor, got list"),
+        (torch.zeros(1, 0, dtype=torch.long), {}, "the prompt is empty"),
+        (torch.tensor([[1]]), {"max_new_tokens": -1}, "max_new_tokens must be >= 0, got -1"),
+        (torch.tensor([[1]]), {"temperature": -0.5}, r"temperature must be >= 0 \(0 = greedy\), got -0.5"),
+        (torch.tensor([[1]]), {"temperature": 1.0, "top_k": 0}, "top_k must be at least 1, got 0"),
+        (torch.tensor([[1]]), {"temperature": 1.0, "top_p": 0.0}, r"top_p must be in \(0, 1\], got 0.0"),
+        (torch.tensor([[1]]), {"temperature": 1.0, "top_p": 1.5}, r"top_p must be in \(0, 1\], got 1.5"),
+        (torch.tensor([[1, 97]]), {}, r"token id 97 is outside the vocabulary \[0, 97\)"),
+    ],
+)
+def test_bad_input(model, token_ids, kwargs, message):
+    kwargs = {"max_new_tokens": 3, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        generate(model, token_ids, **kwargs)
+
+
+def test_next_token_needs_2d_logits():
+    with pytest.raises(ValueError, match=r"logits must have shape \(batch, vocab_size\), got \(5,\)"):
+        next_token(torch.zeros(5))
