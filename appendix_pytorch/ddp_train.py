@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -106,6 +107,7 @@ def train(args: argparse.Namespace, rank: int, world_size: int, device: torch.de
     loss_fn = nn.CrossEntropyLoss()
 
     epoch_losses, first_epoch_indices = [], list(sampler)
+    start = time.perf_counter()
     for epoch in range(args.epochs):
         sampler.set_epoch(epoch)  # DDP: a different shuffle each epoch, the same one on every rank
         model.train()
@@ -122,6 +124,9 @@ def train(args: argparse.Namespace, rank: int, world_size: int, device: torch.de
         epoch_losses.append((totals[0] / totals[1]).item())
         if rank == 0:
             print(f"epoch {epoch + 1}/{args.epochs}: mean train loss {epoch_losses[-1]:.4f} (over {int(totals[1])} samples on {world_size} ranks)", flush=True)
+    train_seconds = time.perf_counter() - start
+    if rank == 0:
+        print(f"training took {train_seconds:.2f} s", flush=True)
 
     model.eval()
     with torch.no_grad():  # fresh points from the same distribution, identical on every rank
@@ -136,6 +141,7 @@ def train(args: argparse.Namespace, rank: int, world_size: int, device: torch.de
         "device": str(device),
         "epoch_losses": epoch_losses,
         "val_accuracy": accuracy,
+        "train_seconds": train_seconds,
         "first_epoch_indices": first_epoch_indices,
         "n_params": params.numel(),
         "params_sha256": hashlib.sha256(params.numpy().tobytes()).hexdigest(),
@@ -160,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
             args.out_dir.mkdir(parents=True, exist_ok=True)
             (args.out_dir / f"rank{rank}.json").write_text(json.dumps(result))
     finally:
-        dist.destroy_process_group()  # always release the sockets, even after an error
+        dist.destroy_process_group()  # always tear the process group down, even after an error
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ def _run(args: list[str]) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def two_ranks(tmp_path_factory) -> list[dict]:
     out_dir = tmp_path_factory.mktemp("ddp")
-    n_samples, epochs = 512, 4
+    n_samples, epochs = 1024, 5
     proc = _run([
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
         "--master_addr=127.0.0.1", f"--master_port={_free_port()}",
@@ -93,8 +93,9 @@ def test_the_loss_falls_and_the_model_learns(two_ranks):
     losses = rank0["epoch_losses"]
     assert len(losses) == rank0["epochs"]
     assert losses == rank1["epoch_losses"], "the all-reduced epoch loss must be the same on every rank"
-    assert losses[-1] < 0.7 * losses[0], f"the loss did not fall: {losses}"
-    assert "epoch 4/4" in rank0["stdout"], "rank 0 should log every epoch"
+    assert all(later < earlier for earlier, later in zip(losses, losses[1:])), f"the loss did not fall every epoch: {losses}"
+    assert losses[-1] < 0.5 * losses[0], f"the loss fell too little: {losses}"
+    assert f"epoch {rank0['epochs']}/{rank0['epochs']}" in rank0["stdout"], "rank 0 should log every epoch"
     # XOR is not linearly separable: beating chance (0.5) by this margin needs the hidden layers.
     assert rank0["val_accuracy"] == rank1["val_accuracy"] > 0.8, rank0["val_accuracy"]
 
