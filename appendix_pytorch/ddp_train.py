@@ -11,14 +11,14 @@ and tells each one who it is through environment variables (``RANK``, ``LOCAL_RA
 
 (``python -m torch.distributed.run`` is the same launcher as ``torchrun``.) On GPUs the processes
 talk through NCCL, one GPU per process; on CPUs through gloo. The task is deliberately tiny (2-D
-points, a 2-layer MLP) so that two CPU processes finish in seconds; the recipe is the same for a
+points, an MLP with two small hidden layers) so that two CPU processes finish in seconds; the recipe is the same for a
 GPT on eight GPUs.
 
 With ``--out-dir DIR`` every rank writes ``DIR/rank<r>.json``: the loss of each epoch, the sample
-indices it trained on in the first epoch, its accuracy on fresh validation points and its final
-parameters, flattened. The appendix
-notebook and ``tests/integration/test_ddp.py`` read these files to check that all ranks end with
-identical parameters, that they split the data between them, and that the loss falls.
+indices it trained on in the first epoch, its accuracy on fresh validation points, its training
+time and its final parameters, flattened. The appendix notebook and ``tests/integration/test_ddp.py``
+read these files to check that all ranks end with identical parameters, that they split the data
+between them, and that the loss falls.
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     rank, local_rank, world_size = int(os.environ["RANK"]), int(os.environ["LOCAL_RANK"]), int(os.environ["WORLD_SIZE"])
     backend, device = pick_backend_and_device(local_rank)
     # Rendezvous: every rank connects to MASTER_ADDR:MASTER_PORT (read from the environment). The
-    # timeout turns a crashed peer into an error after a minute instead of a silent 30-minute hang.
+    # timeout turns a crashed peer into an error after a minute instead of a silent half-hour hang.
     dist.init_process_group(backend=backend, rank=rank, world_size=world_size, timeout=timedelta(seconds=60))
     try:
         result = train(args, rank, world_size, device)
@@ -171,10 +171,11 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-    # Skip the interpreter's shutdown sequence. With the gloo backend, PyTorch keeps the process
-    # group's worker threads alive until shutdown, and when one of them still holds a Python object
-    # it can abort the process there ("terminate called without an active exception"), turning a
-    # finished run into a failure. Everything is written and the process group destroyed by now.
+    # Skip the interpreter's shutdown sequence. With the gloo backend, PyTorch (seen with 2.13 on
+    # Linux) keeps the process group's worker threads alive until shutdown, and when one of them
+    # still holds a Python object it can abort the process there ("terminate called without an
+    # active exception"; about one run in ten here), turning a finished run into a failure.
+    # Everything is written and the process group destroyed by now.
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
