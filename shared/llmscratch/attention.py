@@ -83,11 +83,20 @@ class MultiHeadAttention(nn.Module):
         b, n_tokens, _ = t.shape
         return t.view(b, n_tokens, self.n_heads, self.head_dim).transpose(1, 2)  # (B, T, C) -> (B, H, T, D)
 
+    def _merge_heads(self, context: torch.Tensor) -> torch.Tensor:
+        b, _, n_tokens, _ = context.shape
+        return context.transpose(1, 2).reshape(b, n_tokens, self.d_out)  # (B, H, T, D) -> (B, T, C)
+
     def _weights(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        """Causal attention weights from per-head queries and keys, before dropout."""
-        n_tokens = queries.shape[2]
-        scores = queries @ keys.transpose(2, 3)  # (B, H, T, D) @ (B, H, D, T) -> (B, H, T, T)
-        scores = scores.masked_fill(self.mask[:n_tokens, :n_tokens], float("-inf"))  # hide the future
+        """Causal attention weights from per-head queries and keys, before dropout.
+
+        Usually queries and keys cover the same ``T`` tokens. With a KV cache (``kv_cache.py``) the
+        queries are only the last ``T_q`` of the ``T_k`` keys, so the mask rows start at ``T_k - T_q``.
+        """
+        n_queries, n_keys = queries.shape[2], keys.shape[2]
+        scores = queries @ keys.transpose(2, 3)  # (B, H, T_q, D) @ (B, H, D, T_k) -> (B, H, T_q, T_k)
+        future = self.mask[n_keys - n_queries : n_keys, :n_keys]  # (T_q, T_k)
+        scores = scores.masked_fill(future, float("-inf"))  # hide the future
         return torch.softmax(scores / math.sqrt(self.head_dim), dim=-1)  # rows sum to 1
 
     def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
@@ -98,7 +107,6 @@ class MultiHeadAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.d_in, self.context_length)
-        b, n_tokens, _ = x.shape
         queries = self._split_heads(self.W_query(x))  # (B, H, T, D)
         keys = self._split_heads(self.W_key(x))  # (B, H, T, D)
         values = self._split_heads(self.W_value(x))  # (B, H, T, D)
@@ -106,8 +114,7 @@ class MultiHeadAttention(nn.Module):
         weights = self.dropout(self._weights(queries, keys))  # (B, H, T, T)
 
         context = weights @ values  # (B, H, T, T) @ (B, H, T, D) -> (B, H, T, D)
-        context = context.transpose(1, 2).reshape(b, n_tokens, self.d_out)  # (B, H, T, D) -> (B, T, C)
-        return self.out_proj(context)
+        return self.out_proj(self._merge_heads(context))  # (B, T, C)
 
 
 class MultiHeadAttentionFast(nn.Module):

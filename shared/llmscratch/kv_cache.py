@@ -16,8 +16,6 @@ stale cache. ``generate.py`` decides when to create, fill and reset it.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from .attention import MultiHeadAttention
@@ -94,19 +92,12 @@ class CachedMultiHeadAttention(MultiHeadAttention):
     def forward(self, x: torch.Tensor, cache: LayerKVCache | None = None) -> torch.Tensor:
         if cache is None:
             return super().forward(x)
-        b, n_new, _ = x.shape
-        past = cache.length
-        heads = (b, n_new, self.n_heads, self.head_dim)
-        queries = self.W_query(x).view(heads).transpose(1, 2)  # (B, T_new, C) -> (B, H, T_new, D)
-        new_keys = self.W_key(x).view(heads).transpose(1, 2)  # (B, T_new, C) -> (B, H, T_new, D)
-        new_values = self.W_value(x).view(heads).transpose(1, 2)  # (B, T_new, C) -> (B, H, T_new, D)
-        keys, values = cache.append(new_keys, new_values)  # (B, H, T_all, D) with T_all = past + T_new
+        queries = self._split_heads(self.W_query(x))  # (B, T_new, C) -> (B, H, T_new, D)
+        new_keys = self._split_heads(self.W_key(x))  # (B, H, T_new, D)
+        new_values = self._split_heads(self.W_value(x))  # (B, H, T_new, D)
+        keys, values = cache.append(new_keys, new_values)  # (B, H, T_all, D), T_all = past + T_new
 
-        scores = queries @ keys.transpose(2, 3)  # (B, H, T_new, D) @ (B, H, D, T_all) -> (B, H, T_new, T_all)
-        scores = scores.masked_fill(self.mask[past : past + n_new, : past + n_new], float("-inf"))
-        weights = torch.softmax(scores / math.sqrt(self.head_dim), dim=-1)
-        weights = self.dropout(weights)
-
+        # The mask rows for the new tokens: position past + i may see keys 0 .. past + i.
+        weights = self.dropout(self._weights(queries, keys))  # (B, H, T_new, T_all)
         context = weights @ values  # (B, H, T_new, T_all) @ (B, H, T_all, D) -> (B, H, T_new, D)
-        context = context.transpose(1, 2).reshape(b, n_new, self.d_out)  # (B, H, T_new, D) -> (B, T_new, C)
-        return self.out_proj(context)
+        return self.out_proj(self._merge_heads(context))  # (B, T_new, C)
