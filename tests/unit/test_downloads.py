@@ -1,4 +1,4 @@
-"""datasets.fetch against a loopback HTTP server the test starts (never the internet).
+"""downloads.fetch against a loopback HTTP server the test starts (never the internet).
 
 Covers: a good download (cached, then served from cache with no request), a wrong checksum, a
 truncated transfer, an unreachable host, offline mode, a corrupted cache entry; and after every
@@ -14,8 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from llmscratch import datasets
-from llmscratch.datasets import REGISTRY, DownloadError, Resource, fetch
+from llmscratch import downloads, fileio
+from llmscratch.downloads import REGISTRY, DownloadError, Resource, fetch
 
 PAYLOAD = b"Once upon a time, a clock kept time for a whole town.\n" * 200
 
@@ -149,11 +149,48 @@ def test_registry_entries_are_complete():
     verdict = REGISTRY["the-verdict"]
     assert verdict.size == 20_479 and verdict.sha256.startswith("b41e41a6")
     for res in REGISTRY.values():
-        assert res.url.startswith("https://") and len(res.sha256) == 64 and res.size > 0 and res.offline
+        assert res.url.startswith("https://") and res.offline
+        assert (res.sha256 is not None and len(res.sha256) == 64 and res.size > 0) or res.check is not None
+
+
+def _must_start_with_once(path):
+    if not path.read_bytes().startswith(b"Once upon"):
+        raise ValueError("does not start with 'Once upon'")
+
+
+def test_structure_check_replaces_a_missing_checksum(server, online, tmp_path):
+    res = _resource(f"{server}/good.txt", sha256=None, size=None, check=_must_start_with_once)
+    assert fetch(res, cache=tmp_path).read_bytes() == PAYLOAD
+    (tmp_path / "story.txt").write_bytes(b"garbage")  # a bad cached copy is not trusted
+    assert fetch(res, cache=tmp_path).read_bytes() == PAYLOAD
+
+
+def test_structure_check_failure_saves_nothing(server, online, tmp_path):
+    def reject(path):
+        raise ValueError("expected 5,574 lines, got 200")
+
+    res = _resource(f"{server}/good.txt", sha256=None, size=None, check=reject)
+    with pytest.raises(DownloadError, match="expected 5,574 lines, got 200.*nothing was saved"):
+        fetch(res, cache=tmp_path, retries=3, backoff=0)
+    assert _leftovers(tmp_path) == [] and len(_Handler.requests_seen) == 1
+
+
+def test_a_resource_needs_a_checksum_or_a_check():
+    with pytest.raises(ValueError, match="neither a sha256 nor a check"):
+        _resource("http://127.0.0.1:9/x", sha256=None)
+
+
+def test_register(tmp_path):
+    res = _resource("https://example.invalid/story.txt", name="test-story-register")
+    assert downloads.register(res) is res and REGISTRY["test-story-register"] is res
+    assert downloads.register(res) is res  # the same entry again is fine
+    with pytest.raises(ValueError, match="different resource is already registered"):
+        downloads.register(_resource("https://example.invalid/other.txt", name="test-story-register"))
+    del REGISTRY["test-story-register"]
 
 
 def test_default_cache_is_under_llmscratch_home(monkeypatch, tmp_path, server, online):
     monkeypatch.setenv("LLMSCRATCH_HOME", str(tmp_path))
     path = fetch(_resource(f"{server}/good.txt"))
     assert path == tmp_path / "downloads" / "story.txt"
-    assert datasets.sha256_file(path) == hashlib.sha256(PAYLOAD).hexdigest()
+    assert fileio.sha256_file(path) == hashlib.sha256(PAYLOAD).hexdigest()

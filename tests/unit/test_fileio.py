@@ -1,0 +1,64 @@
+"""fileio.atomic_write: a failed or killed write never damages the file that was there before."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from llmscratch.fileio import atomic_write, sha256_file
+
+
+def test_writes_bytes_and_text(tmp_path):
+    with atomic_write(tmp_path / "a.bin") as f:
+        f.write(b"\x00\x01")
+    with atomic_write(tmp_path / "sub" / "b.txt", "w", encoding="utf-8") as f:
+        f.write("héllo")
+    assert (tmp_path / "a.bin").read_bytes() == b"\x00\x01"
+    assert (tmp_path / "sub" / "b.txt").read_text(encoding="utf-8") == "héllo"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin", "sub"]
+
+
+def test_exception_keeps_the_old_file_and_leaves_no_debris(tmp_path):
+    target = tmp_path / "ckpt.bin"
+    target.write_bytes(b"old and complete")
+    with pytest.raises(RuntimeError, match="boom"):
+        with atomic_write(target) as f:
+            f.write(b"new but half")
+            raise RuntimeError("boom")
+    assert target.read_bytes() == b"old and complete"
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.bin"]
+
+
+def test_process_killed_mid_write_keeps_the_old_file(tmp_path):
+    target = tmp_path / "ckpt.bin"
+    target.write_bytes(b"old and complete")
+    script = (
+        "import sys, time\n"
+        "from llmscratch.fileio import atomic_write\n"
+        "with atomic_write(sys.argv[1]) as f:\n"
+        "    f.write(b'x' * 1000); f.flush(); print('writing', flush=True); time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, str(target)], stdout=subprocess.PIPE)
+    assert proc.stdout.readline().strip() == b"writing"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert target.read_bytes() == b"old and complete"
+    # the killed writer leaves only its hidden .part file, never a damaged target
+    assert all(p.name == "ckpt.bin" or p.name.endswith(".part") for p in tmp_path.iterdir())
+
+
+def test_rejects_append_and_read_modes(tmp_path):
+    with pytest.raises(ValueError, match="mode must be 'w' or 'wb', got 'ab'"):
+        with atomic_write(tmp_path / "x", "ab"):
+            pass
+
+
+def test_sha256_file(tmp_path):
+    data = os.urandom(3_000_000)
+    (tmp_path / "f").write_bytes(data)
+    assert sha256_file(tmp_path / "f", chunk=1 << 16) == hashlib.sha256(data).hexdigest()
