@@ -16,6 +16,7 @@ The pieces, in the order chapter 7 builds them:
 - ``extract_response``: the model's answer, cut by *token position* after the prompt and at the
   first end-of-text, never by the prompt's string length (decoding need not give the prompt back
   character for character).
+- ``respond`` / ``respond_all``: prompt -> fitted into the context -> ``generate`` -> ``extract_response``.
 - ``save_responses``: the test responses as JSON, written atomically.
 
 ``encode`` is any ``str -> list[int]`` that adds no special tokens (GPT-2's ``tiktoken`` encoding
@@ -51,6 +52,8 @@ __all__ = [
     "format_chat",
     "format_prompt",
     "load_responses",
+    "respond",
+    "respond_all",
     "save_responses",
     "split_instructions",
     "validate_entries",
@@ -406,6 +409,34 @@ def extract_response(generated: str | Sequence[int] | torch.Tensor, prompt_lengt
     if eos_id is not None and eos_id in response:
         response = response[:response.index(eos_id)]
     return decode(response).strip()
+
+
+def respond(model, entry: dict | str, encode: Callable[[str], list[int]], decode: Callable[[list[int]], str], *,
+            max_new_tokens: int = 64, eos_id: int | None = EOT_ID, temperature: float = 0.0, top_k: int | None = None,
+            top_p: float | None = None, style: str = "alpaca", generator: torch.Generator | None = None) -> str:
+    """The model's answer to one entry (formatted with ``format_prompt``) or to a ready prompt string.
+
+    The prompt is fitted into the context with ``fit_prompt`` (leaving room for ``max_new_tokens``),
+    generated from with ``llmscratch.generate.generate`` (greedy by default, stopping at ``eos_id``),
+    and the answer cut out by token position with ``extract_response``. Works with any model of
+    the shared interface (``model.cfg.context_length``, ``model.new_kv_cache()``).
+    """
+    from .generate import generate
+
+    prompt = entry if isinstance(entry, str) else format_prompt(entry, style=style)
+    ids = fit_prompt(encode(prompt), model.cfg.context_length, max_new_tokens)
+    out = generate(model, torch.tensor([ids]), max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
+                   eos_id=eos_id, generator=generator)  # (1, len(ids) + n)
+    return extract_response(out[0].tolist(), len(ids), decode=decode, eos_id=eos_id)
+
+
+def respond_all(model, entries: Sequence[dict], encode: Callable[[str], list[int]], decode: Callable[[list[int]], str],
+                *, progress: bool = True, **kwargs) -> list[str]:
+    """``respond`` for every entry, in order, with a tqdm progress bar (``kwargs`` go to ``respond``)."""
+    from tqdm.auto import tqdm
+
+    return [respond(model, entry, encode, decode, **kwargs)
+            for entry in tqdm(entries, desc="responses", disable=not progress, leave=False)]
 
 
 # ---------------------------------------------------------------------------------------------

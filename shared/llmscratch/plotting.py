@@ -158,7 +158,7 @@ def plot_metrics_by_kind(before: Sequence[dict], after: Sequence[dict], *, metri
     ax.set_yticks(y, [f"{r['kind']} (n={r['n']})" for r in before])
     ax.axhline(0.5, color="#333333", linewidth=0.8)  # separates the overall row (y = 0)
     ax.set_xlim(0, 1)
-    ax.set_xlabel(metric.replace("_", "-") if metric == "rouge_l" else metric.replace("_", " "))
-    ax.legend(loc="lower right", fontsize=8)
-    ax.set_title(f"{metric} per task kind")
+    name = {"exact_match": "exact match", "token_f1": "token F1", "rouge_l": "ROUGE-L"}.get(metric, metric)
+    ax.set_xlabel(f"{name} (0 to 1, higher is better)")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=9, frameon=False)
     return ax

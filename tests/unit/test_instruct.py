@@ -17,7 +17,8 @@ import torch.nn.functional as F
 from llmscratch.constants import EOT_ID, IGNORE_INDEX
 from llmscratch.instruct import (PREAMBLE, RESPONSE_MARKER, Encoded, InstructionDataset, collate,
                                  create_instruction_dataloader, extract_response, fit_prompt, format_chat,
-                                 format_prompt, load_responses, save_responses, split_instructions, validate_entries)
+                                 format_prompt, load_responses, respond, respond_all, save_responses, split_instructions,
+                                 validate_entries)
 from llmscratch.tokenizer import gpt2_encoding
 
 ENC = gpt2_encoding()
@@ -230,3 +231,35 @@ def test_save_responses_round_trip_and_atomic(tmp_path):
     with pytest.raises(ValueError, match="key='output' would overwrite an entry field"):
         save_responses(path, ENTRIES, ["a", "b", "c"], key="output")
     assert load_responses(path) == both  # failed calls left the file as it was
+
+
+# ---- respond: the whole path with a tiny random model ----------------------------------------------------
+
+
+def _tiny_model():
+    from llmscratch.config import TINY
+    from llmscratch.model import GPTModel
+
+    torch.manual_seed(0)
+    return GPTModel(TINY).eval()
+
+
+def test_respond_equals_generate_then_cut():
+    from llmscratch.generate import generate
+
+    model = _tiny_model()
+    ids = _encode(format_prompt(ENTRIES[1]))
+    out = generate(model, torch.tensor([ids]), 12)[0].tolist()
+    new = out[len(ids):]
+    expected = ENC.decode(new[:new.index(EOT_ID)] if EOT_ID in new else new).strip()
+    assert respond(model, ENTRIES[1], _encode, ENC.decode, max_new_tokens=12) == expected
+    assert respond(model, format_prompt(ENTRIES[1]), _encode, ENC.decode, max_new_tokens=12) == expected
+    assert respond_all(model, ENTRIES[:2], _encode, ENC.decode, max_new_tokens=12, progress=False)[1] == expected
+
+
+def test_respond_fits_a_long_prompt_into_the_context_and_says_so():
+    model = _tiny_model()  # context_length 64
+    long_entry = {"instruction": "Repeat: " + "word " * 80, "output": ""}
+    with pytest.warns(UserWarning, match=r"only 54 fit \(context_length=64 minus max_new_tokens=10\)"):
+        answer = respond(model, long_entry, _encode, ENC.decode, max_new_tokens=10)
+    assert isinstance(answer, str)

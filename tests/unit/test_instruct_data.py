@@ -211,3 +211,14 @@ def test_alpaca_loads_from_a_cached_copy(monkeypatch, tmp_path):
     (tmp_path / "downloads" / "alpaca_data.json").write_text(_alpaca_like(ALPACA_SIZE), encoding="utf-8")
     data = load_instructions("alpaca")
     assert len(data) == ALPACA_SIZE and data[5] == {"instruction": "Task 5", "input": "", "output": "5", "kind": "alpaca"}
+
+
+def test_prompt_and_response_tokenize_apart_as_together():
+    """InstructionDataset encodes prompt and response separately: with GPT-2's BPE that must give the
+    same ids as encoding the whole text (the prompt ends in a newline, a token boundary)."""
+    from llmscratch.tokenizer import gpt2_encoding
+
+    enc = gpt2_encoding()
+    for e in ENTRIES:
+        prompt = format_prompt(e)
+        assert enc.encode(prompt + e["output"]) == enc.encode(prompt) + enc.encode(e["output"]), e
