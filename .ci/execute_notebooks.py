@@ -50,7 +50,7 @@ def clean_streams(nb) -> None:
         for out in merged:
             if out.output_type == "stream":
                 out.text = resolve_carriage_returns(out.text)
-        cell.outputs = merged
+        cell.outputs = [o for o in merged if not (o.output_type == "stream" and not o.text.strip())]  # e.g. a bar's closing newline
 
 
 def main() -> int:

@@ -268,13 +268,14 @@ def plot_qkv_attention(queries, keys, values, weights, tokens: Sequence[str], *,
         (context, "context = weights @ V\n(T, D): one new vector\nper token", "Purples"),
     ]
     for ax, (matrix, label, cmap) in zip(axes, panels):
-        ax.imshow(matrix, cmap=cmap, aspect="auto")
+        scale = {"vmin": 0.0, "vmax": 1.0} if matrix is w else {}  # weights on their full 0..1 range: near-uniform rows look uniform
+        ax.imshow(matrix, cmap=cmap, aspect="auto", **scale)
         ax.set_title(label, fontsize=9)
         ax.set_yticks(range(len(labels)), labels if ax is axes[0] or matrix is w else [""] * len(labels), fontsize=8)
         if matrix is w:
             ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
             for (i, j), value in np.ndenumerate(matrix):
-                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color="white" if value < matrix.max() * 0.6 else "black")
+                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color="white" if value < 0.6 else "black")
         else:
             ax.set_xticks(range(matrix.shape[1]), [f"d{j}" for j in range(matrix.shape[1])], fontsize=8)
     if title:
@@ -325,7 +326,8 @@ def plot_embedding_lookup(token_ids: Sequence[int], tokens: Sequence[str], *, vo
         ax.text(x_pos + width + 0.5, y + 0.22, "=", ha="center", va="center", fontsize=13)
         row(x_sum, y, colour)
     ax.text(x_tok + width / 2, -0.7 * n + 0.2, f"(the other {vocab_size - len(set(token_ids)):,} rows are not read)", ha="center", fontsize=8, color="#777777")
-    ax.text(x_pos + width / 2, -0.7 * n + 0.2, f"(rows {n} .. {context_length - 1:,} are not read)", ha="center", fontsize=8, color="#777777")
+    unread = f"(rows {n} .. {context_length - 1:,} are not read)" if n < context_length else f"(all {context_length:,} rows are read)"
+    ax.text(x_pos + width / 2, -0.7 * n + 0.2, unread, ha="center", fontsize=8, color="#777777")
     ax.set_xlim(-0.3, 15.2)
     ax.set_ylim(-0.7 * n - 0.1, 1.6)
     return fig
@@ -359,7 +361,7 @@ def plot_kv_cache_steps(tokens: Sequence[str], n_prompt: int):
         ax.text(1.15 * len(tokens) + 0.2, y + 0.3, what, ha="left", va="center", fontsize=9)
     ax.text(0, 0.95, "keys and values in the cache after each step (orange: computed in this step; grey: read from the cache)", fontsize=9)
     ax.set_xlim(-2.3, 1.15 * len(tokens) + 5.2)
-    ax.set_ylim(-0.85 * steps + 0.1, 1.3)
+    ax.set_ylim(-0.85 * (steps - 1) - 0.15, 1.3)
     return fig
 
 

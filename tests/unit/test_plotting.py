@@ -72,7 +72,9 @@ def test_embedding_lookup_rows():
     fig = plotting.plot_embedding_lookup([5, 9, 5], ["a", " b", "a"], vocab_size=10, context_length=8, emb_dim=4)
     _draw(fig)
     text = _texts(fig)
-    assert "row 9" in text and "row 2" in text and "other 8 rows" in text
+    assert "row 9" in text and "row 2" in text and "other 8 rows" in text and "rows 3 .. 7 are not read" in text
+    fig = plotting.plot_embedding_lookup([1, 2], ["a", "b"], vocab_size=10, context_length=2, emb_dim=4)
+    assert "all 2 rows are read" in _texts(fig)
     with pytest.raises(ValueError, match="one token string per id"):
         plotting.plot_embedding_lookup([1, 2], ["a"], vocab_size=10, context_length=8, emb_dim=4)
 
