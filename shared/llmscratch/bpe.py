@@ -481,7 +481,9 @@ def _check_training_args(text: str, vocab_size: int, pattern: str, special_token
     for s in specials:
         if len(s.encode("utf-8")) == 1:
             raise ValueError(f"special token {s!r} collides with the single-byte token {ord(s)}; choose a longer string such as '<|{s}|>'")
-    if not isinstance(vocab_size, int) or vocab_size < N_BYTES + len(specials):
+    if not isinstance(vocab_size, int) or isinstance(vocab_size, bool):
+        raise TypeError(f"vocab_size must be a whole number of tokens (an int, e.g. 512), got {vocab_size!r}")
+    if vocab_size < N_BYTES + len(specials):
         raise ValueError(
             f"vocab_size={vocab_size} is too small: it must be at least {N_BYTES} (one token per byte) "
             f"+ {len(specials)} special token(s) = {N_BYTES + len(specials)}"

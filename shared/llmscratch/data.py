@@ -31,7 +31,16 @@ class NextTokenDataset(Dataset):
             raise ValueError(f"max_length must be at least 1, got {max_length}")
         if stride < 1:
             raise ValueError(f"stride must be at least 1, got {stride} (1 = every position, max_length = no overlap)")
-        ids = torch.as_tensor(token_ids, dtype=torch.long)
+        try:
+            if isinstance(token_ids, str):
+                raise TypeError("a str")
+            ids = torch.as_tensor(token_ids, dtype=torch.long)
+        except (TypeError, ValueError, RuntimeError) as err:  # e.g. strings: "too many dimensions 'str'"
+            sample = token_ids if isinstance(token_ids, str) else next(iter(token_ids), None)
+            raise TypeError(
+                f"token_ids must be integer token ids, got {type(sample).__name__} values such as {sample!r:.40}; "
+                "tokenize the text first (tokenizer.encode(text)) or use create_dataloader(text)"
+            ) from err
         if ids.ndim != 1:
             raise ValueError(f"token_ids must be one flat sequence, got shape {tuple(ids.shape)}")
         if len(ids) == 0:

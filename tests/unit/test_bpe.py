@@ -210,6 +210,13 @@ def test_vocab_size_too_small(vocab_size, specials, needed):
 
 
 @pytest.mark.parametrize("train", [train_bpe, train_naive])
+@pytest.mark.parametrize("vocab_size", [300.5, 300.0, True])
+def test_vocab_size_must_be_an_int(train, vocab_size):
+    with pytest.raises(TypeError, match=rf"vocab_size must be a whole number of tokens \(an int, e.g. 512\), got {vocab_size!r}"):
+        train(TEXT, vocab_size)
+
+
+@pytest.mark.parametrize("train", [train_bpe, train_naive])
 def test_empty_text(train):
     with pytest.raises(ValueError, match="empty text"):
         train("", 300)

@@ -93,3 +93,9 @@ def test_dataloader_keeps_endoftext_as_one_token():
 def test_dataloader_bad_input(text, kwargs, message):
     with pytest.raises(ValueError, match=message):
         create_dataloader(text, **kwargs)
+
+
+@pytest.mark.parametrize("token_ids", [["the", "cat"], "the cat"])
+def test_text_instead_of_ids_names_the_fix(token_ids):
+    with pytest.raises(TypeError, match=r"token_ids must be integer token ids, got str values .*tokenize the text first \(tokenizer.encode\(text\)\)"):
+        NextTokenDataset(token_ids, max_length=1, stride=1)
