@@ -15,7 +15,7 @@ from typing import Sequence
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .tokenizer import ENDOFTEXT
+from .constants import ENDOFTEXT
 
 
 class NextTokenDataset(Dataset):
@@ -86,7 +86,7 @@ def create_dataloader(
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if tokenizer is None:
-        from .tokenizer import gpt2_encoding
+        from .gpt2_tokenizer import gpt2_encoding
 
         tokenizer = gpt2_encoding()
     if hasattr(tokenizer, "special_tokens_set"):  # a tiktoken encoding: keep <|endoftext|> as one token

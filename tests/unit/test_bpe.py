@@ -27,7 +27,8 @@ from llmscratch.bpe import (
     train_bpe,
     train_naive,
 )
-from llmscratch.tokenizer import ENDOFTEXT, GPT2_PATTERN
+from llmscratch.constants import ENDOFTEXT
+from llmscratch.gpt2_tokenizer import GPT2_PATTERN
 
 TEXT = (
     "The low lowest lower newer newest wider widest. "

@@ -4,7 +4,9 @@ import pytest
 import torch
 
 from llmscratch.data import NextTokenDataset, create_dataloader
-from llmscratch.tokenizer import EOT_ID, SimpleTokenizerV2, build_vocab, gpt2_encoding
+from llmscratch.constants import EOT_ID
+from llmscratch.gpt2_tokenizer import gpt2_encoding
+from llmscratch.tokenizer import SimpleTokenizerV2, build_vocab
 
 IDS = list(range(100, 120))  # 20 tokens
 
