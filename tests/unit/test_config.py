@@ -35,7 +35,7 @@ def test_tiny_is_small_but_reads_gpt2_token_ids():
 
 
 def test_frozen():
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'drop_rate'"):
         GPT2_124M.drop_rate = 0.0
 
 
