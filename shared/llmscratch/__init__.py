@@ -25,6 +25,10 @@ Modules (each docstring says what it holds and how it differs from its neighbour
 - ``model``      ``GPTModel`` (padded batches, selectable attention), ``count_parameters``, ``parameter_memory_mib``
 - ``generate``   greedy / temperature / top-k / top-p generation: a token stream, the KV cache, padded batches
 - ``weights``    GPT-2's (HuggingFace) weight layout <-> ``GPTModel``, with per-tensor shape checks
+- ``instruct_data`` chapter 7's instruction set, generated from our own tables; Stanford Alpaca when online
+- ``instruct``   the shared prompt format, seeded split, pre-tokenized dataset, collate, response extraction
+- ``metrics``    exact match, token F1 and ROUGE-L (ours), averaged per task kind
+- ``ollama``     an optional LLM-as-judge over a local Ollama server's REST API
 """
 
 __version__ = "0.1.0"

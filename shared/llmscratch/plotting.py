@@ -132,3 +132,33 @@ def plot_token_rows(rows: Sequence[tuple[str, Sequence[str]]], *, title: str = "
     if title:
         ax.set_title(title, fontsize=10)
     return ax
+
+
+def plot_metrics_by_kind(before: Sequence[dict], after: Sequence[dict], *, metric: str = "rouge_l",
+                         labels: tuple[str, str] = ("before fine-tuning", "after fine-tuning"), ax=None):
+    """Horizontal bars per task kind: one score (``metric``) before and after fine-tuning.
+
+    ``before`` and ``after`` are ``llmscratch.metrics.metrics_by_kind`` rows for the same test
+    entries; the overall row (last) is drawn at the bottom, set apart by a line.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if [r["kind"] for r in before] != [r["kind"] for r in after]:
+        raise ValueError("before and after must list the same kinds in the same order (score the same test entries)")
+    if metric not in before[0]:
+        raise ValueError(f"metric {metric!r} is not in the rows; choose one of exact_match, token_f1, rouge_l")
+    kinds = [r["kind"] for r in before]
+    y = np.arange(len(kinds))[::-1]  # first kind at the top
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 0.32 * len(kinds) + 1.2))
+    height = 0.4
+    ax.barh(y + height / 2, [r[metric] for r in before], height, label=labels[0], color="#b0b0b0")
+    ax.barh(y - height / 2, [r[metric] for r in after], height, label=labels[1], color="#2b7bba")
+    ax.set_yticks(y, [f"{r['kind']} (n={r['n']})" for r in before])
+    ax.axhline(0.5, color="#333333", linewidth=0.8)  # separates the overall row (y = 0)
+    ax.set_xlim(0, 1)
+    name = {"exact_match": "exact match", "token_f1": "token F1", "rouge_l": "ROUGE-L"}.get(metric, metric)
+    ax.set_xlabel(f"{name} (0 to 1, higher is better)")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=9, frameon=False)
+    return ax
