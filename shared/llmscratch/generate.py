@@ -2,6 +2,13 @@
 
 ``generate(model, token_ids, max_new_tokens)`` appends tokens one at a time. Each step picks a
 token from the logits of the last position (``next_token``) and feeds the longer sequence back in.
+Underneath is ``generate_stream``, an iterator that yields each step's ``(B, 1)`` new ids as soon as
+they are picked (a chat prints them as they come); ``generate`` collects it. Both work for any model
+with the shared interface (``cfg.context_length``, ``new_kv_cache()``, ``attention_mask``), and:
+
+- a batch of prompts of different lengths is left-padded with an ``attention_mask``; each row gets
+  the tokens it would get alone, and with ``eos_id`` each row stops on its own;
+- a ``kv_cache`` from the previous call continues a conversation: pass only the new tokens.
 
 Two ways to run that loop, giving exactly the same tokens (the tests prove it):
 
