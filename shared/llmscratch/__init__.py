@@ -20,6 +20,10 @@ Modules (each docstring says what it holds and how it differs from its neighbour
 - ``model``      ``GPTModel``, ``count_parameters``, ``parameter_memory_mib``
 - ``generate``   greedy / temperature / top-k / top-p generation, with or without the KV cache
 - ``weights``    GPT-2's (HuggingFace) weight layout <-> ``GPTModel``, with per-tensor shape checks
+- ``llama``      ``LlamaModel``: GPT's sibling (RMSNorm, RoPE, SwiGLU, grouped-query attention), HF Llama weights
+- ``gguf``       llama.cpp's GGUF files: reader, Q8_0/Q4_1 dequantizer, config and tokenizer from the metadata
+- ``smollm``     SmolLM2-135M-Instruct offline: find and verify the GGUF file, load it, its chat template
+- ``evaluation`` bits per byte: comparing language models whose tokenizers differ
 """
 
 __version__ = "0.1.0"
