@@ -287,3 +287,9 @@ def test_smollm2_tokenizer_digits_specials_and_chat(tokenizers_pair, smollm2_fil
         ours.encode(prompt)
     with pytest.raises(ValueError, match="not in the vocabulary"):
         ours.decode([49152])
+
+
+def test_base_model_download_refuses_offline(monkeypatch):
+    monkeypatch.setenv("LLMSCRATCH_OFFLINE", "1")
+    with pytest.raises(RuntimeError, match="offline.*use load_smollm2"):
+        smollm.load_smollm2_base()
