@@ -29,6 +29,10 @@ Modules (each docstring says what it holds and how it differs from its neighbour
 - ``instruct``   the shared prompt format, seeded split, pre-tokenized dataset, collate, response extraction
 - ``metrics``    exact match, token F1 and ROUGE-L (ours), averaged per task kind
 - ``ollama``     an optional LLM-as-judge over a local Ollama server's REST API
+- ``llama``      ``LlamaModel``: GPT's sibling (RMSNorm, RoPE, SwiGLU, grouped-query attention), HF Llama weights
+- ``gguf``       llama.cpp's GGUF files: reader, Q8_0/Q4_1 dequantizer, config and tokenizer from the metadata
+- ``smollm``     SmolLM2-135M-Instruct offline: find and verify the GGUF file, load it, its chat template
+- ``evaluation`` bits per byte: comparing language models whose tokenizers differ
 """
 
 __version__ = "0.1.0"
