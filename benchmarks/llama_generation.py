@@ -56,7 +56,7 @@ def write_tiny_gguf(folder: Path) -> Path:
     w.add_feed_forward_length(cfg.hidden_dim), w.add_head_count(cfg.n_heads), w.add_head_count_kv(cfg.n_kv_heads)
     w.add_rope_freq_base(cfg.rope_base), w.add_layer_norm_rms_eps(cfg.norm_eps), w.add_vocab_size(cfg.vocab_size)
     # transformers' GGUF loader also wants a tokenizer in the metadata: 256 byte tokens + merges of a+b
-    from llmscratch.tokenizer import bytes_to_unicode
+    from llmscratch.gpt2_tokenizer import bytes_to_unicode
 
     show = bytes_to_unicode()
     tokens = [show[b] for b in range(256)]

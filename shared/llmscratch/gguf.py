@@ -441,7 +441,7 @@ def tokenizer_from_gguf(gguf: GGUFFile) -> MappedTokenizer:
     are a token, ranked by the first merge that made them.
     """
     from .bpe import BPETokenizer
-    from .tokenizer import bytes_to_unicode
+    from .gpt2_tokenizer import bytes_to_unicode
 
     meta = gguf.metadata
     if meta.get("tokenizer.ggml.model") != "gpt2":
