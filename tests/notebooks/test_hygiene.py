@@ -75,13 +75,15 @@ PROGRESS_BAR = re.compile(r"(\d+)%\|")
 def noisy_floats(text: str) -> list[str]:
     """Floats in ``text`` with 7+ decimals or 7+ significant digits (too many to be stable).
 
-    >>> noisy_floats("sum 1.0000001192092896, diff 1.4901161193847656e-08, loss 0.3367, n 1,251")
+    Zeros at either end are not significant: ``rope_base=100000.0`` is an exact setting, not noise.
+
+    >>> noisy_floats("sum 1.0000001192092896, diff 1.4901161193847656e-08, loss 0.3367, n 1,251, base 100000.0")
     ['1.0000001192092896', '1.4901161193847656e-08']
     """
     noisy = []
     for m in NOISY_FLOAT.finditer(text):
         whole, decimals = m.group(1), m.group(2)
-        significant = len((whole + decimals).lstrip("0"))
+        significant = len((whole + decimals).strip("0"))
         if len(decimals) >= 7 or significant >= 7:
             noisy.append(m.group(0))
     return noisy
