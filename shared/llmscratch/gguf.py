@@ -395,13 +395,15 @@ class MappedTokenizer:
     first). This wrapper runs our encoder and translates ids both ways; ``bpe`` is the inner tokenizer.
     """
 
-    def __init__(self, bpe, model_ids: list[int], *, name: str = "bpe", bos_id: int | None = None, eos_id: int | None = None):
+    def __init__(self, bpe, model_ids: list[int], *, name: str = "bpe", bos_id: int | None = None, eos_id: int | None = None,
+                 pad_id: int | None = None):
         self.bpe = bpe
         self.name = name
         self._to_model = model_ids  # our id -> model id (-1: a byte the model has no token for)
         self._to_ours = {m: i for i, m in enumerate(model_ids) if m >= 0}
         self.special_tokens = {text: model_ids[i] for text, i in bpe.special_tokens.items()}
         self.bos_id, self.eos_id = bos_id, eos_id
+        self.pad_id = eos_id if pad_id is None else pad_id  # fills batches; never attended to, never a target
 
     @property
     def vocab_size(self) -> int:
@@ -476,5 +478,6 @@ def tokenizer_from_gguf(gguf: GGUFFile) -> MappedTokenizer:
     model_ids = [model_id.get(t, -1) for t in tokens] + list(specials.values())
     bpe = BPETokenizer(tokens, pairs, pattern=PRETOKENIZER_PATTERNS[pre], special_tokens=special_ours, name=pre)
     return MappedTokenizer(
-        bpe, model_ids, name=pre, bos_id=meta.get("tokenizer.ggml.bos_token_id"), eos_id=meta.get("tokenizer.ggml.eos_token_id")
+        bpe, model_ids, name=pre, bos_id=meta.get("tokenizer.ggml.bos_token_id"), eos_id=meta.get("tokenizer.ggml.eos_token_id"),
+        pad_id=meta.get("tokenizer.ggml.padding_token_id"),
     )
