@@ -20,6 +20,10 @@ Modules (each docstring says what it holds and how it differs from its neighbour
 - ``model``      ``GPTModel``, ``count_parameters``, ``parameter_memory_mib``
 - ``generate``   greedy / temperature / top-k / top-p generation, with or without the KV cache
 - ``weights``    GPT-2's (HuggingFace) weight layout <-> ``GPTModel``, with per-tensor shape checks
+- ``spamdata``   chapter 6's labelled messages: the bundled set or the UCI SMS Spam Collection, ``load_sms``
+- ``classify``   classification fine-tuning: balance/split, padded dataset, last-real-token head, ``cls_loss``, files
+- ``baselines``  majority class and bag-of-words logistic regression, the bars a classifier must clear
+- ``lora``       LoRA: low-rank updates on frozen linear layers, ``apply_lora``, ``merge_lora``
 """
 
 __version__ = "0.1.0"

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import numbers
 import random
 import warnings
 from dataclasses import dataclass
@@ -143,7 +144,7 @@ class ClassificationDataset(Dataset):
         for i, (text, label) in enumerate(zip(texts, labels)):
             if not isinstance(text, str) or not text.strip():
                 raise ValueError(f"message {i} is empty ({text!r}); remove it or give it some text")
-            if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < num_classes:
+            if isinstance(label, bool) or not isinstance(label, numbers.Integral) or not 0 <= label < num_classes:
                 raise ValueError(f"message {i} has label {label!r}, outside the expected set {list(range(num_classes))} (num_classes={num_classes})")
             ids = list(encode(text))
             if not ids:
@@ -152,7 +153,7 @@ class ClassificationDataset(Dataset):
                 ids = ids[:max_length]
                 self.n_truncated += 1
             self.encoded.append(ids)
-            self.labels.append(label)
+            self.labels.append(int(label))
         self.max_length = max_length
         if self.n_truncated:
             warnings.warn(
