@@ -6,6 +6,10 @@
 
 Full mode is the default (what readers get). Offline mode stays on unless you pass --online, so the
 committed outputs show the offline path honestly. Prints each notebook's wall time.
+
+Before saving, each cell's stream outputs are merged and carriage returns applied (what a terminal
+would show): a progress bar keeps only its final line, not every half-drawn redraw. Every notebook
+gets the Python 3 kernelspec, so Jupyter and Colab open it without asking.
 """
 
 from __future__ import annotations
@@ -20,6 +24,33 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
+def resolve_carriage_returns(text: str) -> str:
+    """Keep, on every line, only what follows its last carriage return.
+
+    >>> resolve_carriage_returns("\\rbar  10%\\rbar 100%\\n")
+    'bar 100%\\n'
+    """
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def clean_streams(nb) -> None:
+    """Merge consecutive stream outputs of the same name and resolve carriage returns."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        merged = []
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream" and merged and merged[-1].output_type == "stream" and merged[-1].name == out.name:
+                merged[-1].text += out.text
+            else:
+                merged.append(out)
+        for out in merged:
+            if out.output_type == "stream":
+                out.text = resolve_carriage_returns(out.text)
+        cell.outputs = [o for o in merged if not (o.output_type == "stream" and not o.text.strip())]  # e.g. a bar's closing newline
 
 
 def main() -> int:
@@ -43,6 +74,8 @@ def main() -> int:
         mode = "quick" if args.quick else "full"
         if not args.quick:
             nb.metadata.pop("widgets", None)
+            nb.metadata["kernelspec"] = dict(KERNELSPEC)
+            clean_streams(nb)
             nbformat.write(nb, path)
         print(f"{path.relative_to(ROOT)}: {elapsed:.1f} s ({mode} mode{'' if args.quick else ', saved'})", flush=True)
     return 0

@@ -40,6 +40,7 @@ def atomic_write(path: str | Path, mode: str = "wb", *, encoding: str | None = N
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     tmp = Path(tmp_name)
     os.close(fd)  # reopened by name, so ``f.name`` is the temporary file's path
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it owner-only; a saved file gets the usual mode
     try:
         with open(tmp, mode, encoding=encoding) as f:
             yield f
@@ -48,6 +49,15 @@ def atomic_write(path: str | Path, mode: str = "wb", *, encoding: str | None = N
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)  # only still there if something failed
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)  # the only portable way to read it is to set it and put it back, so do it once
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()  # read at import, before any thread could be creating files
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:

@@ -61,3 +61,100 @@ def test_portable_and_self_contained(path: Path):
 def test_first_code_cell_prints_the_mode(path: Path):
     first = next(c for c in _cells(path) if c["cell_type"] == "code")
     assert "mode_banner()" in _src(first), f"{path.name}: the first code cell must print(mode_banner())"
+
+
+# A float printed with this many digits is machine noise: float32 carries about 7 significant
+# digits, and the last ones change with the CPU's vector kernels, the GPU, the BLAS and the torch
+# version. Pinned outputs round to where the value is stable (4 decimals, or ``:.1e``).
+NOISY_FLOAT = re.compile(r"(?<![\w.])[-+]?(\d+)\.(\d+)(?:[eE][-+]?\d+)?")
+# "max abs difference 0.0" is a raw float too: on another machine it reads 1.5e-08. Print a verdict.
+RAW_DIFFERENCE = re.compile(r"difference\W{0,3}[-+]?\d+\.\d+(?:[eE][-+]?\d+)?\s*$", re.I | re.M)
+PROGRESS_BAR = re.compile(r"(\d+)%\|")
+
+
+def noisy_floats(text: str) -> list[str]:
+    """Floats in ``text`` with 7+ decimals or 7+ significant digits (too many to be stable).
+
+    Zeros at either end are not significant: ``rope_base=100000.0`` is an exact setting, not noise.
+
+    >>> noisy_floats("sum 1.0000001192092896, diff 1.4901161193847656e-08, loss 0.3367, n 1,251, base 100000.0")
+    ['1.0000001192092896', '1.4901161193847656e-08']
+    """
+    noisy = []
+    for m in NOISY_FLOAT.finditer(text):
+        whole, decimals = m.group(1), m.group(2)
+        significant = len((whole + decimals).strip("0"))
+        if len(decimals) >= 7 or significant >= 7:
+            noisy.append(m.group(0))
+    return noisy
+
+
+def _pinned_text(cell: dict) -> str:
+    return "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", "")) for o in cell.get("outputs", []))
+
+
+def pinned_output_problems(cells: list[dict]) -> list[str]:
+    """Why each ``# NBVAL_CHECK_OUTPUT`` cell's committed output would differ on another machine."""
+    problems = []
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "code" or "NBVAL_CHECK_OUTPUT" not in _src(cell):
+            continue
+        text = _pinned_text(cell)
+        if noisy_floats(text):
+            problems.append(f"cell {i} pins the float(s) {noisy_floats(text)[:3]}: round them (e.g. :.4f) or print a verdict")
+        if RAW_DIFFERENCE.search(text):
+            problems.append(f"cell {i} pins a raw difference {RAW_DIFFERENCE.search(text).group()!r}: print the verdict against the tolerance")
+    return problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_pinned_outputs_are_portable(path: Path):
+    problems = pinned_output_problems(_cells(path))
+    assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+def test_the_pin_check_catches_fragile_pins():
+    fragile = {"cell_type": "code", "source": "# NBVAL_CHECK_OUTPUT\nprint(w.sum().item())", "outputs": [{"output_type": "stream", "name": "stdout", "text": "sum of weights: 1.0000001192092896\n"}]}
+    raw_diff = {"cell_type": "code", "source": "# NBVAL_CHECK_OUTPUT\n", "outputs": [{"output_type": "stream", "name": "stdout", "text": "max abs difference: 0.0\n"}]}
+    stable = {"cell_type": "code", "source": "# NBVAL_CHECK_OUTPUT\n", "outputs": [{"output_type": "stream", "name": "stdout", "text": "tensor([0.1609, 0.1817])\n1,251 parameters\nidentical within atol=1e-06: True\n"}]}
+    unpinned = {"cell_type": "code", "source": "print(x)", "outputs": [{"output_type": "stream", "name": "stdout", "text": "1.0000001192092896\n"}]}
+    assert len(pinned_output_problems([fragile, raw_diff])) == 2
+    assert pinned_output_problems([stable, unpinned]) == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_kernelspec_is_python3(path: Path):
+    spec = json.loads(path.read_text(encoding="utf-8"))["metadata"].get("kernelspec", {})
+    assert spec.get("name") == "python3" and spec.get("language") == "python", (
+        f"{path.name}: kernelspec metadata is {spec!r}; set {{'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}} "
+        "so Jupyter and Colab open it without asking"
+    )
+
+
+def stream_noise(cells: list[dict]) -> list[str]:
+    """Half-drawn progress bars in committed outputs: carriage returns, or a bar that stops short of 100%."""
+    noise = []
+    for i, cell in enumerate(cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") != "stream":
+                continue
+            text = "".join(out.get("text", ""))
+            if "\r" in text:
+                noise.append(f"cell {i}: a carriage return in {out['name']} (a progress bar redrawn in place)")
+            unfinished = [m.group(1) for m in PROGRESS_BAR.finditer(text) if m.group(1) != "100"]
+            if unfinished:
+                noise.append(f"cell {i}: a progress bar stopped at {unfinished[0]}%")
+    return noise
+
+
+def test_the_stream_check_catches_partial_bars():
+    partial = {"cell_type": "code", "outputs": [{"output_type": "stream", "name": "stderr", "text": "\repochs:  26%|██▋       | 21/80"}]}
+    finished = {"cell_type": "code", "outputs": [{"output_type": "stream", "name": "stderr", "text": "epochs: 100%|██████████| 80/80\n"}]}
+    assert len(stream_noise([partial])) == 2
+    assert stream_noise([finished]) == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_progress_bar_fragments(path: Path):
+    noise = stream_noise(_cells(path))
+    assert not noise, f"{path.name}: " + "; ".join(noise) + " (re-execute with .ci/execute_notebooks.py, which keeps only each bar's final state)"

