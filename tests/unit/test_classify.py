@@ -269,3 +269,21 @@ def test_load_errors(model, tmp_path):
     save_file({"x": torch.zeros(1)}, str(tmp_path / "other.safetensors"))
     with pytest.raises(ValueError, match="was not written by save_classifier"):
         load_classifier(model, tmp_path / "other.safetensors")
+
+
+@pytest.mark.parametrize("padding_side", ["right", "left"])
+def test_llama_last_real_token_and_head(padding_side):
+    """The same code on the Llama-style model: no branching on the family."""
+    from llmscratch.llama import LLAMA_TINY, LlamaModel
+
+    torch.manual_seed(0)
+    llama = LlamaModel(LLAMA_TINY).eval()
+    long, short = torch.randint(0, LLAMA_TINY.vocab_size, (9,)).tolist(), torch.randint(0, LLAMA_TINY.vocab_size, (4,)).tolist()
+    ids, mask = pad_batch([long, short], pad_id=0, padding_side=padding_side)
+    with torch.no_grad():
+        batched = class_logits(llama, ids, mask)
+        alone = llama(torch.tensor([short]))[0, -1]
+    torch.testing.assert_close(batched[1], alone, atol=1e-5, rtol=0)
+    add_classification_head(llama)
+    trainable = {n.split(".")[0] for n, p in llama.named_parameters() if p.requires_grad}
+    assert trainable == {"blocks", "final_norm", "out_head"} and llama(ids, attention_mask=mask).shape == (2, 9, 2)
