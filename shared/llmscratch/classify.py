@@ -1,0 +1,505 @@
+"""Fine-tuning a language model as a text classifier (chapter 6): data, head, loss, accuracy, files.
+
+A language model's output head scores every token of the vocabulary at every position. For a
+classifier we swap that head for a small ``nn.Linear(emb_dim, num_classes)`` and read its output at
+the *last real token* of each message: with causal attention that is the only position that has
+seen the whole message. (In a padded batch the last *position* may be padding, whose output has
+seen the message plus padding tokens: ``pool(..., how="last_position")`` is kept for that
+comparison.)
+
+Data: ``balance_by_undersampling``, ``split_dataset`` (seeded 70/10/20), ``ClassificationDataset``
+(tokenizes with any ``encode`` function, truncates over-long messages *and says so*) and
+``classification_loader`` (pads each batch to its longest message with the model's padding id).
+
+Model: ``add_classification_head`` (new head, everything frozen except the last block(s), the
+final norm and the head); ``class_logits`` (one row of class scores per message); ``classify``.
+
+Training pieces for a generic loop ``loss_fn(model, batch) -> loss``: ``cls_batch_loss`` (built
+on ``cls_loss(logits, labels)``, a different thing from chapter 5's next-token ``lm_loss``),
+``accuracy`` and ``cls_loss_over_loader``. ``save_classifier`` / ``load_classifier`` write and
+read safetensors files atomically.
+
+Every function only uses the shared model interface (``model.blocks``, ``model.final_norm``,
+``model.out_head``, ``model.cfg``), so GPT-2 and Llama-style models are handled the same way.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import numbers
+import random
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, NamedTuple, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from .fileio import atomic_write
+
+POOLINGS = ("last", "last_position", "first")
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+
+def _check_pairs(texts: Sequence[str], labels: Sequence[int]) -> None:
+    if len(texts) != len(labels):
+        raise ValueError(f"texts and labels must have the same length, got {len(texts)} texts and {len(labels)} labels")
+
+
+def balance_by_undersampling(texts: Sequence[str], labels: Sequence[int], *, seed: int = 123) -> tuple[list[str], list[int]]:
+    """Keep every message of the rarest class and as many (chosen at random) of each other class.
+
+    The kept messages stay in their original order.
+
+    >>> balance_by_undersampling(["a", "b", "c", "d", "e"], [0, 0, 0, 1, 1])[1]
+    [0, 0, 1, 1]
+    """
+    _check_pairs(texts, labels)
+    by_class: dict[int, list[int]] = {}
+    for i, label in enumerate(labels):
+        by_class.setdefault(int(label), []).append(i)
+    if not by_class:
+        raise ValueError("no messages to balance")
+    n = min(len(idx) for idx in by_class.values())
+    rng = random.Random(seed)
+    keep = sorted(i for label in sorted(by_class) for i in rng.sample(by_class[label], n))
+    return [texts[i] for i in keep], [int(labels[i]) for i in keep]
+
+
+@dataclass
+class LabelledTexts:
+    """Messages with their class ids (one split of a data set)."""
+
+    texts: list[str]
+    labels: list[int]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+@dataclass
+class Splits:
+    """The train / validation / test parts of a data set."""
+
+    train: LabelledTexts
+    val: LabelledTexts
+    test: LabelledTexts
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
+
+
+def split_dataset(
+    texts: Sequence[str], labels: Sequence[int], *, fractions: tuple[float, float, float] = (0.7, 0.1, 0.2), seed: int = 123
+) -> Splits:
+    """Shuffle with ``seed`` and cut into train / validation / test (70/10/20 by default).
+
+    Train gets ``int(0.7 n)`` messages, validation ``int(0.1 n)`` and test the rest.
+
+    >>> split_dataset([str(i) for i in range(10)], [0, 1] * 5).sizes()
+    {'train': 7, 'val': 1, 'test': 2}
+    """
+    _check_pairs(texts, labels)
+    if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1.0) > 1e-9:
+        raise ValueError(f"fractions must be three non-negative numbers that sum to 1, got {fractions}")
+    order = list(range(len(texts)))
+    random.Random(seed).shuffle(order)
+    n_train, n_val = int(fractions[0] * len(order)), int(fractions[1] * len(order))
+    parts = order[:n_train], order[n_train : n_train + n_val], order[n_train + n_val :]
+    return Splits(*(LabelledTexts([texts[i] for i in p], [int(labels[i]) for i in p]) for p in parts))
+
+
+class ClassificationDataset(Dataset):
+    """Tokenized messages and their class ids; item ``i`` is ``(token_ids list, label)``.
+
+    ``encode`` is any ``str -> list[int]`` (e.g. ``tokenizer.encode``). Messages longer than
+    ``max_length`` tokens (use the model's ``context_length``) keep their first ``max_length``
+    tokens; the dataset warns how many were cut and keeps the count in ``n_truncated``.
+    Raises ``ValueError`` for an empty message or a label outside ``range(num_classes)``, naming
+    the message's index.
+    """
+
+    def __init__(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[int],
+        encode: Callable[[str], list[int]],
+        *,
+        max_length: int | None = None,
+        num_classes: int = 2,
+    ):
+        _check_pairs(texts, labels)
+        if max_length is not None and max_length < 1:
+            raise ValueError(f"max_length must be at least 1 (or None for no limit), got {max_length}")
+        self.encoded: list[list[int]] = []
+        self.labels: list[int] = []
+        self.n_truncated = 0
+        for i, (text, label) in enumerate(zip(texts, labels)):
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f"message {i} is empty ({text!r}); remove it or give it some text")
+            if isinstance(label, bool) or not isinstance(label, numbers.Integral) or not 0 <= label < num_classes:
+                raise ValueError(f"message {i} has label {label!r}, outside the expected set {list(range(num_classes))} (num_classes={num_classes})")
+            ids = list(encode(text))
+            if not ids:
+                raise ValueError(f"message {i} ({text!r}) encodes to no tokens")
+            if max_length is not None and len(ids) > max_length:
+                ids = ids[:max_length]
+                self.n_truncated += 1
+            self.encoded.append(ids)
+            self.labels.append(int(label))
+        self.max_length = max_length
+        if self.n_truncated:
+            warnings.warn(
+                f"{self.n_truncated} of {len(self.encoded)} messages are longer than max_length={max_length} tokens "
+                f"and were truncated to their first {max_length} tokens",
+                stacklevel=2,
+            )
+
+    @property
+    def longest(self) -> int:
+        """Tokens in the longest (possibly truncated) message."""
+        return max((len(ids) for ids in self.encoded), default=0)
+
+    def __len__(self) -> int:
+        return len(self.encoded)
+
+    def __getitem__(self, index: int) -> tuple[list[int], int]:
+        return self.encoded[index], self.labels[index]
+
+
+class ClassBatch(NamedTuple):
+    """One padded batch. A tuple, so generic code can move it with ``[t.to(device) for t in batch]``."""
+
+    token_ids: torch.Tensor  # (B, T) long, padded with the model's padding id
+    attention_mask: torch.Tensor  # (B, T) long, 1 = real token, 0 = padding
+    labels: torch.Tensor  # (B,) long
+
+
+def pad_batch(
+    sequences: Sequence[Sequence[int]], pad_id: int, *, padding_side: str = "right", pad_to: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pad token-id lists to the longest one (or to ``pad_to``); return ``(token_ids, attention_mask)``.
+
+    >>> ids, mask = pad_batch([[5, 6, 7], [8]], pad_id=0, padding_side="left")
+    >>> ids.tolist(), mask.tolist()
+    ([[5, 6, 7], [0, 0, 8]], [[1, 1, 1], [0, 0, 1]])
+    """
+    if padding_side not in ("right", "left"):
+        raise ValueError(f"padding_side must be 'right' or 'left', got {padding_side!r}")
+    longest = max(len(s) for s in sequences)
+    width = longest if pad_to is None else pad_to
+    if width < longest:
+        raise ValueError(f"pad_to={pad_to} is shorter than the longest sequence in the batch ({longest} tokens)")
+    token_ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for row, seq in enumerate(sequences):
+        cols = slice(0, len(seq)) if padding_side == "right" else slice(width - len(seq), width)
+        token_ids[row, cols] = torch.as_tensor(list(seq), dtype=torch.long)
+        mask[row, cols] = 1
+    return token_ids, mask
+
+
+def classification_loader(
+    dataset: ClassificationDataset,
+    *,
+    pad_id: int,
+    batch_size: int = 8,
+    shuffle: bool = False,
+    drop_last: bool = False,
+    padding_side: str = "right",
+    pad_to: int | None = None,
+    seed: int = 123,
+    num_workers: int = 0,
+) -> DataLoader:
+    """A ``DataLoader`` of ``ClassBatch``es, each padded with ``pad_id`` to its longest message.
+
+    ``pad_to`` pads every batch to a fixed width instead (e.g. the model's ``context_length``);
+    ``shuffle`` uses its own generator seeded with ``seed``, so the order is reproducible.
+    """
+    if pad_to is not None and dataset.longest > pad_to:
+        raise ValueError(f"pad_to={pad_to} is shorter than the dataset's longest message ({dataset.longest} tokens); build the dataset with max_length={pad_to}")
+
+    def collate(items: list[tuple[list[int], int]]) -> ClassBatch:
+        token_ids, mask = pad_batch([ids for ids, _ in items], pad_id, padding_side=padding_side, pad_to=pad_to)
+        return ClassBatch(token_ids, mask, torch.tensor([label for _, label in items], dtype=torch.long))
+
+    generator = torch.Generator().manual_seed(seed) if shuffle else None
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, collate_fn=collate,
+                      generator=generator, num_workers=num_workers)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading one output per message
+
+
+def last_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Position of the last real token in each row, for right- or left-padded batches.
+
+    >>> last_token_index(torch.tensor([[1, 1, 0, 0], [0, 1, 1, 1], [1, 1, 1, 1]])).tolist()
+    [1, 3, 3]
+    """
+    if attention_mask.ndim != 2:
+        raise ValueError(f"attention_mask must be (batch, seq_len), got shape {tuple(attention_mask.shape)}")
+    real = attention_mask.bool()
+    if not bool(real.any(dim=1).all()):
+        raise ValueError("a row of attention_mask has no real token (all padding): an empty message")
+    T = real.shape[1]
+    return T - 1 - real.flip(1).int().argmax(dim=1)  # first real token from the right
+
+
+def first_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Position of the first real token in each row (0 with right padding)."""
+    if not bool(attention_mask.bool().any(dim=1).all()):
+        raise ValueError("a row of attention_mask has no real token (all padding): an empty message")
+    return attention_mask.bool().int().argmax(dim=1)
+
+
+def pool(outputs: torch.Tensor, attention_mask: torch.Tensor | None = None, *, how: str = "last") -> torch.Tensor:
+    """Pick one position per row of ``outputs`` (B, T, C) -> (B, C).
+
+    ``how="last"``: the last real token (the right choice); ``"last_position"``: position T-1,
+    padding or not (the pitfall); ``"first"``: the first real token (it has seen only itself).
+    """
+    if how not in POOLINGS:
+        raise ValueError(f"how must be one of {POOLINGS}, got {how!r}")
+    B, T, _ = outputs.shape
+    if attention_mask is None:
+        attention_mask = torch.ones(B, T, dtype=torch.long, device=outputs.device)
+    if how == "last_position":
+        index = torch.full((B,), T - 1, device=outputs.device)
+    elif how == "last":
+        index = last_token_index(attention_mask)
+    else:
+        index = first_token_index(attention_mask)
+    return outputs[torch.arange(B, device=outputs.device), index.to(outputs.device)]  # (B, T, C) -> (B, C)
+
+
+def accepts_attention_mask(model: nn.Module) -> bool:
+    """True if ``model.forward`` takes an ``attention_mask`` argument."""
+    return "attention_mask" in inspect.signature(model.forward).parameters
+
+
+def class_logits(model: nn.Module, token_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, *, pooling: str = "last") -> torch.Tensor:
+    """Class scores (B, num_classes): the model's head output at one position per message.
+
+    Right padding needs no mask (causal attention: real tokens never see the padding after
+    them). Left padding does: the mask is passed to the model, which must accept ``attention_mask``.
+    """
+    if attention_mask is not None and not bool(attention_mask[:, 0].bool().all()):  # some row starts with padding
+        if not accepts_attention_mask(model):
+            raise ValueError(
+                f"this batch is left-padded but {type(model).__name__}.forward has no attention_mask argument, "
+                "so the real tokens would attend to the padding; use padding_side='right'"
+            )
+        logits = model(token_ids, attention_mask=attention_mask)
+    else:
+        logits = model(token_ids)
+    return pool(logits, attention_mask, how=pooling)
+
+
+# ---------------------------------------------------------------------------------------------
+# The model: a new head, most of it frozen
+
+
+def add_classification_head(model: nn.Module, num_classes: int = 2, *, trainable_blocks: int | str = 1) -> nn.Module:
+    """Replace ``model.out_head`` by ``nn.Linear(emb_dim, num_classes)`` and freeze most of the model.
+
+    Trainable afterwards: the new head, ``model.final_norm`` and the last ``trainable_blocks``
+    transformer blocks (``trainable_blocks="all"`` trains every parameter, embeddings included).
+    The new head is created on the device and dtype of the model's parameters; seed first
+    (``torch.manual_seed``) for a reproducible initialization. Returns the same model.
+    """
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+    for attr in ("blocks", "final_norm", "out_head", "cfg"):
+        if not hasattr(model, attr):
+            raise TypeError(f"{type(model).__name__} has no {attr!r}: add_classification_head needs the shared model interface")
+    n_blocks = len(model.blocks)
+    if trainable_blocks != "all" and (isinstance(trainable_blocks, bool) or not isinstance(trainable_blocks, int) or not 0 <= trainable_blocks <= n_blocks):
+        raise ValueError(f"trainable_blocks must be 'all' or an integer from 0 to {n_blocks}, got {trainable_blocks!r}")
+    reference = next(model.parameters())
+    for param in model.parameters():
+        param.requires_grad_(trainable_blocks == "all")
+    model.out_head = nn.Linear(model.cfg.emb_dim, num_classes).to(device=reference.device, dtype=reference.dtype)
+    if trainable_blocks != "all":
+        tail = list(model.blocks)[n_blocks - trainable_blocks :] if trainable_blocks else []
+        for module in [*tail, model.final_norm, model.out_head]:
+            for param in module.parameters():
+                param.requires_grad_(True)
+    return model
+
+
+def num_classes_of(model: nn.Module) -> int:
+    """Number of classes the model's head scores (``out_features`` of its last linear layer)."""
+    head = model.out_head
+    linear = getattr(head, "linear", head)  # a LoRA-wrapped head keeps its base layer in .linear
+    return linear.out_features
+
+
+# ---------------------------------------------------------------------------------------------
+# Loss and accuracy
+
+
+def cls_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy between class scores (B, num_classes) and class ids (B,).
+
+    The classification loss: one label per *message*. (Chapter 5's ``lm_loss`` has one target per
+    *token*; the two must not share a name.)
+    """
+    if logits.ndim != 2:
+        raise ValueError(f"logits must be (batch, num_classes), got shape {tuple(logits.shape)}; pool the (B, T, C) output first (class_logits)")
+    if labels.shape != logits.shape[:1]:
+        raise ValueError(f"labels must be (batch,) = {tuple(logits.shape[:1])}, got shape {tuple(labels.shape)}")
+    bad = (labels < 0) | (labels >= logits.shape[1])
+    if bool(bad.any()):
+        raise ValueError(f"label {labels[bad][0].item()} is outside the expected set {list(range(logits.shape[1]))}")
+    return F.cross_entropy(logits, labels)
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def cls_batch_loss(model: nn.Module, batch: Sequence[torch.Tensor], *, pooling: str = "last") -> torch.Tensor:
+    """``loss_fn(model, batch)`` for a generic training loop: ``cls_loss`` of one ``ClassBatch``."""
+    token_ids, attention_mask, labels = (t.to(_model_device(model)) for t in batch)
+    return cls_loss(class_logits(model, token_ids, attention_mask, pooling=pooling), labels)
+
+
+def _eval_batches(model: nn.Module, loader, max_batches: int | None):
+    """Yield (logits, labels) in eval mode without gradients; restore the model's mode afterwards."""
+    was_training = model.training
+    model.eval()
+    device = _model_device(model)
+    try:
+        with torch.no_grad():
+            for i, batch in enumerate(loader):
+                if max_batches is not None and i >= max_batches:
+                    break
+                token_ids, attention_mask, labels = (t.to(device) for t in batch)
+                yield token_ids, attention_mask, labels
+    finally:
+        model.train(was_training)
+
+
+def accuracy(model: nn.Module, loader, *, max_batches: int | None = None, pooling: str = "last") -> float:
+    """Fraction of messages in ``loader`` (its first ``max_batches`` batches) classified correctly."""
+    correct = total = 0
+    for token_ids, attention_mask, labels in _eval_batches(model, loader, max_batches):
+        predictions = class_logits(model, token_ids, attention_mask, pooling=pooling).argmax(dim=-1)
+        correct += int((predictions == labels).sum())
+        total += len(labels)
+    if total == 0:
+        raise ValueError("the loader gave no messages")
+    return correct / total
+
+
+def cls_loss_over_loader(model: nn.Module, loader, *, max_batches: int | None = None, pooling: str = "last") -> float:
+    """Mean ``cls_loss`` per message over ``loader`` (its first ``max_batches`` batches), no gradients."""
+    loss_sum, total = 0.0, 0
+    for token_ids, attention_mask, labels in _eval_batches(model, loader, max_batches):
+        loss_sum += cls_loss(class_logits(model, token_ids, attention_mask, pooling=pooling), labels).item() * len(labels)
+        total += len(labels)
+    if total == 0:
+        raise ValueError("the loader gave no messages")
+    return loss_sum / total
+
+
+@torch.no_grad()
+def classify(
+    model: nn.Module,
+    text: str,
+    encode: Callable[[str], list[int]],
+    *,
+    label_names: Sequence[str] = ("ham", "spam"),
+    max_length: int | None = None,
+) -> str:
+    """The class name the model gives ``text`` (e.g. ``"spam"``).
+
+    ``max_length`` defaults to the model's ``context_length``; a longer message keeps its first
+    ``max_length`` tokens and a warning says so.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"text is empty ({text!r}): there is nothing to classify")
+    if len(label_names) != num_classes_of(model):
+        raise ValueError(f"label_names has {len(label_names)} names but the model's head has {num_classes_of(model)} classes")
+    max_length = max_length or model.cfg.context_length
+    ids = list(encode(text))
+    if len(ids) > max_length:
+        warnings.warn(f"the message has {len(ids)} tokens, more than max_length={max_length}; only its first {max_length} tokens were classified", stacklevel=2)
+        ids = ids[:max_length]
+    was_training = model.training
+    model.eval()
+    try:
+        logits = class_logits(model, torch.tensor([ids], device=_model_device(model)))
+    finally:
+        model.train(was_training)
+    return label_names[int(logits.argmax(dim=-1))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+
+def save_classifier(model: nn.Module, path: str | Path, *, label_names: Sequence[str] = ("ham", "spam"), trainable_only: bool = False) -> Path:
+    """Write the classifier's weights to a safetensors file (atomically: never half-written).
+
+    ``trainable_only=True`` saves just the parameters that were fine-tuned (a small file that needs
+    the same pretrained backbone to load into).
+    """
+    from safetensors.torch import save
+
+    if len(label_names) != num_classes_of(model):
+        raise ValueError(f"label_names has {len(label_names)} names but the model's head has {num_classes_of(model)} classes")
+    if trainable_only:
+        wanted = {name for name, p in model.named_parameters() if p.requires_grad}
+        state = {k: v for k, v in model.state_dict().items() if k in wanted}
+    else:
+        state = model.state_dict()
+    tensors, seen = {}, set()
+    for name, tensor in state.items():
+        tensor = tensor.detach().cpu().contiguous()
+        key = (tensor.data_ptr(), tensor.numel())
+        tensors[name] = tensor.clone() if key in seen else tensor  # safetensors refuses shared memory
+        seen.add(key)
+    metadata = {"label_names": json.dumps(list(label_names)), "trainable_only": json.dumps(trainable_only)}
+    path = Path(path)
+    with atomic_write(path, "wb") as f:
+        f.write(save(tensors, metadata=metadata))
+    return path
+
+
+def load_classifier(model: nn.Module, path: str | Path) -> tuple[nn.Module, list[str]]:
+    """Load a file written by ``save_classifier`` into ``model``; return ``(model, label_names)``.
+
+    If the model still has its language-model head, a classification head of the saved size is
+    added first (``add_classification_head``), so a freshly built backbone can be passed in.
+    """
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no classifier file at {path}; write one with save_classifier(model, path)")
+    with safe_open(str(path), framework="pt") as f:
+        metadata = f.metadata() or {}
+    if "label_names" not in metadata:
+        raise ValueError(f"{path} has no label_names metadata: it was not written by save_classifier")
+    label_names = json.loads(metadata["label_names"])
+    if num_classes_of(model) != len(label_names):
+        add_classification_head(model, len(label_names))
+    state = load_file(str(path), device=str(_model_device(model)))
+    if json.loads(metadata.get("trainable_only", "false")):
+        result = model.load_state_dict(state, strict=False)
+        if result.unexpected_keys:
+            raise ValueError(f"{path} holds weights the model does not have: {result.unexpected_keys[:5]}")
+    else:
+        model.load_state_dict(state, strict=True)
+    return model, label_names
