@@ -153,3 +153,27 @@ def test_history_round_trips_through_a_dict():
     model, opt = _setup()
     h = train(model, opt, _loaders()[0], max_steps=3, sample=lambda m: "x", progress=False)
     assert History.from_dict(h.to_dict()) == h
+
+
+# bf16 keeps 8 mantissa bits, so single steps differ (by about 0.01 nats here); averaged over 25 steps
+# the two curves must stay within this many nats of each other over the whole run.
+BF16_CURVE_TOL = 0.05
+
+
+@pytest.mark.slow
+def test_bf16_autocast_follows_the_fp32_loss_curve():
+    """300 steps (20 epochs) of the micro model, fp32 vs bf16 autocast from the same start.
+
+    Runs on any CPU: without bf16 units autocast is only slower, not different.
+    """
+    curves, finals = [], []
+    for dtype in (None, torch.bfloat16):
+        model, opt = _setup()
+        h = train(model, opt, _loaders()[0], epochs=100, max_steps=300, eval_at_start=False, autocast_dtype=dtype, progress=False)
+        curves.append(torch.tensor(h.step_losses))
+        finals.append(h.train_losses[-1])
+    fp32, bf16 = (c.unfold(0, 25, 1).mean(-1) for c in curves)  # 25-step moving averages
+    assert curves[0][0] - curves[0][-1] > 2.0, "the run must actually learn for the comparison to mean anything"
+    gap = (fp32 - bf16).abs().max().item()
+    assert gap <= BF16_CURVE_TOL, f"the bf16 loss curve left the fp32 one by {gap:.3f} nats (tolerance {BF16_CURVE_TOL})"
+    assert abs(finals[0] - finals[1]) <= BF16_CURVE_TOL
