@@ -20,6 +20,14 @@ Modules (each docstring says what it holds and how it differs from its neighbour
 - ``model``      ``GPTModel``, ``count_parameters``, ``parameter_memory_mib``
 - ``generate``   greedy / temperature / top-k / top-p generation, with or without the KV cache
 - ``weights``    GPT-2's (HuggingFace) weight layout <-> ``GPTModel``, with per-tensor shape checks
+- ``losses``     ``lm_loss`` (next-token cross-entropy, skips ``IGNORE_INDEX``) and the loss over a loader
+- ``train``      the training loop shared by chapters 5-7, returning a ``History``; exact resume
+- ``schedules``  learning-rate warmup + cosine decay as pure functions of the step
+- ``checkpoint`` atomic, code-free checkpoints (safetensors): model, optimizer, RNG, history, schedule
+- ``precision``  bf16 autocast where the hardware makes it faster, fp32 elsewhere
+- ``hub``        OpenAI's GPT-2 weights from the Hugging Face Hub (pinned revisions) into ``GPTModel``
+- ``distributed`` rank, world size, set-up/tear-down of a ``torchrun`` process group, print on rank 0
+- ``pretrain``   ``python -m llmscratch.pretrain``: train on any text, on one CPU or many GPUs
 """
 
 __version__ = "0.1.0"
