@@ -26,10 +26,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import torch
@@ -40,7 +37,8 @@ from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
 # The script's folder is on sys.path when Python runs it, so the appendix's re-export file is found.
-from previous_chapters import get_device, seed_everything
+# The distributed helpers (who am I, set-up, tear-down, the exit work-around) live in llmscratch.distributed.
+from previous_chapters import distributed, seed_everything
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -72,22 +70,6 @@ def make_xor_data(n_samples: int, seed: int) -> TensorDataset:
 
 def make_model(hidden: int = 32) -> nn.Module:
     return nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 2))
-
-
-def pick_backend_and_device(local_rank: int) -> tuple[str, torch.device]:
-    """NCCL with one GPU per process when CUDA is available, else gloo on the CPU.
-
-    Apple's MPS has no multi-process backend, so a Mac trains its ranks on the CPU.
-    """
-    device = get_device()
-    if device.type == "cuda":
-        n_gpus = torch.cuda.device_count()
-        if local_rank >= n_gpus:
-            raise RuntimeError(f"local rank {local_rank} needs GPU {local_rank}, but only {n_gpus} GPU(s) are visible; "
-                               f"launch at most --nproc_per_node={n_gpus}")
-        torch.cuda.set_device(local_rank)
-        return "nccl", torch.device("cuda", local_rank)
-    return "gloo", get_device("cpu")
 
 
 def flat_parameters(model: nn.Module) -> torch.Tensor:
@@ -122,11 +104,9 @@ def train(args: argparse.Namespace, rank: int, world_size: int, device: torch.de
         totals = torch.tensor([loss_sum, n_seen], dtype=torch.float64, device=device)  # NCCL needs GPU tensors
         dist.all_reduce(totals)  # DDP: sum over ranks, so every rank knows the global mean loss
         epoch_losses.append((totals[0] / totals[1]).item())
-        if rank == 0:
-            print(f"epoch {epoch + 1}/{args.epochs}: mean train loss {epoch_losses[-1]:.4f} (over {int(totals[1])} samples on {world_size} ranks)", flush=True)
+        distributed.print0(f"epoch {epoch + 1}/{args.epochs}: mean train loss {epoch_losses[-1]:.4f} (over {int(totals[1])} samples on {world_size} ranks)")
     train_seconds = time.perf_counter() - start
-    if rank == 0:
-        print(f"training took {train_seconds:.2f} s", flush=True)
+    distributed.print0(f"training took {train_seconds:.2f} s")
 
     model.eval()
     with torch.no_grad():  # fresh points from the same distribution, identical on every rank
@@ -151,31 +131,20 @@ def train(args: argparse.Namespace, rank: int, world_size: int, device: torch.de
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    missing = [name for name in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT") if name not in os.environ]
-    if missing:
-        raise SystemExit(f"{', '.join(missing)} not set: launch this script with torchrun, e.g. "
-                         f"`torchrun --nproc_per_node=2 ddp_train.py --epochs 5`")
-    rank, local_rank, world_size = int(os.environ["RANK"]), int(os.environ["LOCAL_RANK"]), int(os.environ["WORLD_SIZE"])
-    backend, device = pick_backend_and_device(local_rank)
-    # Rendezvous: every rank connects to MASTER_ADDR:MASTER_PORT (read from the environment). The
-    # timeout turns a crashed peer into an error after a minute instead of a silent half-hour hang.
-    dist.init_process_group(backend=backend, rank=rank, world_size=world_size, timeout=timedelta(seconds=60))
+    distributed.require_torchrun("torchrun --nproc_per_node=2 ddp_train.py --epochs 5")
+    # Joins the process group: NCCL with one GPU per process when CUDA is available, else gloo on
+    # the CPU (Apple's MPS has no multi-process backend). The rendezvous address comes from the
+    # environment torchrun set; a crashed peer becomes an error after a minute, not a silent hang.
+    ctx = distributed.setup()
     try:
-        result = train(args, rank, world_size, device)
+        result = train(args, ctx.rank, ctx.world_size, ctx.device)
         if args.out_dir is not None:
             args.out_dir.mkdir(parents=True, exist_ok=True)
-            (args.out_dir / f"rank{rank}.json").write_text(json.dumps(result))
+            (args.out_dir / f"rank{ctx.rank}.json").write_text(json.dumps(result))
     finally:
-        dist.destroy_process_group()  # always tear the process group down, even after an error
+        distributed.teardown()  # always tear the process group down, even after an error
 
 
 if __name__ == "__main__":
     main()
-    # Skip the interpreter's shutdown sequence. With the gloo backend, PyTorch (seen with 2.13 on
-    # Linux) keeps the process group's worker threads alive until shutdown, and when one of them
-    # still holds a Python object it can abort the process there ("terminate called without an
-    # active exception"; about one run in ten here), turning a finished run into a failure.
-    # Everything is written and the process group destroyed by now.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    distributed.exit_process(0)  # skips a gloo shutdown crash; the reason is in its docstring

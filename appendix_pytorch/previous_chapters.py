@@ -18,10 +18,14 @@ if _SHARED.is_dir() and str(_SHARED) not in sys.path:
 from llmscratch.device import describe_device, get_device
 from llmscratch.settings import cache_dir, is_offline, is_quick, mode_banner, pick, seed_everything
 
+# Several processes: rank, world size, set-up and tear-down, print on rank 0 (used by ddp_train.py)
+from llmscratch import distributed
+
 # Checks: compare two tensors and report the max/mean difference when they disagree
 from llmscratch.testing import assert_close
 
 __all__ = [
     "cache_dir", "describe_device", "get_device", "is_offline", "is_quick", "mode_banner", "pick", "seed_everything",
+    "distributed",
     "assert_close",
 ]

@@ -1,7 +1,9 @@
 """What chapters 1 to 4 built, re-exported from the ``llmscratch`` package.
 
-Chapter 5 trains the GPT and, in ``ch05_from_gpt_to_llama``, turns it into a Llama-style model
-that loads a real pretrained LLM (SmolLM2) offline.
+Chapter 5 trains the GPT of chapter 4: it builds the loss, the training loop and the decoding
+strategies by hand and then hands each over to the package (``losses``, ``train``, ``generate``).
+Its bonus notebook ``ch05_from_gpt_to_llama`` turns the GPT into a Llama-style model that loads a
+real pretrained LLM (SmolLM2) offline.
 No code lives here: ``tests/notebooks`` checks that this file only re-exports.
 """
 
@@ -29,19 +31,21 @@ from llmscratch.tokenizer import SimpleTokenizerV1, SimpleTokenizerV2, build_voc
 # Chapter 3: causal multi-head attention
 from llmscratch.attention import MultiHeadAttention
 
-# Chapter 4: the GPT model, generation, the KV cache, GPT-2's weight layout
-from llmscratch.config import GPT2_124M, TINY, GPTConfig
+# Chapter 4: the GPT model, its configs, generation, the KV cache and GPT-2's weight layout
+from llmscratch.config import GPT2_124M, GPT2_355M, GPT2_774M, GPT2_1558M, TINY, GPTConfig
 from llmscratch.generate import generate, next_token
 from llmscratch.kv_cache import KVCache
 from llmscratch.layers import GELU, FeedForward, LayerNorm, TransformerBlock
 from llmscratch.model import GPTModel, count_parameters, parameter_memory_mib
 from llmscratch.testing import assert_close, assert_same_module
+from llmscratch.weights import load_gpt2_state_dict, to_gpt2_state_dict
 
 __all__ = [
     "cache_dir", "describe_device", "get_device", "is_offline", "is_quick", "mode_banner", "pick", "seed_everything",
     "ENDOFTEXT", "EOT_ID", "GPT2_VOCAB_SIZE", "GPTEmbedding", "NextTokenDataset", "SimpleTokenizerV1",
     "SimpleTokenizerV2", "build_vocab", "create_dataloader", "gpt2_encoding", "load_text", "read_text", "split_words",
     "MultiHeadAttention",
-    "GPT2_124M", "TINY", "GPTConfig", "generate", "next_token", "KVCache", "GELU", "FeedForward", "LayerNorm",
-    "TransformerBlock", "GPTModel", "count_parameters", "parameter_memory_mib", "assert_close", "assert_same_module",
+    "GPT2_124M", "GPT2_355M", "GPT2_774M", "GPT2_1558M", "TINY", "GPTConfig", "generate", "next_token", "KVCache",
+    "GELU", "FeedForward", "LayerNorm", "TransformerBlock", "GPTModel", "count_parameters", "parameter_memory_mib",
+    "assert_close", "assert_same_module", "load_gpt2_state_dict", "to_gpt2_state_dict",
 ]

@@ -37,6 +37,14 @@ Modules (each docstring says what it holds and how it differs from its neighbour
 - ``classify``   classification fine-tuning: balance/split, padded dataset, last-real-token head, ``cls_loss``, files
 - ``baselines``  majority class and bag-of-words logistic regression, the bars a classifier must clear
 - ``lora``       LoRA: low-rank updates on frozen linear layers, ``apply_lora``, ``merge_lora``
+- ``losses``     ``lm_loss`` (next-token cross-entropy, skips ``IGNORE_INDEX``) and the loss over a loader
+- ``train``      the training loop shared by chapters 5-7, returning a ``History``; exact resume
+- ``schedules``  learning-rate warmup + cosine decay as pure functions of the step
+- ``checkpoint`` atomic, code-free checkpoints (safetensors): model, optimizer, RNG, history, schedule
+- ``precision``  bf16 autocast where the hardware makes it faster, fp32 elsewhere
+- ``hub``        OpenAI's GPT-2 weights from the Hugging Face Hub (pinned revisions) into ``GPTModel``
+- ``distributed`` rank, world size, set-up/tear-down of a ``torchrun`` process group, print on rank 0
+- ``pretrain``   ``python -m llmscratch.pretrain``: train on any text, on one CPU or many GPUs
 """
 
 __version__ = "0.1.0"

@@ -10,6 +10,8 @@
 - ``plot_gpt_model()``, ``plot_transformer_block()``, ``plot_kv_cache_steps()``: chapter 4's model,
   block and KV cache.
 - ``plot_rope()``: rotary position embeddings, the angle of every pair and the score against distance.
+- ``plot_losses()``, ``plot_token_distributions()``, ``plot_curves()``: chapter 5's loss curves,
+  decoding and learning-rate schedules.
 - ``plot_metrics_by_kind()``: chapter 7's scores per task kind, before and after fine-tuning.
 - ``plot_accuracy_comparison()``: chapter 6's accuracies, baselines next to fine-tuned models.
 
@@ -556,4 +558,68 @@ def plot_accuracy_comparison(results: dict[str, dict[str, float]], *, title: str
     ax.spines[["top", "right"]].set_visible(False)
     if title:
         ax.set_title(title, fontsize=10)
+    return ax
+
+
+# --- Chapter 5: training curves, decoding, schedules ------------------------------------------
+
+
+def plot_losses(history, *, title: str = "", ax=None):
+    """Training and validation loss against epochs, with tokens seen on a second x axis (top).
+
+    ``history`` is a ``train.History``; its evaluation points give both axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(history.epochs, history.train_losses, "o-", ms=3, label="training loss")
+    if any(v == v for v in history.val_losses):  # not all NaN
+        ax.plot(history.epochs, history.val_losses, "s--", ms=3, label="validation loss")
+    ax.set(xlabel="epoch", ylabel="loss (nats per token)")
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    top = ax.twiny()  # same data against tokens seen: the x positions line up with the epochs
+    top.plot(history.tokens_seen, history.train_losses, alpha=0)
+    top.set_xlabel("tokens seen")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_token_distributions(distributions: dict, labels: Sequence[str], *, title: str = "", ax=None):
+    """Grouped bars: one group per candidate token, one bar per setting (e.g. per temperature)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(7.0, 0.8 * len(labels)), 3.8))
+    width = 0.8 / len(distributions)
+    x = np.arange(len(labels))
+    for i, (name, probs) in enumerate(distributions.items()):
+        ax.bar(x + (i - (len(distributions) - 1) / 2) * width, np.asarray(probs, dtype=float), width, label=str(name))
+    ax.set_xticks(x, [show_token(t) for t in labels], rotation=45, ha="right")
+    ax.set_ylabel("probability")
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+def plot_curves(curves: dict, *, xlabel: str = "step", ylabel: str = "", title: str = "", logy: bool = False, ax=None):
+    """Several named curves on one axis: learning-rate schedules, per-step losses, gradient norms."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.6))
+    for name, values in curves.items():
+        ax.plot(range(len(values)), list(values), label=str(name))
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    if len(curves) > 1:
+        ax.legend()
+    ax.grid(alpha=0.3)
     return ax
