@@ -41,7 +41,10 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--wall", action="store_true", help="wall-clock time instead of process CPU time")
     p.add_argument("--device", default=None)
+    p.add_argument("--tiny", action="store_true", help="smoke run: the tiny preset, context 32, one timed step")
     args = p.parse_args(argv)
+    if args.tiny:
+        args.preset, args.context_length, args.steps = "tiny", 32, 1
     clock = time.perf_counter if args.wall else time.process_time
     torch.set_num_threads(args.threads)
     device = get_device(args.device)

@@ -21,6 +21,8 @@ EXPECTED = {
     "bpe.py": "identical ids",
     "dataset_memory.py": "copies / views memory ratio",
     "generation.py": "sdpa / teaching attention",
+    "llama_generation.py": "same 100 tokens",
+    "precision.py": "bf16 autocast",
 }
 
 
