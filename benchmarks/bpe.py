@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
 
 from llmscratch.assets import load_text  # noqa: E402
 from llmscratch.bpe import TrainingLog, load_gpt2, train_bpe, train_naive  # noqa: E402
-from llmscratch.tokenizer import bytes_to_unicode, gpt2_encoding  # noqa: E402
+from llmscratch.gpt2_tokenizer import bytes_to_unicode, gpt2_encoding  # noqa: E402
 
 SKIP_DIRS = {"test", "tests", "site-packages", "dist-packages", "idlelib", "lib2to3", "__pycache__"}
 

@@ -20,16 +20,9 @@ from llmscratch.settings import cache_dir, is_offline, is_quick, mode_banner, pi
 from llmscratch.assets import load_text, read_text
 from llmscratch.data import NextTokenDataset, create_dataloader
 from llmscratch.embeddings import GPTEmbedding
-from llmscratch.tokenizer import (
-    ENDOFTEXT,
-    EOT_ID,
-    GPT2_VOCAB_SIZE,
-    SimpleTokenizerV1,
-    SimpleTokenizerV2,
-    build_vocab,
-    gpt2_encoding,
-    split_words,
-)
+from llmscratch.constants import ENDOFTEXT, EOT_ID, GPT2_VOCAB_SIZE
+from llmscratch.gpt2_tokenizer import gpt2_encoding
+from llmscratch.tokenizer import SimpleTokenizerV1, SimpleTokenizerV2, build_vocab, split_words
 
 __all__ = [
     "cache_dir", "describe_device", "get_device", "is_offline", "is_quick", "mode_banner", "pick", "seed_everything",

@@ -7,18 +7,23 @@ Modules (each docstring says what it holds and how it differs from its neighbour
 
 - ``settings``   the quick-mode switch, ``pick``, the cache folder, seeding (the only env reader)
 - ``device``     ``get_device()``: CUDA, then Apple MPS, then CPU
-- ``tokenizer``  the regex word tokenizers of chapter 2 and the offline GPT-2 ``tiktoken`` encoding
-- ``bpe``        byte-pair encoding from scratch: train merges, encode/decode exactly like tiktoken, JSON files
+- ``constants``  numbers several modules share (``EOT_ID``, ``GPT2_VOCAB_SIZE``, ``IGNORE_INDEX``, GPT-2 file hashes)
+- ``fileio``     ``atomic_write`` (every writer) and ``sha256_file``
+- ``tokenizer``  the regex word tokenizers of chapter 2
+- ``gpt2_tokenizer``  GPT-2's tokenizer files (offline, checksummed) and its ``tiktoken`` encoding
+- ``bpe``        byte-pair encoding from scratch (a subpackage: merge steps, pre-tokenization, the
+                 tokenizer, the trainers, GPT-2's merges): encode/decode exactly like tiktoken, JSON files
 - ``downloads``  the download registry: ``fetch(name)`` with checksum, cache and atomic write
 - ``assets``     text we wrote ourselves, bundled so every notebook works offline
 - ``data``       the sliding-window next-token dataset and ``create_dataloader``
 - ``embeddings`` token + absolute positional embeddings
-- ``attention``  causal multi-head self-attention: the teaching module and a fused fast one
+- ``attention``  causal multi-head self-attention: the teaching module, a fused fast one, and the one
+                 ``attend`` function (masked softmax or ``scaled_dot_product_attention``) all of them use
 - ``config``     ``GPTConfig`` and the GPT-2 presets (124M ... 1558M, TINY)
 - ``layers``     LayerNorm, GELU, FeedForward, TransformerBlock
-- ``kv_cache``   the KV cache and the cache-aware attention subclass
-- ``model``      ``GPTModel``, ``count_parameters``, ``parameter_memory_mib``
-- ``generate``   greedy / temperature / top-k / top-p generation, with or without the KV cache
+- ``kv_cache``   the KV cache (also remembers padding) and the cache-aware attention subclass the model uses
+- ``model``      ``GPTModel`` (padded batches, selectable attention), ``count_parameters``, ``parameter_memory_mib``
+- ``generate``   greedy / temperature / top-k / top-p generation: a token stream, the KV cache, padded batches
 - ``weights``    GPT-2's (HuggingFace) weight layout <-> ``GPTModel``, with per-tensor shape checks
 - ``instruct_data`` chapter 7's instruction set, generated from our own tables; Stanford Alpaca when online
 - ``instruct``   the shared prompt format, seeded split, pre-tokenized dataset, collate, response extraction

@@ -12,6 +12,15 @@
 
 Both modules take ``x`` of shape ``(B, T, d_in)`` and return ``(B, T, d_out)``, with clear errors for
 a ``d_out`` that does not split evenly into heads and for input longer than ``context_length``.
+
+The arithmetic itself is written once, in two functions that every attention module of the package
+calls (these modules, the cache-aware one in ``kv_cache.py`` and hence ``GPTModel``):
+
+- ``attend(queries, keys, values, hidden, impl=...)``: per-head context vectors, either by the
+  hand-written masked softmax (``impl="teaching"``) or by ``F.scaled_dot_product_attention``
+  (``impl="sdpa"``); ``hidden`` is a boolean mask, True where a query may *not* look;
+- ``hidden_positions(future, key_padding)``: that mask for a batch with left padding (the causal
+  mask, plus the padding keys, minus each query's own key so a padding row never becomes all -inf).
 """
 
 from __future__ import annotations
@@ -22,7 +31,81 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-_QKV_NAMES = ("W_query", "W_key", "W_value")
+from .constants import ATTN_IMPLS
+
+_QKV_NAMES = ("W_query", "W_key", "W_value")  # also the order of the blocks of a fused qkv / GPT-2 c_attn weight
+
+
+def future_mask(n_queries: int, n_keys: int, device: torch.device | str | None = None) -> torch.Tensor:
+    """``(T_q, T_k)`` booleans, True where a query would look at a later token.
+
+    The queries are the *last* ``T_q`` of the ``T_k`` tokens (with a KV cache the earlier ones are
+    cached), so query ``i`` is token ``T_k - T_q + i`` and may see keys ``0 .. T_k - T_q + i``.
+
+    >>> future_mask(2, 3).int().tolist()
+    [[0, 0, 1], [0, 0, 0]]
+    """
+    return torch.ones(n_queries, n_keys, dtype=torch.bool, device=device).triu(diagonal=n_keys - n_queries + 1)
+
+
+def hidden_positions(future: torch.Tensor, key_padding: torch.Tensor | None) -> torch.Tensor:
+    """The keys each query may not see: the ``(T_q, T_k)`` causal mask ``future``, plus padding keys.
+
+    ``key_padding`` ``(B, T_k)`` is True at (left) padding tokens, or None for none. Every query still
+    sees its own key, so a padding query's row is never all hidden (an all ``-inf`` softmax row is
+    NaN); real queries never see padding, because it comes before them and it is hidden. Returns
+    ``(T_q, T_k)`` without padding, else ``(B, 1, T_q, T_k)`` (one mask for all heads).
+    """
+    if key_padding is None:
+        return future
+    n_queries, n_keys = future.shape
+    keys = torch.arange(n_keys, device=future.device)  # (T_k,)
+    own = keys == torch.arange(n_keys - n_queries, n_keys, device=future.device)[:, None]  # (T_q, T_k): query i is token T_k - T_q + i
+    return (future | key_padding[:, None, None, :]) & ~own  # (B, 1, T_q, T_k)
+
+
+def masked_softmax(queries: torch.Tensor, keys: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
+    """Attention weights ``(B, H, T_q, T_k)``: softmax of the scaled scores, ``hidden`` ones at -inf."""
+    scores = queries @ keys.transpose(-2, -1)  # (B, H, T_q, D) @ (B, H, D, T_k) -> (B, H, T_q, T_k)
+    scores = scores.masked_fill(hidden, float("-inf"))  # hide the future (and padding)
+    return torch.softmax(scores / math.sqrt(queries.shape[-1]), dim=-1)  # rows sum to 1
+
+
+def attend(
+    queries: torch.Tensor,
+    keys: torch.Tensor,
+    values: torch.Tensor,
+    hidden: torch.Tensor | None,
+    *,
+    impl: str,
+    dropout: nn.Dropout,
+) -> torch.Tensor:
+    """Per-head context vectors ``(B, H, T_q, D)`` from queries ``(B, H, T_q, D)`` and keys/values ``(B, H, T_k, D)``.
+
+    ``hidden`` (broadcastable to ``(B, H, T_q, T_k)``, True = may not attend) or None for plain
+    causal attention (``future_mask``). ``impl="teaching"`` computes ``dropout(masked_softmax) @ values``
+    as in chapter 3; ``impl="sdpa"`` calls ``F.scaled_dot_product_attention`` (same maths, fused
+    kernels that never store the ``T_q x T_k`` weights where they apply; ``hidden=None`` lets it use
+    ``is_causal``, the fastest case). ``dropout`` is applied to the weights in training mode (the
+    random pattern differs between the two implementations; everything else is the same).
+    """
+    n_queries, n_keys = queries.shape[-2], keys.shape[-2]
+    if impl == "sdpa":
+        if hidden is None and n_queries not in (1, n_keys):  # queries after a cached prefix: offset causal mask
+            hidden = future_mask(n_queries, n_keys, queries.device)
+        dropout_p = dropout.p if dropout.training else 0.0
+        return F.scaled_dot_product_attention(
+            queries, keys, values,
+            attn_mask=None if hidden is None else ~hidden,  # SDPA's boolean mask is True where attention is allowed
+            dropout_p=dropout_p,
+            is_causal=hidden is None and n_queries > 1,
+        )  # (B, H, T_q, D)
+    if impl != "teaching":
+        raise ValueError(f"impl must be one of {ATTN_IMPLS}, got {impl!r}")
+    if hidden is None:
+        hidden = future_mask(n_queries, n_keys, queries.device)
+    weights = dropout(masked_softmax(queries, keys, hidden))  # (B, H, T_q, T_k)
+    return weights @ values  # (B, H, T_q, T_k) @ (B, H, T_k, D) -> (B, H, T_q, D)
 
 
 def _check_config(d_out: int, n_heads: int) -> None:
@@ -64,6 +147,8 @@ class MultiHeadAttention(nn.Module):
     torch.Size([2, 5, 12])
     """
 
+    owns_mask = True  # chapter 3's module keeps its causal mask; GPTModel's blocks share one (kv_cache.py)
+
     def __init__(self, d_in: int, d_out: int, context_length: int, drop_rate: float, n_heads: int, qkv_bias: bool = False):
         super().__init__()
         _check_config(d_out, n_heads)
@@ -76,7 +161,7 @@ class MultiHeadAttention(nn.Module):
         self.dropout = nn.Dropout(drop_rate)
         # True above the diagonal = "future" positions to hide. Not a weight: kept out of state_dict
         # (it is rebuilt from context_length), but it moves with .to(device) like a parameter.
-        mask = torch.triu(torch.ones(context_length, context_length, dtype=torch.bool), diagonal=1)
+        mask = future_mask(context_length, context_length) if self.owns_mask else None
         self.register_buffer("mask", mask, persistent=False)
 
     def _split_heads(self, t: torch.Tensor) -> torch.Tensor:
@@ -87,33 +172,26 @@ class MultiHeadAttention(nn.Module):
         b, _, n_tokens, _ = context.shape
         return context.transpose(1, 2).reshape(b, n_tokens, self.d_out)  # (B, H, T, D) -> (B, T, C)
 
-    def _weights(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        """Causal attention weights from per-head queries and keys, before dropout.
-
-        Usually queries and keys cover the same ``T`` tokens. With a KV cache (``kv_cache.py``) the
-        queries are only the last ``T_q`` of the ``T_k`` keys, so the mask rows start at ``T_k - T_q``.
-        """
-        n_queries, n_keys = queries.shape[2], keys.shape[2]
-        scores = queries @ keys.transpose(2, 3)  # (B, H, T_q, D) @ (B, H, D, T_k) -> (B, H, T_q, T_k)
-        future = self.mask[n_keys - n_queries : n_keys, :n_keys]  # (T_q, T_k)
-        scores = scores.masked_fill(future, float("-inf"))  # hide the future
-        return torch.softmax(scores / math.sqrt(self.head_dim), dim=-1)  # rows sum to 1
+    def _future(self, n_queries: int, n_keys: int, device: torch.device) -> torch.Tensor:
+        """The causal mask rows for the last ``n_queries`` of ``n_keys`` tokens: ``(T_q, T_k)``."""
+        if self.mask is None:
+            return future_mask(n_queries, n_keys, device)
+        return self.mask[n_keys - n_queries : n_keys, :n_keys]
 
     def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
         """The ``(B, H, T, T)`` attention weights for ``x`` (no dropout): row ``t`` of head ``h``
         says how much token ``t`` takes from each token ``<= t``. For plots and inspection."""
         _check_input(x, self.d_in, self.context_length)
-        return self._weights(self._split_heads(self.W_query(x)), self._split_heads(self.W_key(x)))
+        queries, keys = self._split_heads(self.W_query(x)), self._split_heads(self.W_key(x))
+        return masked_softmax(queries, keys, self._future(x.shape[1], x.shape[1], x.device))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.d_in, self.context_length)
         queries = self._split_heads(self.W_query(x))  # (B, H, T, D)
         keys = self._split_heads(self.W_key(x))  # (B, H, T, D)
         values = self._split_heads(self.W_value(x))  # (B, H, T, D)
-
-        weights = self.dropout(self._weights(queries, keys))  # (B, H, T, T)
-
-        context = weights @ values  # (B, H, T, T) @ (B, H, T, D) -> (B, H, T, D)
+        hidden = self._future(x.shape[1], x.shape[1], x.device)  # (T, T)
+        context = attend(queries, keys, values, hidden, impl="teaching", dropout=self.dropout)  # (B, H, T, D)
         return self.out_proj(self._merge_heads(context))  # (B, T, C)
 
 
@@ -132,9 +210,8 @@ class MultiHeadAttentionFast(nn.Module):
        never stores the full ``(B, H, T, T)`` weight matrix, so memory grows with ``T`` rather than
        ``T**2``. Where none applies (e.g. dropout in training on a CPU, in torch 2.13) it falls back
        to the same arithmetic as the teaching version, in C++.
-    3. Hence no ``mask`` buffer (``is_causal`` builds the mask on the fly) and no ``nn.Dropout``
-       module: dropout on the attention weights is the kernel's ``dropout_p``, passed only in
-       training mode. In training mode the random dropout pattern differs from the teaching
+    3. Hence no ``mask`` buffer (``is_causal`` builds the mask on the fly), and dropout on the
+       attention weights is the kernel's ``dropout_p``, passed only in training mode. In training mode the random dropout pattern differs from the teaching
        version's, so outputs match only in eval mode (or with ``drop_rate=0``).
 
     ``out_proj`` and the error checks are unchanged.
@@ -149,6 +226,7 @@ class MultiHeadAttentionFast(nn.Module):
         self.context_length, self.drop_rate = context_length, drop_rate
         self.qkv = nn.Linear(d_in, 3 * d_out, bias=qkv_bias)  # [W_query; W_key; W_value] stacked
         self.out_proj = nn.Linear(d_out, d_out)
+        self.dropout = nn.Dropout(drop_rate)  # no parameters; ``attend`` hands its p to the kernel in training
 
     @classmethod
     def from_teaching(cls, mha: MultiHeadAttention) -> MultiHeadAttentionFast:
@@ -167,8 +245,7 @@ class MultiHeadAttentionFast(nn.Module):
         b, n_tokens, _ = x.shape
         qkv = self.qkv(x).view(b, n_tokens, 3, self.n_heads, self.head_dim)  # (B, T, 3C) -> (B, T, 3, H, D)
         queries, keys, values = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # (B, T, 3, H, D) -> 3 x (B, H, T, D)
-        dropout_p = self.drop_rate if self.training else 0.0
-        context = F.scaled_dot_product_attention(queries, keys, values, dropout_p=dropout_p, is_causal=True)  # (B, H, T, D)
+        context = attend(queries, keys, values, None, impl="sdpa", dropout=self.dropout)  # (B, H, T, D), is_causal
         context = context.transpose(1, 2).reshape(b, n_tokens, self.d_out)  # (B, H, T, D) -> (B, T, C)
         return self.out_proj(context)
 

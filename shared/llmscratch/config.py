@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .constants import GPT2_VOCAB_SIZE
+from .constants import ATTN_IMPLS, GPT2_VOCAB_SIZE
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class GPTConfig:
     drop_rate: float = 0.1  # GPT-2 trained with 10% dropout; use 0.0 for inference or small fine-tunes
     qkv_bias: bool = True  # GPT-2's q/k/v projections have biases; needed to load its weights
     tie_embeddings: bool = True  # GPT-2 reuses the token table as the output layer (saves vocab_size * emb_dim params)
+    attn_impl: str = "sdpa"  # "sdpa": PyTorch's fused kernels (O(T) memory); "teaching": chapter 3's masked softmax. Same weights.
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "context_length", "emb_dim", "n_heads", "n_layers"):
@@ -45,6 +46,8 @@ class GPTConfig:
                 f"emb_dim / n_heads dims, so emb_dim must be a multiple of n_heads "
                 f"(e.g. {self.n_heads * (self.emb_dim // self.n_heads + 1)})"
             )
+        if self.attn_impl not in ATTN_IMPLS:
+            raise ValueError(f"attn_impl must be one of {ATTN_IMPLS}, got {self.attn_impl!r}")
         if not 0.0 <= self.drop_rate < 1.0:
             raise ValueError(f"drop_rate must be in [0, 1), got {self.drop_rate} (1.0 would drop everything)")
 

@@ -15,7 +15,7 @@ from typing import Sequence
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .tokenizer import ENDOFTEXT
+from .constants import ENDOFTEXT
 
 
 class NextTokenDataset(Dataset):
@@ -31,7 +31,16 @@ class NextTokenDataset(Dataset):
             raise ValueError(f"max_length must be at least 1, got {max_length}")
         if stride < 1:
             raise ValueError(f"stride must be at least 1, got {stride} (1 = every position, max_length = no overlap)")
-        ids = torch.as_tensor(token_ids, dtype=torch.long)
+        try:
+            if isinstance(token_ids, str):
+                raise TypeError("a str")
+            ids = torch.as_tensor(token_ids, dtype=torch.long)
+        except (TypeError, ValueError, RuntimeError) as err:  # e.g. strings: "too many dimensions 'str'"
+            sample = token_ids if isinstance(token_ids, str) else next(iter(token_ids), None)
+            raise TypeError(
+                f"token_ids must be integer token ids, got {type(sample).__name__} values such as {sample!r:.40}; "
+                "tokenize the text first (tokenizer.encode(text)) or use create_dataloader(text)"
+            ) from err
         if ids.ndim != 1:
             raise ValueError(f"token_ids must be one flat sequence, got shape {tuple(ids.shape)}")
         if len(ids) == 0:
@@ -77,7 +86,7 @@ def create_dataloader(
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if tokenizer is None:
-        from .tokenizer import gpt2_encoding
+        from .gpt2_tokenizer import gpt2_encoding
 
         tokenizer = gpt2_encoding()
     if hasattr(tokenizer, "special_tokens_set"):  # a tiktoken encoding: keep <|endoftext|> as one token

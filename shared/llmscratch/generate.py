@@ -19,12 +19,14 @@ longer faster).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from collections.abc import Iterator
+from typing import Any
 
 import torch
+from torch import nn
 
-if TYPE_CHECKING:
-    from .model import GPTModel
+from .embeddings import check_token_ids
 
 
 def next_token(
@@ -47,12 +49,8 @@ def next_token(
     """
     if logits.ndim != 2:
         raise ValueError(f"logits must have shape (batch, vocab_size), got {tuple(logits.shape)}")
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0 (0 = greedy), got {temperature}")
-    if top_k is not None and top_k < 1:
-        raise ValueError(f"top_k must be at least 1, got {top_k}")
-    if top_p is not None and not 0.0 < top_p <= 1.0:
-        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+    _check_sampling(temperature, top_k, top_p)
+    _check_logits(logits)
     if temperature == 0:
         return logits.argmax(dim=-1, keepdim=True)  # (B, V) -> (B, 1)
     logits = logits / temperature
@@ -70,9 +68,33 @@ def next_token(
     return torch.multinomial(probs, num_samples=1, generator=generator)  # (B, 1)
 
 
+def _check_sampling(temperature: float, top_k: int | None, top_p: float | None) -> None:
+    if not isinstance(temperature, (int, float)) or math.isnan(temperature) or temperature < 0:
+        raise ValueError(f"temperature must be a number >= 0 (0 = greedy), got {temperature}")
+    if top_k is not None and top_k < 1:
+        raise ValueError(f"top_k must be at least 1, got {top_k}")
+    if top_p is not None and not 0.0 < top_p <= 1.0:
+        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+
+
+def _check_logits(logits: torch.Tensor) -> None:
+    """NaN / +inf logits, or a row with every logit -inf, leave nothing to pick: say so, not torch.multinomial."""
+    broken = torch.isnan(logits).any(dim=-1) | torch.isposinf(logits).any(dim=-1)  # (B,)
+    empty = torch.isneginf(logits).all(dim=-1)  # (B,)
+    if bool((broken | empty).any()):  # one check, one sync
+        if bool(broken.any()):
+            row = int(broken.nonzero()[0])
+            raise ValueError(
+                f"logits row {row} contains NaN or +inf: the model's output is broken "
+                "(look for NaN/inf in its weights or inputs, e.g. a training run that diverged)"
+            )
+        row = int(empty.nonzero()[0])
+        raise ValueError(f"every logit in row {row} is -inf: no token is left to pick (a mask or filter removed them all)")
+
+
 @torch.no_grad()
-def generate(
-    model: GPTModel,
+def generate_stream(
+    model: nn.Module,
     token_ids: torch.Tensor,
     max_new_tokens: int,
     *,
@@ -80,15 +102,15 @@ def generate(
     top_k: int | None = None,
     top_p: float | None = None,
     eos_id: int | None = None,
+    attention_mask: torch.Tensor | None = None,
+    kv_cache: Any = None,
     use_cache: bool = True,
     generator: torch.Generator | None = None,
-) -> torch.Tensor:
-    """Append up to ``max_new_tokens`` tokens to each row of ``token_ids`` ``(B, T)``.
+) -> Iterator[torch.Tensor]:
+    """Yield each step's new ids ``(B, 1)`` as soon as they are picked (a chat prints them as they come).
 
-    Returns ``(B, T + n)`` ids on the model's device. The defaults are greedy decoding with the KV
-    cache. With ``eos_id``, a row that produced it is padded with ``eos_id`` and generation stops
-    early once every row has. Dropout is off while generating (the model's train/eval mode is
-    restored afterwards). Longer-than-context input is cropped (see the module docstring).
+    The arguments are ``generate``'s; ``generate`` is this iterator collected. The model is in eval
+    mode while the iterator runs and gets its train/eval mode back when it ends (or is closed).
     """
     if not torch.is_tensor(token_ids) or token_ids.ndim != 2:
         shape = tuple(token_ids.shape) if torch.is_tensor(token_ids) else type(token_ids).__name__
@@ -97,28 +119,102 @@ def generate(
         raise ValueError("the prompt is empty: give at least one token id (e.g. EOT_ID to start from nothing)")
     if max_new_tokens < 0:
         raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
+    _check_sampling(temperature, top_k, top_p)
+    check_token_ids(token_ids, model.cfg.vocab_size)  # on the CPU input, before the move: no device sync
+    if attention_mask is not None and tuple(attention_mask.shape) != tuple(token_ids.shape):
+        raise ValueError(f"attention_mask must have the shape of token_ids {tuple(token_ids.shape)}, got {tuple(attention_mask.shape)}")
+    if kv_cache is not None and not use_cache:
+        raise ValueError("kv_cache was given but use_cache=False; drop one of them")
     context_length = model.cfg.context_length
-    token_ids = token_ids.to(next(model.parameters()).device)
-    finished = torch.zeros(token_ids.shape[0], dtype=torch.bool, device=token_ids.device)
+    device = next(model.parameters()).device
+    seq = token_ids.to(device)  # (B, T): everything the model should see (a passed cache's tokens + this prompt)
+    mask = None if attention_mask is None else attention_mask.to(device=device, dtype=torch.bool)
+    cache = kv_cache if kv_cache is not None else (model.new_kv_cache() if use_cache else None)
+    if cache is not None and len(cache) > 0:  # multi-turn: the cache already holds earlier turns
+        held_ids, held_mask = getattr(cache, "token_ids", None), getattr(cache, "attention_mask", None)
+        if held_ids is not None:
+            if held_mask is not None or mask is not None:
+                held_mask = torch.ones_like(held_ids, dtype=torch.bool) if held_mask is None else held_mask
+                mask = torch.cat([held_mask, torch.ones_like(seq, dtype=torch.bool) if mask is None else mask], dim=1)
+            seq = torch.cat([held_ids, seq], dim=1)
+    n_known = seq.shape[1] - (len(cache) if cache is not None and getattr(cache, "token_ids", None) is None else 0)
+    finished = torch.zeros(seq.shape[0], dtype=torch.bool, device=device)
     was_training = model.training
     model.eval()
     try:
-        cache = model.new_kv_cache() if use_cache else None
-        for step in range(max_new_tokens):
-            if cache is None:
-                logits = model(token_ids[:, -context_length:], last_only=True)  # whole window every step
-            elif step > 0 and len(cache) < context_length:
-                logits = model(token_ids[:, -1:], cache, last_only=True)  # only the newest token
-            else:  # first step, or the window slid: (re)fill the cache from the window
-                cache.reset()
-                logits = model(token_ids[:, -context_length:], cache, last_only=True)
+        for _ in range(max_new_tokens):
+            logits = _step(model, seq, mask, cache, context_length, n_known)  # (B, 1, V)
             new = next_token(logits[:, -1, :], temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
             if eos_id is not None:
                 new = new.masked_fill(finished.unsqueeze(1), eos_id)  # (B, 1): finished rows keep padding
                 finished |= new.squeeze(1) == eos_id
-            token_ids = torch.cat([token_ids, new], dim=1)  # (B, T) -> (B, T + 1)
+            seq = torch.cat([seq, new], dim=1)  # (B, T) -> (B, T + 1)
+            n_known += 1
+            if mask is not None:
+                mask = torch.cat([mask, torch.ones_like(new, dtype=torch.bool)], dim=1)
+            yield new
             if eos_id is not None and bool(finished.all()):
                 break
     finally:
         model.train(was_training)
-    return token_ids
+
+
+def _step(model: nn.Module, seq: torch.Tensor, mask: torch.Tensor | None, cache: Any, context_length: int, n_known: int) -> torch.Tensor:
+    """Last-position logits for ``seq``, running only what the cache does not hold yet.
+
+    ``n_known`` = how many tokens at the end of ``seq`` generate knows (all of them, unless a
+    passed cache holds tokens it cannot read back).
+    """
+    window = lambda t, n: None if t is None else t[:, -n:]  # noqa: E731 - the last n columns
+    if cache is None:
+        return model(seq[:, -context_length:], attention_mask=window(mask, context_length), last_only=True)
+    n_pending = n_known - len(cache) if n_known < seq.shape[1] else seq.shape[1] - len(cache)
+    if len(cache) + n_pending <= context_length:
+        return model(seq[:, -n_pending:], cache, attention_mask=window(mask, n_pending), last_only=True)
+    # The window slides: every position shifts, so the cached keys no longer apply. Re-run the window.
+    if n_known < seq.shape[1]:
+        raise ValueError(
+            f"the kv_cache is full ({len(cache)} of {context_length} positions) and does not record its tokens, "
+            "so the window cannot slide; reset it and pass the whole conversation"
+        )
+    cache.reset()
+    return model(seq[:, -context_length:], cache, attention_mask=window(mask, context_length), last_only=True)
+
+
+@torch.no_grad()
+def generate(
+    model: nn.Module,
+    token_ids: torch.Tensor,
+    max_new_tokens: int,
+    *,
+    temperature: float = 0.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    eos_id: int | None = None,
+    attention_mask: torch.Tensor | None = None,
+    kv_cache: Any = None,
+    use_cache: bool = True,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Append up to ``max_new_tokens`` tokens to each row of ``token_ids`` ``(B, T)``.
+
+    Returns ``(B, T + n)`` ids on the model's device (the input is moved there). The defaults are
+    greedy decoding with the KV cache. Works for any model with ``cfg.context_length``,
+    ``new_kv_cache()`` and ``model(ids, cache, attention_mask=..., last_only=True)``.
+
+    - ``eos_id``: a row that produced it is padded with ``eos_id`` from then on, and generation
+      stops early once every row has.
+    - ``attention_mask`` ``(B, T)``: for a batch of prompts of different lengths, left-padded to
+      ``T`` (1 = real token, 0 = padding). Each row then gets the tokens it would get on its own.
+    - ``kv_cache``: continue a conversation. Pass the cache of the previous call and only the *new*
+      tokens in ``token_ids``; the result holds those new tokens plus the generated ones.
+    - Dropout is off while generating (the model's train/eval mode is restored afterwards).
+      Longer-than-context input is cropped (see the module docstring).
+    """
+    stream = generate_stream(
+        model, token_ids, max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p, eos_id=eos_id,
+        attention_mask=attention_mask, kv_cache=kv_cache, use_cache=use_cache, generator=generator,
+    )
+    new = list(stream)
+    device = next(model.parameters()).device
+    return torch.cat([token_ids.to(device), *new], dim=1)  # (B, T) -> (B, T + n)

@@ -5,9 +5,11 @@ a cache the model recomputes all of them at each step (work grows with the squar
 with one it computes them once, so each new step only processes the one new token.
 
 - ``LayerKVCache``: one layer's keys and values, ``(B, H, T, D)``, in a buffer allocated once.
-- ``KVCache``: one ``LayerKVCache`` per transformer block; ``len(cache)`` tokens are cached.
+- ``KVCache``: one ``LayerKVCache`` per transformer block; ``len(cache)`` tokens are cached. It
+  also remembers the cached token ids and which of them are left padding.
 - ``CachedMultiHeadAttention``: chapter 3's ``MultiHeadAttention`` (same weights, same names)
-  whose ``forward`` also accepts a ``LayerKVCache``. Without one it *is* chapter 3's forward.
+  whose ``forward`` also accepts a ``LayerKVCache`` and a padding-aware mask, and runs either the
+  teaching arithmetic or ``F.scaled_dot_product_attention`` (``impl``). ``GPTModel``'s blocks use it.
 
 The cache is an explicit object passed through ``GPTModel.forward``, not hidden state inside the
 modules: a model can serve several generations at once and a plain forward pass never sees a
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import torch
 
-from .attention import MultiHeadAttention
+from .attention import ATTN_IMPLS, MultiHeadAttention, _check_input, attend
 
 
 class LayerKVCache:
@@ -64,40 +66,91 @@ class KVCache:
     """One ``LayerKVCache`` per transformer block. ``len(cache)`` = number of tokens cached.
 
     Make one with ``model.new_kv_cache()`` and pass it to ``model(token_ids, kv_cache=cache)``.
+    ``GPTModel`` also records here, for every cached position, the token id and whether it is a real
+    token or left padding (``token_ids``, ``attention_mask``): later calls then pass only the new
+    tokens (and their mask, or none when they are all real), and ``generate`` can rebuild the cache
+    from its own record when the context window slides.
     """
 
     def __init__(self, n_layers: int, capacity: int):
         self.layers = [LayerKVCache(capacity) for _ in range(n_layers)]
         self.capacity = capacity
+        self._ids: torch.Tensor | None = None  # (B, capacity) token ids
+        self._real: torch.Tensor | None = None  # (B, capacity) True = real token; None while all are real
 
     def __len__(self) -> int:
         return self.layers[-1].length  # the last layer is written last: all layers agree between passes
 
+    @property
+    def token_ids(self) -> torch.Tensor | None:
+        """The ``(B, len(cache))`` ids the cache holds (None before the first pass)."""
+        return None if self._ids is None else self._ids[:, : len(self)]
+
+    @property
+    def attention_mask(self) -> torch.Tensor | None:
+        """``(B, len(cache))`` booleans, True = real token, False = padding; None if all are real."""
+        return None if self._real is None else self._real[:, : len(self)]
+
+    def record(self, token_ids: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor | None:
+        """Note the new tokens ``(B, T_new)`` and their mask; return the mask of cached + new tokens.
+
+        Called by the model before its layers append keys and values. Returns ``(B, len + T_new)``
+        booleans (True = real), or None when every token so far is real.
+        """
+        past, (b, n_new) = len(self), token_ids.shape
+        end = past + n_new
+        if end > self.capacity:  # the layers would refuse too; say it before anything changes
+            raise ValueError(
+                f"input has {n_new} tokens after {past} cached tokens but context_length is {self.capacity}; "
+                f"crop it to the last {self.capacity} tokens (or reset the cache)"
+            )
+        if self._ids is None or past == 0:
+            self._ids = token_ids.new_empty(b, self.capacity)
+            self._real = None
+        elif self._ids.shape[0] != b:
+            raise ValueError(f"the KV cache was filled with batch size {self._ids.shape[0]}, got {b}; use a new cache")
+        self._ids[:, past:end] = token_ids
+        if attention_mask is not None and self._real is None:
+            self._real = torch.ones(b, self.capacity, dtype=torch.bool, device=token_ids.device)
+        if self._real is not None:
+            self._real[:, past:end] = True if attention_mask is None else attention_mask
+        return self.attention_mask if self._real is None else self._real[:, :end]
+
     def reset(self) -> None:
         for layer in self.layers:
             layer.reset()
+        self._real = None
 
 
 class CachedMultiHeadAttention(MultiHeadAttention):
-    """``MultiHeadAttention`` that can read and extend a ``LayerKVCache``.
+    """``MultiHeadAttention`` that can read and extend a ``LayerKVCache``, and run on either implementation.
 
-    What changed compared with chapter 3's class (weights, names and the cache-free path are identical):
+    What changed compared with chapter 3's class (weights, names and the cache-free maths are identical):
 
     1. only the *new* tokens are projected to queries, keys and values;
     2. their keys/values are appended to the cache, and the queries attend over all cached keys;
-    3. the causal mask is the slice for rows ``past .. past + T_new``: a new token at position
-       ``past + i`` may see keys ``0 .. past + i``.
+    3. the mask of hidden positions comes from the caller (``GPTModel`` builds one per forward pass
+       for all its blocks: causal rows ``past .. past + T_new``, plus left padding); without one it
+       is the causal mask for the new tokens, made on the fly, so the module owns no mask buffer;
+    4. ``impl`` picks the arithmetic (``attention.attend``): ``"teaching"``, chapter 3's masked
+       softmax, or ``"sdpa"``, ``F.scaled_dot_product_attention``. Same parameters, same outputs up
+       to float rounding, so state dicts move freely between the two.
     """
 
-    def forward(self, x: torch.Tensor, cache: LayerKVCache | None = None) -> torch.Tensor:
-        if cache is None:
-            return super().forward(x)
-        queries = self._split_heads(self.W_query(x))  # (B, T_new, C) -> (B, H, T_new, D)
-        new_keys = self._split_heads(self.W_key(x))  # (B, H, T_new, D)
-        new_values = self._split_heads(self.W_value(x))  # (B, H, T_new, D)
-        keys, values = cache.append(new_keys, new_values)  # (B, H, T_all, D), T_all = past + T_new
+    owns_mask = False
 
-        # The mask rows for the new tokens: position past + i may see keys 0 .. past + i.
-        weights = self.dropout(self._weights(queries, keys))  # (B, H, T_new, T_all)
-        context = weights @ values  # (B, H, T_new, T_all) @ (B, H, T_all, D) -> (B, H, T_new, D)
+    def __init__(self, *args, impl: str = "teaching", **kwargs):
+        super().__init__(*args, **kwargs)
+        if impl not in ATTN_IMPLS:
+            raise ValueError(f"impl must be one of {ATTN_IMPLS}, got {impl!r}")
+        self.impl = impl
+
+    def forward(self, x: torch.Tensor, cache: LayerKVCache | None = None, hidden: torch.Tensor | None = None) -> torch.Tensor:
+        _check_input(x, self.d_in, self.context_length)
+        queries = self._split_heads(self.W_query(x))  # (B, T_new, C) -> (B, H, T_new, D)
+        keys = self._split_heads(self.W_key(x))  # (B, H, T_new, D)
+        values = self._split_heads(self.W_value(x))  # (B, H, T_new, D)
+        if cache is not None:
+            keys, values = cache.append(keys, values)  # (B, H, T_all, D), T_all = past + T_new
+        context = attend(queries, keys, values, hidden, impl=self.impl, dropout=self.dropout)  # (B, H, T_new, D)
         return self.out_proj(self._merge_heads(context))  # (B, T_new, C)

@@ -9,7 +9,8 @@
   (residual) connection.
 
 Attention itself lives in ``attention.py`` (chapter 3); the block uses its cache-aware subclass
-from ``kv_cache.py``, which computes exactly the same thing when no cache is passed.
+from ``kv_cache.py``, which computes exactly the same thing when no cache is passed, with the
+arithmetic picked by ``cfg.attn_impl`` (``"sdpa"`` by default, or chapter 3's ``"teaching"``).
 """
 
 from __future__ import annotations
@@ -89,12 +90,14 @@ class TransformerBlock(nn.Module):
             drop_rate=cfg.drop_rate,
             n_heads=cfg.n_heads,
             qkv_bias=cfg.qkv_bias,
+            impl=cfg.attn_impl,
         )
         self.norm2 = LayerNorm(cfg.emb_dim)
         self.ff = FeedForward(cfg.emb_dim)
         self.drop_shortcut = nn.Dropout(cfg.drop_rate)
 
-    def forward(self, x: torch.Tensor, cache: LayerKVCache | None = None) -> torch.Tensor:
-        x = x + self.drop_shortcut(self.att(self.norm1(x), cache))  # (B, T, C): attention sub-layer
+    def forward(self, x: torch.Tensor, cache: LayerKVCache | None = None, hidden: torch.Tensor | None = None) -> torch.Tensor:
+        """``hidden``: the positions attention may not see (``attention.hidden_positions``); None = causal."""
+        x = x + self.drop_shortcut(self.att(self.norm1(x), cache, hidden))  # (B, T, C): attention sub-layer
         x = x + self.drop_shortcut(self.ff(self.norm2(x)))  # (B, T, C): feed-forward sub-layer
         return x

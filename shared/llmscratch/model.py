@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 from .config import GPTConfig
-from .embeddings import GPTEmbedding
+from .attention import future_mask, hidden_positions
+from .embeddings import GPTEmbedding, check_token_ids
 from .kv_cache import KVCache
 from .layers import LayerNorm, TransformerBlock
 
@@ -25,9 +26,12 @@ from .layers import LayerNorm, TransformerBlock
 class GPTModel(nn.Module):
     """A GPT-2-style decoder-only transformer built from a ``GPTConfig``.
 
-    ``forward(token_ids, kv_cache=None, last_only=False)``: pass a ``KVCache`` (``new_kv_cache()``)
-    to process only new tokens after cached ones, and ``last_only=True`` to compute logits for the
-    last position alone (all that generation needs; the output head is the model's widest layer).
+    ``forward(token_ids, kv_cache=None, *, attention_mask=None, last_only=False)``: pass a
+    ``KVCache`` (``new_kv_cache()``) to process only new tokens after cached ones, an
+    ``attention_mask`` for a batch of left-padded rows, and ``last_only=True`` to compute logits for
+    the last position alone (all that generation needs; the output head is the model's widest layer).
+    ``cfg.attn_impl`` picks the attention arithmetic (``"sdpa"`` or chapter 3's ``"teaching"``);
+    both have the same parameters, so a state dict loads into either.
     """
 
     def __init__(self, cfg: GPTConfig):
@@ -40,6 +44,8 @@ class GPTModel(nn.Module):
         self.blocks = nn.ModuleList(TransformerBlock(cfg) for _ in range(cfg.n_layers))
         self.final_norm = LayerNorm(cfg.emb_dim)
         self.out_head = nn.Linear(cfg.emb_dim, cfg.vocab_size, bias=False)
+        # One causal mask for all blocks (True = a later token), not one per layer; rebuilt, not saved.
+        self.register_buffer("causal_mask", future_mask(cfg.context_length, cfg.context_length), persistent=False)
         if cfg.tie_embeddings:  # one (vocab_size, emb_dim) table both reads tokens in and scores them out
             self.out_head.weight = self.emb.tok_emb.weight
         self.init_weights()
@@ -68,17 +74,59 @@ class GPTModel(nn.Module):
         """An empty cache with room for ``context_length`` tokens in every block."""
         return KVCache(self.cfg.n_layers, self.cfg.context_length)
 
-    def forward(self, token_ids: torch.Tensor, kv_cache: KVCache | None = None, *, last_only: bool = False) -> torch.Tensor:
+    def forward(
+        self,
+        token_ids: torch.Tensor,
+        kv_cache: KVCache | None = None,
+        *,
+        attention_mask: torch.Tensor | None = None,
+        last_only: bool = False,
+    ) -> torch.Tensor:
+        """Logits ``(B, T, vocab_size)`` for token ids ``(B, T)`` (``(B, 1, vocab_size)`` with ``last_only``).
+
+        ``attention_mask`` ``(B, T)``: 1/True = real token, 0/False = left padding (None = all
+        real). Padding keys are hidden from every query, and positions count only each row's real
+        tokens, so a left-padded row gets the same logits for its real tokens as the row unpadded
+        (padding positions get finite logits that mean nothing). With a ``kv_cache`` the cache
+        remembers the mask of the tokens it holds: pass only the new tokens and their mask.
+        """
         if kv_cache is not None and len(kv_cache.layers) != len(self.blocks):
             raise ValueError(f"kv_cache has {len(kv_cache.layers)} layers but the model has {len(self.blocks)} blocks")
-        start_pos = 0 if kv_cache is None else len(kv_cache)
-        x = self.drop_emb(self.emb(token_ids, start_pos))  # (B, T) -> (B, T, C)
+        check_token_ids(token_ids, self.cfg.vocab_size)
+        if attention_mask is not None and tuple(attention_mask.shape) != tuple(token_ids.shape):
+            raise ValueError(
+                f"attention_mask must have the shape of token_ids {tuple(token_ids.shape)}, got {tuple(attention_mask.shape)}; "
+                "with a kv_cache give the mask of the new tokens only"
+            )
+        past, n_new = (0 if kv_cache is None else len(kv_cache)), token_ids.shape[1]
+        real = None if attention_mask is None else attention_mask.to(device=token_ids.device, dtype=torch.bool)
+        if kv_cache is not None:
+            real = kv_cache.record(token_ids, real)  # (B, past + T) or None: the cache keeps the mask of its tokens
+        positions = None
+        if real is not None:  # positions count real tokens only: (B, past + T) -> the new tokens' (B, T)
+            positions = (real.long().cumsum(dim=-1) - 1).clamp(min=0)[:, past:]
+        hidden = self._hidden(past, n_new, real)
+        x = self.drop_emb(self.emb(token_ids, past, positions=positions))  # (B, T) -> (B, T, C)
         for i, block in enumerate(self.blocks):
-            x = block(x, None if kv_cache is None else kv_cache.layers[i])  # (B, T, C)
+            x = block(x, None if kv_cache is None else kv_cache.layers[i], hidden)  # (B, T, C)
         x = self.final_norm(x)
         if last_only:
             x = x[:, -1:, :]  # (B, T, C) -> (B, 1, C)
         return self.out_head(x)  # (B, T, C) -> (B, T, V)
+
+    def _hidden(self, past: int, n_new: int, real: torch.Tensor | None) -> torch.Tensor | None:
+        """One mask of hidden positions for every block (``attention.hidden_positions``), or None.
+
+        None lets the SDPA path use its fastest kernels: no padding, and either no cached prefix
+        (``is_causal``) or a single new token (it may see every cached one).
+        """
+        n_all = past + n_new
+        if n_all > self.cfg.context_length:
+            return None  # the embedding raises the clear error
+        if self.cfg.attn_impl == "sdpa" and real is None and (past == 0 or n_new == 1):
+            return None
+        future = self.causal_mask[past:n_all, :n_all]  # (T, past + T): a view of the one shared buffer
+        return hidden_positions(future, None if real is None else ~real)
 
 
 def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:

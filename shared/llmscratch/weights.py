@@ -28,12 +28,22 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
+from .attention import _QKV_NAMES
 from .config import GPTConfig
 from .constants import EOT_ID
 
 HF_PREFIX = "transformer."
 _MASK_BUFFER = re.compile(r"^h\.\d+\.attn\.(bias|masked_bias)$")  # oddity 4: old causal-mask buffers
 _TANH_GELU = ("gelu_new", "gelu_pytorch_tanh")  # HF's names for the tanh approximation we use
+_LN_EPS = 1e-5  # our LayerNorm's epsilon, GPT-2's too
+# Our GPTConfig field -> HuggingFace GPT2Config field, for the sizes (read both ways, written once).
+HF_CONFIG_FIELDS = {
+    "vocab_size": "vocab_size",
+    "context_length": "n_positions",
+    "emb_dim": "n_embd",
+    "n_heads": "n_head",
+    "n_layers": "n_layer",
+}
 
 
 def config_from_hf(hf_config: Any) -> GPTConfig:
@@ -45,8 +55,8 @@ def config_from_hf(hf_config: Any) -> GPTConfig:
     problems = []
     if hf_config.activation_function not in _TANH_GELU:
         problems.append(f"activation_function={hf_config.activation_function!r} (we use the tanh GELU, 'gelu_new')")
-    if hf_config.layer_norm_epsilon != 1e-5:
-        problems.append(f"layer_norm_epsilon={hf_config.layer_norm_epsilon} (our LayerNorm uses 1e-5)")
+    if hf_config.layer_norm_epsilon != _LN_EPS:
+        problems.append(f"layer_norm_epsilon={hf_config.layer_norm_epsilon} (our LayerNorm uses {_LN_EPS})")
     if getattr(hf_config, "n_inner", None) not in (None, 4 * hf_config.n_embd):
         problems.append(f"n_inner={hf_config.n_inner} (our FeedForward is 4 * n_embd = {4 * hf_config.n_embd} wide)")
     if getattr(hf_config, "scale_attn_by_inverse_layer_idx", False):
@@ -54,11 +64,7 @@ def config_from_hf(hf_config: Any) -> GPTConfig:
     if problems:
         raise ValueError("this GPT-2 config differs from our GPTModel: " + "; ".join(problems))
     return GPTConfig(
-        vocab_size=hf_config.vocab_size,
-        context_length=hf_config.n_positions,
-        emb_dim=hf_config.n_embd,
-        n_heads=hf_config.n_head,
-        n_layers=hf_config.n_layer,
+        **{ours: getattr(hf_config, theirs) for ours, theirs in HF_CONFIG_FIELDS.items()},
         drop_rate=hf_config.resid_pdrop,
         qkv_bias=True,  # GPT-2's c_attn always has a bias
         tie_embeddings=bool(getattr(hf_config, "tie_word_embeddings", True)),
@@ -68,13 +74,9 @@ def config_from_hf(hf_config: Any) -> GPTConfig:
 def hf_config_kwargs(cfg: GPTConfig) -> dict[str, Any]:
     """Keyword arguments for ``transformers.GPT2Config`` describing the same model as ``cfg``."""
     return dict(
-        vocab_size=cfg.vocab_size,
-        n_positions=cfg.context_length,
-        n_embd=cfg.emb_dim,
-        n_layer=cfg.n_layers,
-        n_head=cfg.n_heads,
-        activation_function="gelu_new",
-        layer_norm_epsilon=1e-5,
+        **{theirs: getattr(cfg, ours) for ours, theirs in HF_CONFIG_FIELDS.items()},
+        activation_function=_TANH_GELU[0],
+        layer_norm_epsilon=_LN_EPS,
         resid_pdrop=cfg.drop_rate,
         embd_pdrop=cfg.drop_rate,
         attn_pdrop=cfg.drop_rate,
@@ -107,9 +109,6 @@ def key_map(n_layers: int) -> list[tuple[str, str, bool]]:
             (h + "mlp.c_proj.bias", b + "ff.proj.bias", False),
         ]
     return pairs + [("ln_f.weight", "final_norm.weight", False), ("ln_f.bias", "final_norm.bias", False)]
-
-
-_QKV = ("W_query", "W_key", "W_value")  # the order of the three column blocks of c_attn
 
 
 def _shape(t: torch.Tensor | torch.Size) -> tuple[int, ...]:
@@ -151,10 +150,10 @@ def load_gpt2_state_dict(model: nn.Module, hf_state_dict: Mapping[str, torch.Ten
         h, att = f"h.{i}.attn.c_attn.", f"blocks.{i}.att."
         d_out, d_in = _shape(target[att + "W_query.weight"])
         fused = take(h + "weight", (d_in, 3 * d_out), att + "W_query/W_key/W_value.weight")  # (C, 3C)
-        for name, weight in zip(_QKV, fused.t().chunk(3, dim=0)):  # (C, 3C) -> (3C, C) -> 3 x (C, C); oddities 1, 2
+        for name, weight in zip(_QKV_NAMES, fused.t().chunk(3, dim=0)):  # (C, 3C) -> (3C, C) -> 3 x (C, C); oddities 1, 2
             loaded[f"{att}{name}.weight"] = weight
         if att + "W_query.bias" in target:
-            for name, bias in zip(_QKV, take(h + "bias", (3 * d_out,), att + "W_query/W_key/W_value.bias").chunk(3)):
+            for name, bias in zip(_QKV_NAMES, take(h + "bias", (3 * d_out,), att + "W_query/W_key/W_value.bias").chunk(3)):
                 loaded[f"{att}{name}.bias"] = bias
         elif h + "bias" in source:
             bias = source[h + "bias"]
@@ -202,10 +201,10 @@ def to_gpt2_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
         out[HF_PREFIX + hf_key] = (tensor.t() if transposed else tensor).contiguous()
     for i in range(len(model.blocks)):
         att, h = f"blocks.{i}.att.", f"{HF_PREFIX}h.{i}.attn.c_attn."
-        weights = [ours[f"{att}{name}.weight"] for name in _QKV]  # 3 x (C, C)
+        weights = [ours[f"{att}{name}.weight"] for name in _QKV_NAMES]  # 3 x (C, C)
         out[h + "weight"] = torch.cat(weights, dim=0).t().contiguous()  # 3 x (C, C) -> (3C, C) -> (C, 3C)
         if f"{att}W_query.bias" in ours:
-            out[h + "bias"] = torch.cat([ours[f"{att}{name}.bias"] for name in _QKV]).contiguous()  # (3C,)
+            out[h + "bias"] = torch.cat([ours[f"{att}{name}.bias"] for name in _QKV_NAMES]).contiguous()  # (3C,)
         else:
             out[h + "bias"] = weights[0].new_zeros(3 * weights[0].shape[0])
     out["lm_head.weight"] = ours["out_head.weight"].contiguous()

@@ -20,7 +20,8 @@ from tiktoken_ext.openai_public import r50k_pat_str
 from llmscratch.assets import load_text
 from llmscratch.bpe import BPETokenizer, load_gpt2, train_bpe
 from llmscratch.settings import pick
-from llmscratch.tokenizer import ENDOFTEXT, EOT_ID, gpt2_files
+from llmscratch.constants import ENDOFTEXT, EOT_ID
+from llmscratch.gpt2_tokenizer import gpt2_files
 
 EDGE_CASES = {
     "empty": "",

@@ -27,7 +27,8 @@ from llmscratch.bpe import (
     train_bpe,
     train_naive,
 )
-from llmscratch.tokenizer import ENDOFTEXT, GPT2_PATTERN
+from llmscratch.constants import ENDOFTEXT
+from llmscratch.gpt2_tokenizer import GPT2_PATTERN
 
 TEXT = (
     "The low lowest lower newer newest wider widest. "
@@ -207,6 +208,13 @@ def test_save_load_round_trip(trained, tmp_path: Path):
 def test_vocab_size_too_small(vocab_size, specials, needed):
     with pytest.raises(ValueError, match=rf"vocab_size={vocab_size} is too small.*= {needed}"):
         train_bpe(TEXT, vocab_size, special_tokens=specials)
+
+
+@pytest.mark.parametrize("train", [train_bpe, train_naive])
+@pytest.mark.parametrize("vocab_size", [300.5, 300.0, True])
+def test_vocab_size_must_be_an_int(train, vocab_size):
+    with pytest.raises(TypeError, match=rf"vocab_size must be a whole number of tokens \(an int, e.g. 512\), got {vocab_size!r}"):
+        train(TEXT, vocab_size)
 
 
 @pytest.mark.parametrize("train", [train_bpe, train_naive])

@@ -4,7 +4,9 @@ import pytest
 import torch
 
 from llmscratch.data import NextTokenDataset, create_dataloader
-from llmscratch.tokenizer import EOT_ID, SimpleTokenizerV2, build_vocab, gpt2_encoding
+from llmscratch.constants import EOT_ID
+from llmscratch.gpt2_tokenizer import gpt2_encoding
+from llmscratch.tokenizer import SimpleTokenizerV2, build_vocab
 
 IDS = list(range(100, 120))  # 20 tokens
 
@@ -93,3 +95,9 @@ def test_dataloader_keeps_endoftext_as_one_token():
 def test_dataloader_bad_input(text, kwargs, message):
     with pytest.raises(ValueError, match=message):
         create_dataloader(text, **kwargs)
+
+
+@pytest.mark.parametrize("token_ids", [["the", "cat"], "the cat"])
+def test_text_instead_of_ids_names_the_fix(token_ids):
+    with pytest.raises(TypeError, match=r"token_ids must be integer token ids, got str values .*tokenize the text first \(tokenizer.encode\(text\)\)"):
+        NextTokenDataset(token_ids, max_length=1, stride=1)

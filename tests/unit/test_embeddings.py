@@ -27,7 +27,7 @@ def test_same_token_at_different_positions_differs():
         (torch.tensor([[1, 10]]), r"token id 10 is outside the vocabulary \[0, 10\)"),
         (torch.tensor([[-1, 2]]), r"token id -1 is outside"),
         (torch.zeros(1, 5, dtype=torch.long), "input has 5 tokens but context_length is 4"),
-        (torch.zeros(5, dtype=torch.long), r"shape \(batch, seq_len\)"),
+        (torch.zeros(5, dtype=torch.long), r"\(batch, seq_len\) tensor, got \(5,\)"),
     ],
 )
 def test_bad_input(token_ids, message):

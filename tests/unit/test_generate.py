@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from llmscratch.config import TINY
-from llmscratch.generate import generate, next_token
+from llmscratch.generate import generate, generate_stream, next_token
 from llmscratch.model import GPTModel
 
 CFG = TINY.with_(vocab_size=97, context_length=16, emb_dim=32, n_heads=4)
@@ -126,7 +126,7 @@ def test_low_temperature_approaches_greedy_and_high_flattens():
         ([[1, 2]], {}, r"\(batch, seq_len\) tensor, got list"),
         (torch.zeros(1, 0, dtype=torch.long), {}, "the prompt is empty"),
         (torch.tensor([[1]]), {"max_new_tokens": -1}, "max_new_tokens must be >= 0, got -1"),
-        (torch.tensor([[1]]), {"temperature": -0.5}, r"temperature must be >= 0 \(0 = greedy\), got -0.5"),
+        (torch.tensor([[1]]), {"temperature": -0.5}, r"temperature must be a number >= 0 \(0 = greedy\), got -0.5"),
         (torch.tensor([[1]]), {"temperature": 1.0, "top_k": 0}, "top_k must be at least 1, got 0"),
         (torch.tensor([[1]]), {"temperature": 1.0, "top_p": 0.0}, r"top_p must be in \(0, 1\], got 0.0"),
         (torch.tensor([[1]]), {"temperature": 1.0, "top_p": 1.5}, r"top_p must be in \(0, 1\], got 1.5"),
@@ -142,3 +142,82 @@ def test_bad_input(model, token_ids, kwargs, message):
 def test_next_token_needs_2d_logits():
     with pytest.raises(ValueError, match=r"logits must have shape \(batch, vocab_size\), got \(5,\)"):
         next_token(torch.zeros(5))
+
+
+def test_generate_is_the_stream_collected(model):
+    prompt = torch.tensor([[3, 1, 4], [1, 5, 9]])
+    steps = list(generate_stream(model, prompt, 7))
+    assert len(steps) == 7 and all(s.shape == (2, 1) for s in steps)
+    assert torch.equal(torch.cat([prompt, *steps], dim=1), generate(model, prompt, 7))
+
+
+def test_the_stream_restores_train_mode_when_closed_early():
+    torch.manual_seed(0)
+    model = GPTModel(CFG.with_(drop_rate=0.3)).train()
+    stream = generate_stream(model, torch.tensor([[1, 2]]), 10)
+    next(stream)
+    assert not model.training
+    stream.close()
+    assert model.training
+
+
+@pytest.mark.parametrize("second_turn", [3, 9])  # within the window, and past it (the cache rebuilds itself)
+def test_a_passed_cache_continues_the_conversation(model, second_turn):
+    """Turn 2 passes only its new tokens; it gets what a cache-free run on the whole text gets."""
+    turn1 = torch.tensor([[7, 8, 9, 10]])
+    cache = model.new_kv_cache()
+    out1 = generate(model, turn1, 5, kv_cache=cache)
+    user = torch.tensor([[11, 12]])
+    out2 = generate(model, user, second_turn, kv_cache=cache)
+    assert torch.equal(out2[:, :2], user)
+    whole = generate(model, torch.cat([out1, user], dim=1), second_turn, use_cache=False)
+    assert torch.equal(out2[:, 2:], whole[:, -second_turn:])
+
+
+@pytest.mark.parametrize("impl", ["sdpa", "teaching"])
+@pytest.mark.parametrize("use_cache", [False, True])
+def test_a_left_padded_batch_generates_what_each_row_generates_alone(impl, use_cache):
+    torch.manual_seed(0)
+    model = GPTModel(CFG.with_(attn_impl=impl)).eval()
+    rows = [torch.randint(0, CFG.vocab_size, (n,)) for n in (6, 2, 4)]
+    width = max(len(r) for r in rows)
+    ids = torch.zeros(len(rows), width, dtype=torch.long)
+    mask = torch.zeros(len(rows), width, dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, width - len(r) :], mask[i, width - len(r) :] = r, 1
+    out = generate(model, ids, 8, attention_mask=mask, use_cache=use_cache)
+    for i, r in enumerate(rows):
+        alone = generate(model, r.unsqueeze(0), 8, use_cache=use_cache)
+        assert torch.equal(out[i, width:], alone[0, len(r) :])
+
+
+def test_eos_rows_stop_on_their_own_in_a_padded_batch(model):
+    ids, mask = torch.tensor([[0, 3, 4], [50, 60, 70]]), torch.tensor([[0, 1, 1], [1, 1, 1]])
+    free = generate(model, ids, 6, attention_mask=mask)
+    eos = int(free[0, 4])  # row 0's second new token
+    out = generate(model, ids, 6, attention_mask=mask, eos_id=eos)
+    assert torch.equal(out[0, 3:5], free[0, 3:5]) and (out[0, 5:] == eos).all()
+
+
+@pytest.mark.parametrize(
+    "logits, kwargs, message",
+    [
+        (torch.zeros(1, 4), {"temperature": float("nan")}, r"temperature must be a number >= 0 \(0 = greedy\), got nan"),
+        (torch.full((2, 4), float("-inf")), {"temperature": 1.0}, "every logit in row 0 is -inf: no token is left to pick"),
+        (torch.tensor([[0.0, 1.0], [float("nan"), 0.0]]), {"temperature": 1.0}, "logits row 1 contains NaN or \\+inf"),
+        (torch.tensor([[0.0, float("nan")]]), {}, "logits row 0 contains NaN or \\+inf: the model's output is broken"),
+    ],
+)
+def test_next_token_names_bad_logits_and_temperatures(logits, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        next_token(logits, **kwargs)
+
+
+def test_a_float_prompt_is_refused_with_the_fix(model):
+    with pytest.raises(TypeError, match=r"token_ids must hold integer token ids \(torch.long\), got torch.float32; convert with token_ids.long\(\)"):
+        generate(model, torch.tensor([[1.0, 2.0]]), 3)
+
+
+def test_a_cache_without_use_cache_is_a_contradiction(model):
+    with pytest.raises(ValueError, match="kv_cache was given but use_cache=False"):
+        generate(model, torch.tensor([[1]]), 2, kv_cache=model.new_kv_cache(), use_cache=False)

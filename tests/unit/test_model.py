@@ -117,7 +117,7 @@ def test_dict_config_is_refused():
         (torch.tensor([[1, 97]]), r"token id 97 is outside the vocabulary \[0, 97\)"),
         (torch.tensor([[-3, 1]]), r"token id -3 is outside the vocabulary"),
         (torch.zeros(1, 17, dtype=torch.long), "input has 17 tokens but context_length is 16"),
-        (torch.zeros(17, dtype=torch.long), r"shape \(batch, seq_len\)"),
+        (torch.zeros(17, dtype=torch.long), r"\(batch, seq_len\) tensor, got \(17,\)"),
     ],
 )
 def test_bad_input(token_ids, message):
@@ -128,3 +128,117 @@ def test_bad_input(token_ids, message):
 def test_emb_dim_not_divisible_by_n_heads_is_refused_before_building():
     with pytest.raises(ValueError, match="emb_dim=30 is not divisible by n_heads=4"):
         GPTModel(CFG.with_(emb_dim=30))
+
+
+# --- attention implementations and padded batches --------------------------------------------------
+
+IMPLS = ["sdpa", "teaching"]
+
+
+def twin_models(cfg: GPTConfig = CFG) -> tuple[GPTModel, GPTModel]:
+    """The same weights under both attention implementations (one state dict loads into either)."""
+    torch.manual_seed(0)
+    sdpa = GPTModel(cfg.with_(attn_impl="sdpa"))
+    teaching = GPTModel(cfg.with_(attn_impl="teaching"))
+    teaching.load_state_dict(sdpa.state_dict(), strict=True)
+    return sdpa, teaching
+
+
+def test_default_attention_is_sdpa_and_state_dicts_are_interchangeable():
+    sdpa, teaching = twin_models()
+    assert GPTConfig().attn_impl == "sdpa" and {b.att.impl for b in sdpa.blocks} == {"sdpa"}
+    assert {b.att.impl for b in teaching.blocks} == {"teaching"}
+    assert sdpa.state_dict().keys() == teaching.state_dict().keys()
+    assert "blocks.0.att.W_query.weight" in sdpa.state_dict()
+
+
+@pytest.mark.parametrize("train", [False, True])
+def test_sdpa_equals_the_teaching_path(train):
+    """Outputs and gradients agree in eval mode and in train mode with drop_rate=0."""
+    sdpa, teaching = twin_models()
+    sdpa.train(train), teaching.train(train)
+    token_ids = torch.randint(0, CFG.vocab_size, (3, 11))
+    a, b = sdpa(token_ids), teaching(token_ids)
+    torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+    a.square().mean().backward(), b.square().mean().backward()
+    for (name, p), q in zip(sdpa.named_parameters(), teaching.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, atol=1e-5, rtol=1e-4, msg=name)
+
+
+@pytest.mark.parametrize("chunks", [[11], [4, 1, 1, 5], [6, 5], [1] * 11])
+def test_sdpa_equals_the_teaching_path_with_the_cache(chunks):
+    sdpa, teaching = (m.eval() for m in twin_models())
+    token_ids = torch.randint(0, CFG.vocab_size, (2, sum(chunks)))
+    full = teaching(token_ids)
+    for model in (sdpa, teaching):
+        cache, outs, start = model.new_kv_cache(), [], 0
+        for n in chunks:
+            outs.append(model(token_ids[:, start : start + n], cache))
+            start += n
+        torch.testing.assert_close(torch.cat(outs, dim=1), full, atol=1e-5, rtol=0)
+
+
+def test_the_model_holds_one_causal_mask_for_all_blocks():
+    model = GPTModel(CFG.with_(attn_impl="teaching", n_layers=3))
+    masks = [name for name, _ in model.named_buffers() if "mask" in name]
+    assert masks == ["causal_mask"] and "causal_mask" not in model.state_dict()
+
+
+def left_pad(rows: list[torch.Tensor], pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack 1-d id tensors of different lengths, padding on the left; returns ids and the 0/1 mask."""
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros(len(rows), width, dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, width - len(r) :], mask[i, width - len(r) :] = r, 1
+    return ids, mask
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("use_cache", [False, True])
+def test_left_padded_rows_get_their_unpadded_logits(impl, use_cache):
+    torch.manual_seed(0)
+    model = GPTModel(CFG.with_(attn_impl=impl)).eval()
+    rows = [torch.randint(0, CFG.vocab_size, (n,)) for n in (9, 4, 1, 7)]
+    ids, mask = left_pad(rows, pad_id=5)
+    if use_cache:  # the prompt, then two more tokens one at a time: the cache remembers the padding
+        cache = model.new_kv_cache()
+        extra = torch.randint(0, CFG.vocab_size, (len(rows), 2))
+        logits = torch.cat([model(ids, cache, attention_mask=mask), model(extra[:, :1], cache), model(extra[:, 1:], cache)], dim=1)
+        rows = [torch.cat([r, e]) for r, e in zip(rows, extra)]
+        assert torch.equal(cache.attention_mask, torch.cat([mask.bool(), torch.ones(len(rows), 2, dtype=torch.bool)], dim=1))
+    else:
+        logits = model(ids, attention_mask=mask)
+    assert torch.isfinite(logits).all()  # padding query rows too
+    for i, row in enumerate(rows):
+        alone = model(row.unsqueeze(0))  # (1, n, V)
+        torch.testing.assert_close(logits[i : i + 1, -len(row) :], alone, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_a_mask_of_ones_changes_nothing(impl):
+    torch.manual_seed(0)
+    model = GPTModel(CFG.with_(attn_impl=impl)).eval()
+    ids = torch.randint(0, CFG.vocab_size, (2, 6))
+    torch.testing.assert_close(model(ids, attention_mask=torch.ones_like(ids)), model(ids), atol=1e-6, rtol=0)
+
+
+def test_attention_mask_must_match_the_new_tokens():
+    model = GPTModel(CFG)
+    with pytest.raises(ValueError, match=r"attention_mask must have the shape of token_ids \(1, 3\), got \(1, 4\)"):
+        model(torch.zeros(1, 3, dtype=torch.long), attention_mask=torch.ones(1, 4))
+
+
+def test_unknown_attn_impl_is_refused():
+    with pytest.raises(ValueError, match=r"attn_impl must be one of \('sdpa', 'teaching'\), got 'flash'"):
+        CFG.with_(attn_impl="flash")
+
+
+def test_an_empty_input_gets_a_clear_error():
+    with pytest.raises(ValueError, match=r"token_ids is empty \(shape \(1, 0\)\): give at least one token id per row"):
+        GPTModel(CFG)(torch.zeros(1, 0, dtype=torch.long))
+
+
+def test_a_float_input_gets_a_clear_error():
+    with pytest.raises(TypeError, match=r"token_ids must hold integer token ids \(torch.long\), got torch.float32"):
+        GPTModel(CFG)(torch.zeros(1, 3))
