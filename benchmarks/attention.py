@@ -1,8 +1,11 @@
 """Speed of the teaching attention vs the fast one vs ``nn.MultiheadAttention``, measured in one run.
 
     python benchmarks/attention.py            # GPT-2 small width (768, 12 heads), T = 256 and 1024
-    python benchmarks/attention.py --quick    # a smoke run: small sizes
+    python benchmarks/attention.py --tiny     # a smoke run in seconds: tiny sizes, one round (the test suite runs it)
     python benchmarks/attention.py --wall     # wall-clock time with all CPU threads instead
+
+A second table times a whole (2-block) ``GPTModel`` forward + backward pass with
+``attn_impl="teaching"`` vs ``attn_impl="sdpa"`` (the default), the same weights in both.
 
 For each shape it times an eval-mode forward pass (inference) and a forward + backward pass
 (training, ``drop_rate=0`` so all three do the same arithmetic). The three implementations are
@@ -28,7 +31,9 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
 
 from llmscratch.attention import MultiHeadAttention, MultiHeadAttentionFast  # noqa: E402
+from llmscratch.config import GPTConfig  # noqa: E402
 from llmscratch.device import describe_device, get_device  # noqa: E402
+from llmscratch.model import GPTModel  # noqa: E402
 
 
 class TorchMHA(nn.Module):
@@ -52,7 +57,7 @@ def time_one(module: nn.Module, x: torch.Tensor, backward: bool, repeats: int, w
 
     def run():
         if backward:
-            module(x).sum().backward()
+            module(x).float().mean().backward()
         else:
             with torch.no_grad():
                 module(x)
@@ -71,15 +76,17 @@ def time_one(module: nn.Module, x: torch.Tensor, backward: bool, repeats: int, w
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--tiny", "--quick", action="store_true", dest="tiny", help="smoke run: tiny sizes, one round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per measurement")
     parser.add_argument("--wall", action="store_true", help="wall-clock time, all threads (default on GPUs)")
     args = parser.parse_args()
+    if args.tiny:
+        args.rounds, args.repeats = 1, 1
 
     device = get_device()
-    emb_dim, n_heads = (64, 4) if args.quick else (768, 12)
-    shapes = [(2, 32), (1, 128)] if args.quick else [(4, 256), (1, 1024)]  # (batch, num_tokens)
+    emb_dim, n_heads = (32, 4) if args.tiny else (768, 12)
+    shapes = [(2, 16), (1, 32)] if args.tiny else [(4, 256), (1, 1024)]  # (batch, num_tokens)
     wall = args.wall or device.type != "cpu"
     if not wall:
         torch.set_num_threads(1)
@@ -111,6 +118,23 @@ def main() -> None:
         f"{n_floats:,} floats ({n_floats * 4 / 2**20:.1f} MiB) at B x T = {shapes[-1][0]} x {shapes[-1][1]}. "
         "A fused kernel never stores them (on CPU, torch uses one when dropout is off)."
     )
+    time_models(emb_dim, n_heads, shapes, device, args.rounds, args.repeats, wall)
+
+
+def time_models(emb_dim, n_heads, shapes, device, rounds, repeats, wall) -> None:
+    """GPTModel forward + backward (loss = mean logit) with each attention implementation, same weights."""
+    cfg = GPTConfig(vocab_size=1024, context_length=max(t for _, t in shapes), emb_dim=emb_dim, n_heads=n_heads, n_layers=2, drop_rate=0.0)
+    torch.manual_seed(0)
+    models = {impl: GPTModel(cfg.with_(attn_impl=impl)).to(device) for impl in ("teaching", "sdpa")}
+    models["sdpa"].load_state_dict(models["teaching"].state_dict())
+    print(f"\nGPTModel, 2 blocks, vocab 1024, forward+backward:{'teaching':>14}{'sdpa':>14}{'teaching / sdpa':>17}")
+    for batch, n_tokens in shapes:
+        ids = torch.randint(0, cfg.vocab_size, (batch, n_tokens), device=device)
+        best = {impl: float("inf") for impl in models}
+        for _ in range(rounds):
+            for impl, model in models.items():
+                best[impl] = min(best[impl], time_one(model, ids, True, repeats, wall))
+        print(f"{'':<32}{f'{batch} x {n_tokens}':>16}{best['teaching'] * 1e3:>11.2f} ms{best['sdpa'] * 1e3:>11.2f} ms{best['teaching'] / best['sdpa']:>16.2f}x")
 
 
 if __name__ == "__main__":

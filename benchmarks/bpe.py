@@ -1,6 +1,7 @@
 """Speed of ``llmscratch.bpe``: training against the naive trainer and HuggingFace, encoding against tiktoken.
 
     python benchmarks/bpe.py [--size 1000000] [--vocab-sizes 1024 4096] [--naive-seconds 90]
+    python benchmarks/bpe.py --tiny    # a smoke run in seconds: 20 KB, vocab 300 (the test suite runs it)
 
 The corpus (~1 MB, deterministic, offline) is built by ``build_corpus``: our bundled story, then
 Python's own help texts (``pydoc_data.topics``, by topic name), then the docstrings of the standard
@@ -143,7 +144,10 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1_000_000, help="corpus size in bytes")
     parser.add_argument("--vocab-sizes", type=int, nargs="+", default=[1024, 4096])
     parser.add_argument("--naive-seconds", type=float, default=90.0, help="time cap of the naive trainer per vocab size")
+    parser.add_argument("--tiny", action="store_true", help="smoke run: 20 KB corpus, vocab 300, naive capped at 1 s")
     args = parser.parse_args()
+    if args.tiny:
+        args.size, args.vocab_sizes, args.naive_seconds = 20_000, [300], 1.0
 
     corpus, shares = build_corpus(args.size)
     data = corpus.encode("utf-8")

@@ -1,6 +1,7 @@
 """Peak memory of a stride-1 next-token dataset over one million tokens: copies vs views.
 
     python benchmarks/dataset_memory.py [--tokens 1000000] [--max-length 256]
+    python benchmarks/dataset_memory.py --tiny    # a smoke run in seconds (the test suite runs it)
 
 Each variant runs in a fresh Python process that builds the token tensor, builds the dataset and
 reads every window once; we report that process's peak resident memory (``ru_maxrss``) minus the
@@ -52,7 +53,10 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=1_000_000)
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument("--skip-copies", action="store_true", help="skip the slow, memory-hungry variant")
+    parser.add_argument("--tiny", action="store_true", help="smoke run: 5,000 tokens, max_length 16")
     args = parser.parse_args()
+    if args.tiny:
+        args.tokens, args.max_length = 5_000, 16
     base, _ = peak("baseline", args.tokens, args.max_length)
     print(f"{args.tokens:,} tokens, max_length={args.max_length}, stride=1 "
           f"({args.tokens - args.max_length:,} windows); token tensor alone: {8 * args.tokens / 1e6:.1f} MB")

@@ -2,6 +2,7 @@
 
     python benchmarks/generation.py                       # GPT-2 124M, 20-token prompt, 200 new tokens
     python benchmarks/generation.py --preset tiny --new-tokens 50
+    python benchmarks/generation.py --tiny                # a smoke run in seconds (the test suite runs it)
     python benchmarks/generation.py --no-reference        # skip HuggingFace transformers
     python benchmarks/generation.py --wall --threads 2    # wall-clock time on 2 threads
 
@@ -52,7 +53,10 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch (default 1)")
     parser.add_argument("--wall", action="store_true", help="wall-clock time instead of process CPU time")
     parser.add_argument("--no-reference", action="store_true", help="do not time HuggingFace transformers")
+    parser.add_argument("--tiny", action="store_true", help="smoke run: tiny preset, 4-token prompt, 8 new tokens, no reference")
     args = parser.parse_args()
+    if args.tiny:
+        args.preset, args.prompt_tokens, args.new_tokens, args.no_reference = "tiny", 4, 8, True
 
     global CLOCK
     torch.set_num_threads(args.threads)
@@ -75,6 +79,10 @@ def main() -> int:
     if not torch.equal(cached, no_cache):
         print("ERROR: the KV-cache tokens differ from the cache-free tokens")
         return 1
+    teaching = GPTModel(cfg.with_(attn_impl="teaching")).to(device).eval()  # same weights, chapter 3's arithmetic
+    teaching.load_state_dict(model.state_dict())
+    _, seconds = timed(lambda: generate(teaching, prompt, args.new_tokens, use_cache=True))
+    rates["ours, KV cache, teaching attention"] = args.new_tokens / seconds
 
     if not args.no_reference:
         try:
@@ -101,6 +109,7 @@ def main() -> int:
     for name, rate in rates.items():
         print(f"{name:<{width}}  {rate:8.1f} tokens/s")
     print(f"\nKV cache speed-up (ours): {rates['ours, KV cache'] / rates['ours, no cache']:.1f}x")
+    print(f"sdpa / teaching attention (ours, KV cache): {rates['ours, KV cache'] / rates['ours, KV cache, teaching attention']:.2f}x")
     return 0
 
 

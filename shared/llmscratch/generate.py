@@ -2,6 +2,13 @@
 
 ``generate(model, token_ids, max_new_tokens)`` appends tokens one at a time. Each step picks a
 token from the logits of the last position (``next_token``) and feeds the longer sequence back in.
+Underneath is ``generate_stream``, an iterator that yields each step's ``(B, 1)`` new ids as soon as
+they are picked (a chat prints them as they come); ``generate`` collects it. Both work for any model
+with the shared interface (``cfg.context_length``, ``new_kv_cache()``, ``attention_mask``), and:
+
+- a batch of prompts of different lengths is left-padded with an ``attention_mask``; each row gets
+  the tokens it would get alone, and with ``eos_id`` each row stops on its own;
+- a ``kv_cache`` from the previous call continues a conversation: pass only the new tokens.
 
 Two ways to run that loop, giving exactly the same tokens (the tests prove it):
 
@@ -130,49 +137,53 @@ def generate_stream(
     seq = token_ids.to(device)  # (B, T): everything the model should see (a passed cache's tokens + this prompt)
     mask = None if attention_mask is None else attention_mask.to(device=device, dtype=torch.bool)
     cache = kv_cache if kv_cache is not None else (model.new_kv_cache() if use_cache else None)
+    n_unseen = 0  # tokens a passed cache holds whose ids generate cannot read back (a cache without ``token_ids``)
     if cache is not None and len(cache) > 0:  # multi-turn: the cache already holds earlier turns
         held_ids, held_mask = getattr(cache, "token_ids", None), getattr(cache, "attention_mask", None)
-        if held_ids is not None:
+        if held_ids is None:
+            n_unseen = len(cache)
+        else:
             if held_mask is not None or mask is not None:
                 held_mask = torch.ones_like(held_ids, dtype=torch.bool) if held_mask is None else held_mask
                 mask = torch.cat([held_mask, torch.ones_like(seq, dtype=torch.bool) if mask is None else mask], dim=1)
             seq = torch.cat([held_ids, seq], dim=1)
-    n_known = seq.shape[1] - (len(cache) if cache is not None and getattr(cache, "token_ids", None) is None else 0)
     finished = torch.zeros(seq.shape[0], dtype=torch.bool, device=device)
     was_training = model.training
     model.eval()
     try:
         for _ in range(max_new_tokens):
-            logits = _step(model, seq, mask, cache, context_length, n_known)  # (B, 1, V)
+            logits = _step(model, seq, mask, cache, context_length, n_unseen)  # (B, 1, V)
             new = next_token(logits[:, -1, :], temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
             if eos_id is not None:
                 new = new.masked_fill(finished.unsqueeze(1), eos_id)  # (B, 1): finished rows keep padding
                 finished |= new.squeeze(1) == eos_id
             seq = torch.cat([seq, new], dim=1)  # (B, T) -> (B, T + 1)
-            n_known += 1
             if mask is not None:
                 mask = torch.cat([mask, torch.ones_like(new, dtype=torch.bool)], dim=1)
             yield new
             if eos_id is not None and bool(finished.all()):
                 break
+        if kv_cache is not None and seq.shape[1] + n_unseen > len(kv_cache):
+            # The caller will continue this conversation: run the last picked token too, so the cache
+            # holds everything returned and the next call passes only what comes after it.
+            _step(model, seq, mask, kv_cache, context_length, n_unseen)
     finally:
         model.train(was_training)
 
 
-def _step(model: nn.Module, seq: torch.Tensor, mask: torch.Tensor | None, cache: Any, context_length: int, n_known: int) -> torch.Tensor:
-    """Last-position logits for ``seq``, running only what the cache does not hold yet.
+def _step(model: nn.Module, seq: torch.Tensor, mask: torch.Tensor | None, cache: Any, context_length: int, n_unseen: int) -> torch.Tensor:
+    """Last-position logits ``(B, 1, V)`` for the sequence, running only what the cache does not hold yet.
 
-    ``n_known`` = how many tokens at the end of ``seq`` generate knows (all of them, unless a
-    passed cache holds tokens it cannot read back).
+    The sequence is ``n_unseen`` tokens held by a passed cache that generate cannot read, then ``seq``.
     """
     window = lambda t, n: None if t is None else t[:, -n:]  # noqa: E731 - the last n columns
     if cache is None:
         return model(seq[:, -context_length:], attention_mask=window(mask, context_length), last_only=True)
-    n_pending = n_known - len(cache) if n_known < seq.shape[1] else seq.shape[1] - len(cache)
+    n_pending = n_unseen + seq.shape[1] - len(cache)
     if len(cache) + n_pending <= context_length:
         return model(seq[:, -n_pending:], cache, attention_mask=window(mask, n_pending), last_only=True)
     # The window slides: every position shifts, so the cached keys no longer apply. Re-run the window.
-    if n_known < seq.shape[1]:
+    if n_unseen:
         raise ValueError(
             f"the kv_cache is full ({len(cache)} of {context_length} positions) and does not record its tokens, "
             "so the window cannot slide; reset it and pass the whole conversation"
@@ -207,7 +218,8 @@ def generate(
     - ``attention_mask`` ``(B, T)``: for a batch of prompts of different lengths, left-padded to
       ``T`` (1 = real token, 0 = padding). Each row then gets the tokens it would get on its own.
     - ``kv_cache``: continue a conversation. Pass the cache of the previous call and only the *new*
-      tokens in ``token_ids``; the result holds those new tokens plus the generated ones.
+      tokens in ``token_ids``; the result holds those new tokens plus the generated ones. On return
+      the cache holds the whole conversation so far (the last generated token included).
     - Dropout is off while generating (the model's train/eval mode is restored afterwards).
       Longer-than-context input is cropped (see the module docstring).
     """

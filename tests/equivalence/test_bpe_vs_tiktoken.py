@@ -101,7 +101,7 @@ def test_gpt2_endoftext_allowed_and_disallowed(gpt2, reference):
     assert gpt2.encode(text, allowed_special="all").count(EOT_ID) == 2
     assert EOT_ID not in gpt2.encode(text, disallowed_special=())
     for enc in (gpt2, reference):  # disallowed by default: both refuse
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"special token '<\|endoftext\|>'"):  # both messages name the token
             enc.encode(text)
 
 
@@ -144,3 +144,16 @@ def test_saved_and_loaded_tokenizer_through_tiktoken(trained, tmp_path):
 @given(text=st.text(st.characters(codec="utf-8"), max_size=60))
 def test_trained_ids_on_random_text(trained, text):
     assert trained.encode_ordinary(text) == trained.to_tiktoken().encode_ordinary(text)
+
+
+def test_a_chunk_that_is_a_token_is_one_token_as_in_tiktoken():
+    """The whole-chunk shortcut. Merges bc, ab, cd, then abcd = ab + cd: merging by rank alone would
+    join bc first (a, bc, d) and get stuck, but "abcd" is itself a token, and tiktoken returns it."""
+    byte = lambda s: s.encode()[0]  # noqa: E731
+    tokens = [bytes([b]) for b in range(256)] + [b"bc", b"ab", b"cd", b"abcd"]
+    merges = [(byte("b"), byte("c")), (byte("a"), byte("b")), (byte("c"), byte("d")), (257, 258)]
+    ours = BPETokenizer(tokens, merges, pattern="gpt2")
+    reference = tiktoken.Encoding(name="shortcut", pat_str=ours.pattern, mergeable_ranks=dict(ours.ranks), special_tokens={})
+    assert reference.encode("abcd") == [259]
+    assert ours.encode("abcd") == [259]
+    assert ours.encode("xabcd") == reference.encode("xabcd") == [byte("x"), byte("a"), 256, byte("d")]  # no shortcut: stuck at bc

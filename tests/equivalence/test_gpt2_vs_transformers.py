@@ -5,7 +5,8 @@ We copy them into ``GPTModel`` through ``weights.load_gpt2_state_dict`` (HF -> o
 way through ``weights.to_gpt2_state_dict`` (ours -> HF), and require the logits to agree within
 1e-4 in float32 (the two differ only in the order of floating-point operations). The building
 blocks are checked against their PyTorch and HF counterparts, and greedy generation (with and
-without our KV cache) against ``GPT2LMHeadModel.generate``.
+without our KV cache) against ``GPT2LMHeadModel.generate``, logits step by step; a deliberately
+broken weight map must fail these comparisons.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import torch
 from torch import nn
 
 from llmscratch.config import GPTConfig
+from llmscratch.constants import GPT2_VOCAB_SIZE
 from llmscratch.generate import generate
 from llmscratch.layers import GELU, LayerNorm
 from llmscratch.model import GPTModel
 from llmscratch.testing import assert_close
-from llmscratch.tokenizer import GPT2_VOCAB_SIZE
 from llmscratch.weights import config_from_hf, hf_config_kwargs, load_gpt2_state_dict, to_gpt2_state_dict
 
 transformers = pytest.importorskip("transformers")
@@ -90,14 +91,42 @@ def test_bias_free_model_exports_exactly():
 
 @pytest.mark.parametrize("use_cache", [False, True])
 def test_greedy_generation_equals_transformers(use_cache):
+    """Same tokens, and the same logits at every step (equal tokens alone prove little: a random-init
+    model's logits are nearly flat, so even a broken weight map can pick the same argmax)."""
     cfg = CONFIGS["small"]
     hf = hf_gpt2(cfg, seed=6)
-    ours = load_gpt2_state_dict(GPTModel(cfg), hf.state_dict())
+    ours = load_gpt2_state_dict(GPTModel(cfg), hf.state_dict()).eval()
     prompt = random_ids(cfg, seed=7)[:, :5]
-    expected = hf.generate(
-        prompt, attention_mask=torch.ones_like(prompt), max_new_tokens=20, min_new_tokens=20, do_sample=False, pad_token_id=0
+    out = hf.generate(
+        prompt, attention_mask=torch.ones_like(prompt), max_new_tokens=20, min_new_tokens=20, do_sample=False,
+        pad_token_id=0, return_dict_in_generate=True, output_logits=True,
     )
-    assert torch.equal(generate(ours, prompt, 20, use_cache=use_cache), expected)
+    assert torch.equal(generate(ours, prompt, 20, use_cache=use_cache), out.sequences)
+    expected = torch.stack(out.logits, dim=1)  # 20 x (B, V) -> (B, 20, V): HF's logits at each step
+    with torch.no_grad():
+        if use_cache:  # the prompt, then one token at a time through our cache
+            cache = ours.new_kv_cache()
+            steps = [ours(prompt, cache, last_only=True)]
+            steps += [ours(out.sequences[:, t : t + 1], cache) for t in range(5, 5 + 19)]
+            actual = torch.cat(steps, dim=1)  # (B, 20, V)
+        else:
+            actual = ours(out.sequences[:, :-1])[:, 4:]  # logits that chose tokens 5 .. 24
+    assert_close(actual, expected, atol=ATOL, what="per-step logits while generating")
+
+
+def test_a_broken_weight_map_is_caught(monkeypatch):
+    """The test above fails for a subtly broken map: attn.c_proj left untransposed (a square matrix,
+    so every shape check passes)."""
+    import llmscratch.weights as weights
+
+    correct = weights.key_map
+    monkeypatch.setattr(
+        weights, "key_map", lambda n: [(h, o, t and not h.endswith("attn.c_proj.weight")) for h, o, t in correct(n)]
+    )
+    with pytest.raises(AssertionError, match="per-step logits while generating differ"):
+        test_greedy_generation_equals_transformers(use_cache=True)
+    with pytest.raises(AssertionError, match=r"logits \(small, HF -> ours\) differ"):
+        test_hf_weights_into_ours_give_the_same_logits("small")
 
 
 def test_layernorm_equals_nn_layernorm():

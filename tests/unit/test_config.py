@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from llmscratch.config import GPT2_124M, GPT2_355M, GPT2_774M, GPT2_1558M, PRESETS, TINY, GPTConfig
-from llmscratch.tokenizer import GPT2_VOCAB_SIZE
+from llmscratch.constants import GPT2_VOCAB_SIZE
 
 
 def test_defaults_are_gpt2_small():
@@ -35,7 +35,7 @@ def test_tiny_is_small_but_reads_gpt2_token_ids():
 
 
 def test_frozen():
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'drop_rate'"):
         GPT2_124M.drop_rate = 0.0
 
 

@@ -129,7 +129,7 @@ def test_corrupted_cache_entry_is_replaced(server, online, tmp_path):
 
 def test_failed_download_keeps_existing_file(server, online, tmp_path):
     (tmp_path / "story.txt").write_bytes(b"an older version the user still has")
-    with pytest.raises(DownloadError):
+    with pytest.raises(DownloadError, match="truncated transfer"):
         fetch(_resource(f"{server}/truncated.txt"), cache=tmp_path, retries=1)
     assert (tmp_path / "story.txt").read_bytes() == b"an older version the user still has"
 

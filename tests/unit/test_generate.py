@@ -7,9 +7,12 @@ import torch
 
 from llmscratch.config import TINY
 from llmscratch.generate import generate, generate_stream, next_token
+from llmscratch.kv_cache import KVCache
 from llmscratch.model import GPTModel
 
-CFG = TINY.with_(vocab_size=97, context_length=16, emb_dim=32, n_heads=4)
+# Untied: a random-init model with a tied head mostly repeats its last token, which would make
+# "same tokens" comparisons nearly meaningless; an untied one wanders through the vocabulary.
+CFG = TINY.with_(vocab_size=97, context_length=16, emb_dim=32, n_heads=4, tie_embeddings=False)
 
 
 def reference_greedy(model, token_ids, max_new_tokens):
@@ -164,9 +167,11 @@ def test_the_stream_restores_train_mode_when_closed_early():
 @pytest.mark.parametrize("second_turn", [3, 9])  # within the window, and past it (the cache rebuilds itself)
 def test_a_passed_cache_continues_the_conversation(model, second_turn):
     """Turn 2 passes only its new tokens; it gets what a cache-free run on the whole text gets."""
-    turn1 = torch.tensor([[7, 8, 9, 10]])
+    turn1 = torch.tensor([[70, 8, 39, 10]])
     cache = model.new_kv_cache()
     out1 = generate(model, turn1, 5, kv_cache=cache)
+    assert len(set(out1[0, 4:].tolist())) > 1  # not a constant run, so a lost token would show
+    assert torch.equal(cache.token_ids, out1)  # the cache holds the whole first turn, last token included
     user = torch.tensor([[11, 12]])
     out2 = generate(model, user, second_turn, kv_cache=cache)
     assert torch.equal(out2[:, :2], user)
@@ -221,3 +226,21 @@ def test_a_float_prompt_is_refused_with_the_fix(model):
 def test_a_cache_without_use_cache_is_a_contradiction(model):
     with pytest.raises(ValueError, match="kv_cache was given but use_cache=False"):
         generate(model, torch.tensor([[1]]), 2, kv_cache=model.new_kv_cache(), use_cache=False)
+
+
+class _CacheWithoutRecord(KVCache):
+    """A cache that keeps keys and values but not the ids (as another model family's cache might)."""
+
+    token_ids = None
+
+
+def test_a_cache_that_does_not_record_its_ids_still_continues_and_says_when_it_is_full(model):
+    cache = _CacheWithoutRecord(CFG.n_layers, CFG.context_length)
+    turn1 = torch.tensor([[70, 8, 39, 10]])
+    out1 = generate(model, turn1, 3, kv_cache=cache)
+    assert len(cache) == 7 and len(set(out1[0, 4:].tolist())) > 1
+    out2 = generate(model, torch.tensor([[11]]), 4, kv_cache=cache)
+    whole = generate(model, torch.cat([out1, torch.tensor([[11]])], dim=1), 4, use_cache=False)
+    assert torch.equal(out2[:, 1:], whole[:, -4:])
+    with pytest.raises(ValueError, match="the kv_cache is full .* does not record its tokens, so the window cannot slide"):
+        generate(model, torch.tensor([[12]]), 10, kv_cache=cache)

@@ -19,7 +19,7 @@ from llmscratch.instruct import (PREAMBLE, RESPONSE_MARKER, Encoded, Instruction
                                  create_instruction_dataloader, extract_response, fit_prompt, format_chat,
                                  format_prompt, load_responses, respond, respond_all, save_responses, split_instructions,
                                  validate_entries)
-from llmscratch.tokenizer import gpt2_encoding
+from llmscratch.gpt2_tokenizer import gpt2_encoding
 
 ENC = gpt2_encoding()
 ENTRIES = [

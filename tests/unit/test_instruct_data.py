@@ -216,7 +216,7 @@ def test_alpaca_loads_from_a_cached_copy(monkeypatch, tmp_path):
 def test_prompt_and_response_tokenize_apart_as_together():
     """InstructionDataset encodes prompt and response separately: with GPT-2's BPE that must give the
     same ids as encoding the whole text (the prompt ends in a newline, a token boundary)."""
-    from llmscratch.tokenizer import gpt2_encoding
+    from llmscratch.gpt2_tokenizer import gpt2_encoding
 
     enc = gpt2_encoding()
     for e in ENTRIES:

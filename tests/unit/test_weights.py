@@ -130,7 +130,7 @@ def test_failed_load_leaves_the_model_untouched():
     before = {k: v.clone() for k, v in model.state_dict().items()}
     hf = to_gpt2_state_dict(fresh(seed=4))
     hf["transformer.ln_f.bias"] = torch.zeros(33)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"'ln_f.bias' has shape \(33,\) but the model needs"):
         load_gpt2_state_dict(model, hf)
     assert all(torch.equal(model.state_dict()[k], v) for k, v in before.items())
 

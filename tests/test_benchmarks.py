@@ -1,0 +1,39 @@
+"""Every script in ``benchmarks/`` runs at its ``--tiny`` size, so none goes stale as the package changes.
+
+These are smoke tests: they check that each script runs to the end and prints its result line,
+never a timing (performance is read from the scripts' printed ratios, by a person, on a quiet machine).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+# script -> a line its full run also prints: the smoke run must reach the end of the script
+EXPECTED = {
+    "attention.py": "teaching / sdpa",
+    "bpe.py": "identical ids",
+    "dataset_memory.py": "copies / views memory ratio",
+    "generation.py": "sdpa / teaching attention",
+}
+
+
+def test_every_benchmark_has_a_smoke_test():
+    assert sorted(p.name for p in BENCHMARKS.glob("*.py")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("script", sorted(EXPECTED))
+def test_benchmark_runs_at_tiny_size(script):
+    env = {**os.environ, "LLMSCRATCH_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--tiny"], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert result.returncode == 0, f"{script} --tiny failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+    assert EXPECTED[script] in result.stdout, result.stdout[-2000:]
+    assert "ERROR" not in result.stdout
