@@ -130,7 +130,8 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.4g} s (min {min(values):.4g}, max {max(values):.4g}, n={len(values)})"
 
 
-def matmul_peak_flops(dtype: torch.dtype = torch.float32, n: int = 2048, repeats: int = 5) -> float:
+def matmul_peak_flops(dtype: torch.dtype = torch.float32, n: int = 2048, repeats: int = 5,
+                      clock: Callable[[], float] = time.perf_counter) -> float:
     """This machine's best measured ``n x n @ n x n`` matrix-multiply rate in FLOP/s (2 n^3 per product).
 
     The best of ``repeats`` runs (after a warm-up) on the current number of threads: the rate the
@@ -141,13 +142,13 @@ def matmul_peak_flops(dtype: torch.dtype = torch.float32, n: int = 2048, repeats
     torch.mm(a, b, out=out)
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         torch.mm(a, b, out=out)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, clock() - start)
     return 2 * n**3 / best
 
 
-def memory_bandwidth(n_bytes: int = 1 << 30, repeats: int = 5) -> float:
+def memory_bandwidth(n_bytes: int = 1 << 30, repeats: int = 5, clock: Callable[[], float] = time.perf_counter) -> float:
     """Best measured memory *read* rate in bytes/s: summing a float32 tensor of ``n_bytes`` (far larger
     than any cache), on the current number of threads. Generation at batch 1 reads every weight once
     per token, so this rate bounds its tokens/s."""
@@ -155,9 +156,9 @@ def memory_bandwidth(n_bytes: int = 1 << 30, repeats: int = 5) -> float:
     x.sum()
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         x.sum()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, clock() - start)
     return n_bytes / best
 
 

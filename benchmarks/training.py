@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(H.machine_info("float32" + (" and bf16 autocast" if args.bf16 else "")))
     print(f"clock: {'process CPU time' if args.clock == 'cpu' else 'wall-clock time'}")
-    peak = H.matmul_peak_flops(n=512 if args.tiny else 2048)
+    peak = H.matmul_peak_flops(n=512 if args.tiny else 2048, clock=CLOCK)
     print(f"measured float32 matmul peak: {peak / 1e9:.1f} GFLOP/s ({torch.get_num_threads()} threads)")
     nanogpt = load_nanogpt(args.nanogpt)
     implementations = ["ours"]

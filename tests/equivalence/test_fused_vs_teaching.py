@@ -110,3 +110,34 @@ def test_fast_gpt_trains_like_the_teaching_gpt(tie):
     for name, grad in _grads(fast).items():
         scale = grads_t[name].abs().max().item()
         assert_close(grad, grads_t[name], atol=1e-4 * max(scale, 1e-3), what=f"{name}.grad, fast vs teaching")
+
+
+def test_tied_table_gradient_is_dense_and_equals_the_dense_lookup():
+    """GPTModel's tied token table takes its lookup gradient sparse (``_sparse_token_grad``): the
+    stored ``.grad`` must be dense and equal what a dense lookup gives, so any optimizer works."""
+    cfg = GPTConfig(vocab_size=257, context_length=16, emb_dim=32, n_heads=4, n_layers=1, drop_rate=0.0)
+    torch.manual_seed(0)
+    model = GPTModel(cfg)
+    x = torch.randint(0, cfg.vocab_size, (2, 16), generator=torch.Generator().manual_seed(1))
+    assert model._sparse_token_grad()
+    model(x).square().mean().backward()
+    sparse_path = model.emb.tok_emb.weight.grad.clone()
+    assert not sparse_path.is_sparse
+    model.zero_grad()
+    model._sparse_token_grad = lambda: False  # the plain dense lookup
+    model(x).square().mean().backward()
+    assert_close(sparse_path, model.emb.tok_emb.weight.grad, atol=1e-7, what="tied table gradient, sparse vs dense lookup")
+    torch.optim.AdamW(model.parameters(), fused=True).step()  # fused AdamW refuses sparse gradients
+
+
+def test_untied_or_replaced_head_keeps_a_dense_lookup_gradient():
+    cfg = GPTConfig(vocab_size=257, context_length=16, emb_dim=32, n_heads=4, n_layers=1, drop_rate=0.0)
+    untied = GPTModel(cfg.with_(tie_embeddings=False))
+    assert not untied._sparse_token_grad()
+    classifier = GPTModel(cfg)
+    classifier.out_head = nn.Linear(cfg.emb_dim, 2)  # chapter 6 swaps the head: the table is no longer shared
+    assert not classifier._sparse_token_grad()
+    classifier(torch.zeros(1, 4, dtype=torch.long)).sum().backward()
+    assert not classifier.emb.tok_emb.weight.grad.is_sparse
+    with torch.no_grad():
+        assert not GPTModel(cfg)._sparse_token_grad()
