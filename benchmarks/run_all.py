@@ -73,7 +73,7 @@ def summary_rows(script: str, text: str) -> list[tuple[str, str, str, str]]:
 
 
 def write_readme(path: Path = HERE / "README.md") -> Path:
-    outputs = {p.stem + ".py": p.read_text() for p in sorted(RESULTS.glob("*.txt"))}
+    outputs = {p.stem: p.read_text() for p in sorted(RESULTS.glob("*.txt"))}  # "training", "training-compile", ...
     lines = [
         "# Benchmarks",
         "",
@@ -85,13 +85,17 @@ def write_readme(path: Path = HERE / "README.md") -> Path:
         "| script | measurement | result | target |",
         "| --- | --- | --- | --- |",
     ]
+    def runs(script: str) -> list[str]:
+        stem = Path(script).stem
+        return [name for name in outputs if name == stem or name.startswith(stem + "-")]
+
     for script in SCRIPTS:
-        if script in outputs:
-            for s, what, value, target in summary_rows(script, outputs[script]):
-                lines.append(f"| `{s}` | {what} | {value} | {target} |")
+        for name in runs(script):
+            for _, what, value, target in summary_rows(script, outputs[name]):
+                lines.append(f"| `{name}` | {what} | {value} | {target} |")
     for script in SCRIPTS:
-        if script in outputs:
-            lines += ["", f"## {script}", "", "```", outputs[script].rstrip(), "```"]
+        for name in runs(script):
+            lines += ["", f"## {name}", "", "```", outputs[name].rstrip(), "```"]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -102,6 +106,8 @@ def main() -> int:
     parser.add_argument("--args", nargs="*", default=[], metavar="SCRIPT=ARGS",
                         help='extra arguments for one script, e.g. training.py="--threads 1 --clock cpu"')
     parser.add_argument("--tiny", action="store_true", help="smoke run: every script with --tiny; outputs not saved")
+    parser.add_argument("--label", default=None,
+                        help="save as results/<script>-<label>.txt (a second run of a script with other options)")
     parser.add_argument("--write-readme", action="store_true", help="rebuild README.md from every saved output")
     parser.add_argument("--readme-only", action="store_true", help="run nothing; rebuild README.md")
     parser.add_argument("--readme", type=Path, default=HERE / "README.md", help="where to write the README")
@@ -120,7 +126,8 @@ def main() -> int:
             for _, what, value, target in rows:
                 print(f"  {what}: {value} (target {target})")
             if not args.tiny:
-                (RESULTS / (Path(script).stem + ".txt")).write_text(text)
+                label = f"-{args.label}" if args.label else ""
+                (RESULTS / f"{Path(script).stem}{label}.txt").write_text(text)
     if args.write_readme or args.readme_only:
         print(f"wrote {write_readme(args.readme)}")
     return 0
