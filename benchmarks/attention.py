@@ -35,6 +35,8 @@ from llmscratch.config import GPTConfig  # noqa: E402
 from llmscratch.device import describe_device, get_device  # noqa: E402
 from llmscratch.model import GPTModel  # noqa: E402
 
+import _harness as H  # noqa: E402
+
 
 class TorchMHA(nn.Module):
     """``nn.MultiheadAttention`` in causal self-attention form, so it takes ``x`` like ours."""
@@ -81,6 +83,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per measurement")
     parser.add_argument("--wall", action="store_true", help="wall-clock time, all threads (default on GPUs)")
     args = parser.parse_args()
+    print(H.machine_info("float32"))
     if args.tiny:
         args.rounds, args.repeats = 1, 1
 

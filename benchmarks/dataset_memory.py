@@ -17,6 +17,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as H  # noqa: E402
+
 SHARED = Path(__file__).resolve().parent.parent / "shared"
 
 CHILD = r"""
@@ -55,6 +58,7 @@ def main() -> None:
     parser.add_argument("--skip-copies", action="store_true", help="skip the slow, memory-hungry variant")
     parser.add_argument("--tiny", action="store_true", help="smoke run: 5,000 tokens, max_length 16")
     args = parser.parse_args()
+    print(H.machine_info("n/a (memory)"))
     if args.tiny:
         args.tokens, args.max_length = 5_000, 16
     base, _ = peak("baseline", args.tokens, args.max_length)

@@ -1,19 +1,28 @@
-"""Tokens per second of greedy generation, with and without the KV cache, for a GPT-2 preset.
+"""Tokens per second of greedy generation: ours with and without the KV cache, vs ``transformers``.
 
-    python benchmarks/generation.py                       # GPT-2 124M, 20-token prompt, 200 new tokens
+    python benchmarks/generation.py                       # GPT-2 124M, 16-token prompt, 128 new tokens
     python benchmarks/generation.py --preset tiny --new-tokens 50
     python benchmarks/generation.py --tiny                # a smoke run in seconds (the test suite runs it)
     python benchmarks/generation.py --no-reference        # skip HuggingFace transformers
-    python benchmarks/generation.py --wall --threads 2    # wall-clock time on 2 threads
+    python benchmarks/generation.py --threads 1 --clock cpu   # one thread, process CPU time (crowded machine)
 
-The weights are random (GPT-2's initialization): speed does not depend on what the weights are,
-and nothing is downloaded. Both runs must produce exactly the same tokens (checked). For scale,
-the same model in HuggingFace ``transformers`` (``GPT2LMHeadModel.generate``, greedy, with and
-without its cache) is timed in the same run when it is installed.
+Batch 1, float32, greedy. The weights are random (GPT-2's initialization): speed does not depend on
+what the weights are, and nothing is downloaded. The same model in HuggingFace ``transformers``
+(``GPT2LMHeadModel.generate``, greedy, its own KV cache) gets our weights, and every variant must
+produce exactly the same tokens (checked; a mismatch prints ERROR). Variants:
 
-By default the model runs on ONE CPU thread and the clock is the process's CPU time
-(``time.process_time``), so other programs competing for the CPU do not distort the result; pass
-``--wall`` (and ``--threads N``) for wall-clock time, e.g. on a GPU or an idle machine.
+- ours, KV cache (``generate``'s default), SDPA attention (the package default);
+- ours, KV cache, chapter 3's teaching attention (``attn_impl="teaching"``, same weights);
+- ours without the cache (the whole sequence again at every step);
+- transformers with its cache.
+
+The variants run in turn, one generation each per round, ``--rounds`` rounds after a warm-up;
+the medians give the ratios. At batch 1 every step reads every weight once (the output layer
+alone, the tied 50,257 x 768 token table, is 154 MB in float32), so the bound is
+``bytes read per token / memory bandwidth``: the weights that take part in matrix multiplies
+(all but the position table) plus the KV cache read at the average position, against this
+machine's measured read bandwidth (``_harness.memory_bandwidth``). The printout says how close
+each variant gets to that bound.
 """
 
 from __future__ import annotations
@@ -21,69 +30,61 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
+import _harness as H  # noqa: F401  (puts shared/ on sys.path)
 
 from llmscratch.config import PRESETS  # noqa: E402
-from llmscratch.device import describe_device, get_device  # noqa: E402
+from llmscratch.device import get_device  # noqa: E402
 from llmscratch.generate import generate  # noqa: E402
 from llmscratch.model import GPTModel, count_parameters  # noqa: E402
-
-
-CLOCK = time.process_time  # CPU seconds of this process; main() switches to perf_counter for --wall
-
-
-def timed(fn) -> tuple[torch.Tensor, float]:
-    start = CLOCK()
-    out = fn()
-    if out.device.type == "cuda":
-        torch.cuda.synchronize()
-    return out, CLOCK() - start
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="gpt2-124M", choices=sorted(PRESETS))
-    parser.add_argument("--prompt-tokens", type=int, default=20)
-    parser.add_argument("--new-tokens", type=int, default=200)
+    parser.add_argument("--prompt-tokens", type=int, default=16)
+    parser.add_argument("--new-tokens", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: best available)")
-    parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch (default 1)")
-    parser.add_argument("--wall", action="store_true", help="wall-clock time instead of process CPU time")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall-clock time (default) or process CPU time (steadier under load with 1 thread)")
     parser.add_argument("--no-reference", action="store_true", help="do not time HuggingFace transformers")
-    parser.add_argument("--tiny", action="store_true", help="smoke run: tiny preset, 4-token prompt, 8 new tokens, no reference")
+    parser.add_argument("--tiny", action="store_true", help="smoke run: tiny preset, 4-token prompt, 8 new tokens, 1 round")
     args = parser.parse_args()
     if args.tiny:
-        args.preset, args.prompt_tokens, args.new_tokens, args.no_reference = "tiny", 4, 8, True
+        args.preset, args.prompt_tokens, args.new_tokens, args.rounds = "tiny", 4, 8, 1
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
 
-    global CLOCK
-    torch.set_num_threads(args.threads)
-    CLOCK = time.perf_counter if args.wall else time.process_time
     device = get_device(args.device)
     cfg = PRESETS[args.preset].with_(drop_rate=0.0)
     torch.manual_seed(123)
     model = GPTModel(cfg).to(device).eval()
     prompt = torch.randint(0, cfg.vocab_size, (1, args.prompt_tokens), device=device)
-    print(f"{args.preset}: {count_parameters(model):,} parameters (random init), {describe_device(device)}, torch {torch.__version__}")
-    clock = "wall-clock time" if args.wall else "process CPU time"
-    print(f"greedy, batch 1, {args.prompt_tokens}-token prompt, {args.new_tokens} new tokens; {clock}\n")
+    print(H.machine_info("float32"))
+    print(f"{args.preset}: {count_parameters(model):,} parameters (random init), device {device}; greedy, batch 1, "
+          f"{args.prompt_tokens}-token prompt, {args.new_tokens} new tokens; "
+          f"{'process CPU time' if args.clock == 'cpu' else 'wall-clock time'}; {args.rounds} interleaved rounds, medians\n")
 
-    generate(model, prompt, 5)  # warm-up (allocations, kernel selection)
-    rates = {}
-    no_cache, seconds = timed(lambda: generate(model, prompt, args.new_tokens, use_cache=False))
-    rates["ours, no cache"] = args.new_tokens / seconds
-    cached, seconds = timed(lambda: generate(model, prompt, args.new_tokens, use_cache=True))
-    rates["ours, KV cache"] = args.new_tokens / seconds
-    if not torch.equal(cached, no_cache):
-        print("ERROR: the KV-cache tokens differ from the cache-free tokens")
-        return 1
     teaching = GPTModel(cfg.with_(attn_impl="teaching")).to(device).eval()  # same weights, chapter 3's arithmetic
     teaching.load_state_dict(model.state_dict())
-    _, seconds = timed(lambda: generate(teaching, prompt, args.new_tokens, use_cache=True))
-    rates["ours, KV cache, teaching attention"] = args.new_tokens / seconds
+    outputs: dict[str, torch.Tensor] = {}
 
+    def run(name, fn):
+        def call():
+            outputs[name] = fn()
+        return call
+
+    variants = {
+        "ours, KV cache": run("ours, KV cache", lambda: generate(model, prompt, args.new_tokens)),
+        "ours, KV cache, teaching attention": run("ours, KV cache, teaching attention", lambda: generate(teaching, prompt, args.new_tokens)),
+        "ours, no cache": run("ours, no cache", lambda: generate(model, prompt, args.new_tokens, use_cache=False)),
+    }
+    hf_name = None
     if not args.no_reference:
         try:
             import transformers
@@ -95,21 +96,39 @@ def main() -> int:
             hf = transformers.GPT2LMHeadModel(transformers.GPT2Config(**hf_config_kwargs(cfg))).to(device).eval()
             hf.load_state_dict(to_gpt2_state_dict(model))
             kwargs = dict(attention_mask=torch.ones_like(prompt), max_new_tokens=args.new_tokens,
-                          min_new_tokens=args.new_tokens, do_sample=False, pad_token_id=0)
-            with torch.no_grad():
-                hf.generate(prompt, **{**kwargs, "max_new_tokens": 5, "min_new_tokens": 5})  # warm-up
-                hf_no_cache, seconds = timed(lambda: hf.generate(prompt, use_cache=False, **kwargs))
-                rates[f"transformers {transformers.__version__}, no cache"] = args.new_tokens / seconds
-                hf_cached, seconds = timed(lambda: hf.generate(prompt, use_cache=True, **kwargs))
-                rates[f"transformers {transformers.__version__}, KV cache"] = args.new_tokens / seconds
-            same = torch.equal(hf_cached, cached) and torch.equal(hf_no_cache, cached)
-            print(f"transformers generated the same tokens: {same}")
+                          min_new_tokens=args.new_tokens, do_sample=False, pad_token_id=0, use_cache=True)
+            hf_name = f"transformers {transformers.__version__}, KV cache"
 
-    width = max(map(len, rates))
-    for name, rate in rates.items():
-        print(f"{name:<{width}}  {rate:8.1f} tokens/s")
-    print(f"\nKV cache speed-up (ours): {rates['ours, KV cache'] / rates['ours, no cache']:.1f}x")
-    print(f"sdpa / teaching attention (ours, KV cache): {rates['ours, KV cache'] / rates['ours, KV cache, teaching attention']:.2f}x")
+            @torch.no_grad()
+            def hf_generate():
+                return hf.generate(prompt, **kwargs)
+
+            variants[hf_name] = run(hf_name, hf_generate)
+
+    times = H.interleaved(variants, rounds=args.rounds, warmup=1, device=device, clock=clock)
+    rate = {name: args.new_tokens / H.median(t) for name, t in times.items()}
+    reference = outputs["ours, KV cache"]
+    for name, out in outputs.items():
+        if not torch.equal(out, reference):
+            print(f"ERROR: {name} generated different tokens from ours with the KV cache")
+            return 1
+    print(f"identical tokens from all {len(outputs)} variants: True")
+
+    weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters()) - model.emb.pos_emb.weight.numel() * 4
+    mean_len = args.prompt_tokens + args.new_tokens / 2
+    kv_bytes = 2 * cfg.n_layers * mean_len * cfg.emb_dim * 4  # keys and values of every layer, float32
+    bandwidth = H.memory_bandwidth(1 << 26 if args.tiny else 1 << 30, clock=clock)
+    bound = bandwidth / (weight_bytes + kv_bytes)
+    print(f"bound: {(weight_bytes + kv_bytes) / 1e6:.0f} MB read per token ({weight_bytes / 1e6:.0f} MB weights + "
+          f"{kv_bytes / 1e6:.1f} MB KV cache at the mean position) / {bandwidth / 1e9:.1f} GB/s measured read bandwidth "
+          f"= {bound:.1f} tokens/s\n")
+    width = max(map(len, rate))
+    for name, r in rate.items():
+        print(f"{name:<{width}}  {r:8.1f} tokens/s  ({100 * r / bound:5.1f}% of the bandwidth bound)")
+    print(f"\nKV cache speed-up (ours, cached / uncached): {rate['ours, KV cache'] / rate['ours, no cache']:.2f}x")
+    print(f"sdpa / teaching attention (ours, KV cache): {rate['ours, KV cache'] / rate['ours, KV cache, teaching attention']:.2f}x")
+    if hf_name:
+        print(f"ours / transformers (KV cache, tokens/s): {rate['ours, KV cache'] / rate[hf_name]:.2f}x")
     return 0
 
 

@@ -20,7 +20,7 @@ Modules (each docstring says what it holds and how it differs from its neighbour
 - ``attention``  causal multi-head self-attention: the teaching module, a fused fast one, and the one
                  ``attend`` function (masked softmax or ``scaled_dot_product_attention``) all of them use
 - ``config``     ``GPTConfig`` and the GPT-2 presets (124M ... 1558M, TINY)
-- ``layers``     LayerNorm, GELU, FeedForward, TransformerBlock
+- ``layers``     LayerNorm, GELU (fused kernels; ``TeachingLayerNorm``/``TeachingGELU`` write the formulas out), FeedForward, TransformerBlock
 - ``kv_cache``   the KV cache (also remembers padding) and the cache-aware attention subclass the model uses
 - ``model``      ``GPTModel`` (padded batches, selectable attention), ``count_parameters``, ``parameter_memory_mib``
 - ``generate``   greedy / temperature / top-k / top-p generation: a token stream, the KV cache, padded batches

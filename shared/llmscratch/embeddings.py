@@ -9,6 +9,7 @@ where the new tokens continue a sequence whose first ``start_pos`` tokens are al
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -49,7 +50,13 @@ class GPTEmbedding(nn.Module):
         self.tok_emb = nn.Embedding(vocab_size, emb_dim)
         self.pos_emb = nn.Embedding(context_length, emb_dim)
 
-    def forward(self, token_ids: torch.Tensor, start_pos: int = 0, *, positions: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, token_ids: torch.Tensor, start_pos: int = 0, *, positions: torch.Tensor | None = None, sparse_grad: bool = False
+    ) -> torch.Tensor:
+        """``sparse_grad=True``: the token table's gradient from this lookup is a sparse tensor (the
+        rows of the looked-up ids only) instead of a dense zero table with those rows filled in.
+        ``GPTModel`` asks for it when the table is shared with its output layer, whose dense gradient
+        then absorbs the few rows in place (see ``GPTModel.forward``)."""
         check_token_ids(token_ids, self.vocab_size)
         seq_len = token_ids.shape[1]
         if start_pos + seq_len > self.context_length:
@@ -60,4 +67,5 @@ class GPTEmbedding(nn.Module):
             )
         if positions is None:
             positions = torch.arange(start_pos, start_pos + seq_len, device=token_ids.device)  # (T,)
-        return self.tok_emb(token_ids) + self.pos_emb(positions)  # (B, T, C) + (T, C) or (B, T, C) -> (B, T, C)
+        tokens = F.embedding(token_ids, self.tok_emb.weight, sparse=True) if sparse_grad else self.tok_emb(token_ids)  # (B, T, C)
+        return tokens + self.pos_emb(positions)  # (B, T, C) + (T, C) or (B, T, C) -> (B, T, C)

@@ -8,6 +8,17 @@
 - ``TransformerBlock``: pre-norm attention and feed-forward sub-layers, each wrapped in a shortcut
   (residual) connection.
 
+Two versions of each of the first two, with the same parameters and the same outputs up to float
+rounding (``tests/equivalence/test_fused_vs_teaching.py`` proves it):
+
+- ``TeachingLayerNorm`` and ``TeachingGELU`` write the formula out operation by operation, as
+  chapter 4 derives it. Each operation is a separate pass over the tensor (a dozen, forward and
+  backward, for a LayerNorm), and on a CPU that elementwise traffic costs more than the matrix
+  multiplies around it at GPT-2's sizes.
+- ``LayerNorm`` and ``GELU`` (what the package's blocks use) are the teaching classes with only
+  ``forward`` replaced by PyTorch's fused kernels, ``F.layer_norm`` and
+  ``F.gelu(approximate="tanh")``: one pass forward, one backward, same state dict.
+
 Attention itself lives in ``attention.py`` (chapter 3); the block uses its cache-aware subclass
 from ``kv_cache.py``, which computes exactly the same thing when no cache is passed, with the
 arithmetic picked by ``cfg.attn_impl`` (``"sdpa"`` by default, or chapter 3's ``"teaching"``).
@@ -18,14 +29,15 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .config import GPTConfig
 from .kv_cache import CachedMultiHeadAttention, LayerKVCache
 
 
-class LayerNorm(nn.Module):
-    """``weight * (x - mean) / sqrt(var + eps) + bias`` over the last dimension.
+class TeachingLayerNorm(nn.Module):
+    """``weight * (x - mean) / sqrt(var + eps) + bias`` over the last dimension, written out.
 
     The variance divides by ``n`` (not ``n - 1``), as ``nn.LayerNorm`` and GPT-2 do; ``eps`` keeps
     the division finite for a constant vector, and 1e-5 is GPT-2's value.
@@ -44,8 +56,21 @@ class LayerNorm(nn.Module):
         return self.weight * x_hat + self.bias
 
 
-class GELU(nn.Module):
-    """GPT-2's GELU: ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
+class LayerNorm(TeachingLayerNorm):
+    """``TeachingLayerNorm`` computed by one fused kernel, ``F.layer_norm``.
+
+    What changed: only ``forward``. Same constructor, parameters (``weight``, ``bias``), ``eps`` and
+    state dict; the same outputs up to float rounding (the fused kernel sums in another order). It
+    reads ``x`` once and writes the output once, where the formula makes about six passes forward
+    and more backward.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, self.eps)  # (B, T, C)
+
+
+class TeachingGELU(nn.Module):
+    """GPT-2's GELU written out: ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
 
     A smooth ReLU: about ``x`` for large positive ``x``, about 0 for large negative ``x``, with a
     small negative dip near ``-0.75``. Equal to ``nn.GELU(approximate="tanh")``.
@@ -53,6 +78,17 @@ class GELU(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3))))
+
+
+class GELU(TeachingGELU):
+    """``TeachingGELU`` computed by one fused kernel, ``F.gelu(x, approximate="tanh")``.
+
+    What changed: only ``forward`` (one pass over ``x`` instead of about eight, and a matching
+    fused backward). Same outputs up to float rounding.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.gelu(x, approximate="tanh")
 
 
 class FeedForward(nn.Module):

@@ -106,13 +106,34 @@ class GPTModel(nn.Module):
         if real is not None:  # positions count real tokens only: (B, past + T) -> the new tokens' (B, T)
             positions = (real.long().cumsum(dim=-1) - 1).clamp(min=0)[:, past:]
         hidden = self._hidden(past, n_new, real)
-        x = self.drop_emb(self.emb(token_ids, past, positions=positions))  # (B, T) -> (B, T, C)
+        x = self.drop_emb(self.emb(token_ids, past, positions=positions, sparse_grad=self._sparse_token_grad()))  # (B, T) -> (B, T, C)
         for i, block in enumerate(self.blocks):
             x = block(x, None if kv_cache is None else kv_cache.layers[i], hidden)  # (B, T, C)
         x = self.final_norm(x)
         if last_only:
             x = x[:, -1:, :]  # (B, T, C) -> (B, 1, C)
         return self.out_head(x)  # (B, T, C) -> (B, T, V)
+
+    def _sparse_token_grad(self) -> bool:
+        """Whether the token lookup should hand back a sparse gradient (a speed-up, same numbers).
+
+        With tied embeddings the table gets two gradients: a dense one from the output layer and one
+        from the lookup that is zero except in the rows of the batch's token ids. The autograd engine
+        adds them before storing ``.grad``; a sparse lookup gradient is added into the dense one in
+        place, instead of first filling a (vocab_size, emb_dim) table of zeros (154 MB for GPT-2)
+        and adding it. The stored ``.grad`` is dense either way. Only on the CPU (measured there;
+        sparse kernels are missing on some devices), only when training the tied table, and not
+        under ``torch.compile``.
+        """
+        head = getattr(self.out_head, "weight", None)  # a replaced head (e.g. a classifier) may not tie
+        table = self.emb.tok_emb.weight
+        return (
+            head is table
+            and table.requires_grad
+            and table.device.type == "cpu"
+            and torch.is_grad_enabled()
+            and not torch.compiler.is_compiling()
+        )
 
     def _hidden(self, past: int, n_new: int, real: torch.Tensor | None) -> torch.Tensor | None:
         """One mask of hidden positions for every block (``attention.hidden_positions``), or None.

@@ -157,3 +157,37 @@ def test_a_chunk_that_is_a_token_is_one_token_as_in_tiktoken():
     assert reference.encode("abcd") == [259]
     assert ours.encode("abcd") == [259]
     assert ours.encode("xabcd") == reference.encode("xabcd") == [byte("x"), byte("a"), 256, byte("d")]  # no shortcut: stuck at bc
+
+
+# ---- the fast chunk splitter ------------------------------------------------------------------
+
+_MIXED = "\n".join(EDGE_CASES.values()) + "\nascii line\nnext\n\nx\n  \ny\ncafé\nb\n!\n?\n\x1c\x1d\nz"
+
+
+@pytest.mark.parametrize("pattern_name", ["gpt2", "gpt4"])
+def test_fast_splitter_gives_regex_chunks(pattern_name):
+    """``FastSplitter`` (``re`` on ASCII pieces cut between lines) must give ``regex``'s exact chunks."""
+    import regex
+
+    from llmscratch.bpe.pattern import PATTERNS, FastSplitter, fast_splitter
+
+    pattern = PATTERNS[pattern_name]
+    slow = regex.compile(pattern)
+    fast = fast_splitter(pattern, slow)
+    assert isinstance(fast, FastSplitter)
+    for text in [*EDGE_CASES.values(), _MIXED, _MIXED.encode("ascii", "ignore").decode(), load_text()]:
+        assert fast.findall(text) == slow.findall(text)
+    assert fast_splitter(r"\w+", regex.compile(r"\w+")).pattern == r"\w+"  # other patterns stay on regex
+
+
+@settings(max_examples=pick(full=300, quick=60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(["a", "Z", "9", " ", "  ", "\n", "\t", "\r\n", "'s", "'LL", "!", "é", "½", "\x1c", "\u00a0", "日", "🙂", "-", "x\n", "\ny"]), max_size=60))
+def test_fast_splitter_on_random_text(parts):
+    import regex
+
+    from llmscratch.bpe.pattern import PATTERNS, fast_splitter
+
+    text = "".join(parts)
+    for pattern in PATTERNS.values():
+        slow = regex.compile(pattern)
+        assert fast_splitter(pattern, slow).findall(text) == slow.findall(text)

@@ -12,18 +12,34 @@ from __future__ import annotations
 import heapq
 import json
 from collections import Counter
+from itertools import chain
 from pathlib import Path
 from typing import AbstractSet, Collection, Iterable, Literal, Sequence
 
 from ..fileio import atomic_write
 from ..gpt2_tokenizer import bytes_to_unicode
 from .merge import N_BYTES
-from .pattern import _compile, _resolve_pattern, _special_regex, _valid_unicode
+from .pattern import _compile, fast_splitter, _resolve_pattern, _special_regex, _valid_unicode
 
 FILE_FORMAT = "llmscratch-bpe"
 FILE_VERSION = 1
 _LONG_CHUNK = 64  # chunks longer than this (bytes) are merged with a heap instead of a rescan
 _CACHE_LIMIT = 200_000  # chunk -> ids cache entries kept per tokenizer
+
+
+class _ChunkCache(dict):
+    """``{chunk text: ids}``; a missing chunk is merged (``merge(chunk bytes)``) on lookup and kept,
+    up to ``_CACHE_LIMIT`` entries (beyond that, new chunks are merged every time)."""
+
+    def __init__(self, merge):
+        super().__init__()
+        self._merge = merge
+
+    def __missing__(self, chunk: str) -> list[int]:
+        ids = self._merge(chunk.encode("utf-8"))
+        if len(self) < _CACHE_LIMIT:
+            self[chunk] = ids
+        return ids
 
 
 class BPETokenizer:
@@ -58,8 +74,9 @@ class BPETokenizer:
         self.special_tokens = special_tokens
         self.ranks: dict[bytes, int] = {t: i for i, t in enumerate(tokens)}  # tiktoken's "mergeable ranks"
         self._regex = _compile(self.pattern)
+        self._splitter = fast_splitter(self.pattern, self._regex)
         self._decoder = dict(enumerate(tokens)) | {i: s.encode("utf-8") for s, i in special_tokens.items()}
-        self._cache: dict[str, list[int]] = {}
+        self._cache = _ChunkCache(self._merge_chunk)
 
     # ---- sizes and views ---------------------------------------------------------------------
     @property
@@ -147,17 +164,15 @@ class BPETokenizer:
         return out
 
     def encode_ordinary(self, text: str) -> list[int]:
-        """Encode ``text`` ignoring special tokens (``<|endoftext|>`` is just 13 characters here)."""
+        """Encode ``text`` ignoring special tokens (``<|endoftext|>`` is just 13 characters here).
+
+        The ids of each distinct chunk are computed once and kept in a cache (most chunks of a text
+        are common words); looking chunks up and joining their ids runs inside ``map`` and
+        ``itertools.chain``, so Python's interpreter loop only sees chunks it has not met before.
+        """
         text = _valid_unicode(text)
-        cache, out = self._cache, []
-        for chunk in self._regex.findall(text):
-            ids = cache.get(chunk)
-            if ids is None:
-                ids = self._merge_chunk(chunk.encode("utf-8"))
-                if len(cache) < _CACHE_LIMIT:
-                    cache[chunk] = ids
-            out += ids
-        return out
+        chunks = self._splitter.findall(text)  # (same chunks as self._regex.findall, faster)
+        return list(chain.from_iterable(map(self._cache.__getitem__, chunks)))
 
     def encode(
         self,
