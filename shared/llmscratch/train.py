@@ -176,7 +176,8 @@ def train(
         grad_clip: clip the gradient norm to this value (None: no clipping; the norm is still recorded).
         autocast_dtype: run forward and loss under ``torch.autocast`` with this dtype (None: float32).
         device: where batches go (default: the model's device).
-        history: a restored ``History`` to resume from (default: a fresh run).
+        history: a restored ``History`` to resume from (default: a fresh run); it is updated in place
+            and returned.
         on_step: called after every optimizer step with ``(model, optimizer, history)``.
         progress: show a tqdm bar (rank 0 only) with the loss, learning rate and tokens/s.
         desc: the progress bar's label.
