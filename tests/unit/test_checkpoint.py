@@ -145,7 +145,7 @@ def test_a_checkpoint_from_another_config_names_keys_and_shapes(tmp_path):
     model, opt = _trained()
     path = save_checkpoint(tmp_path / "c.safetensors", model, opt)
     other = GPTModel(CFG.with_(emb_dim=24, n_layers=2))
-    with pytest.raises(CheckpointError) as info:
+    with pytest.raises(CheckpointError, match="does not fit|mismatch|checkpoint c.safetensors") as info:
         load_checkpoint(path, other)
     message = str(info.value)
     assert "blocks.0.att.W_key.bias: checkpoint c.safetensors (16,) vs model (24,)" in message
