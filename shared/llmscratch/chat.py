@@ -253,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default); higher = more varied")
     p.add_argument("--top-k", type=int, default=None, help="sample only from the k most likely tokens")
     p.add_argument("--top-p", type=float, default=None, help="sample from the smallest set with this probability")
-    p.add_argument("--max-new-tokens", type=int, default=128, help="longest answer, in tokens (default 128)")
+    p.add_argument("--max-new-tokens", type=int, default=None,
+                   help="longest answer, in tokens (default 128, or half the context if that is shorter)")
     p.add_argument("--seed", type=int, default=123, help="seed of the sampler (default 123)")
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
     return p
@@ -282,7 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         device = torch.device(args.device) if args.device else get_device()
         chat = (load_chat_checkpoint(args.checkpoint, device=device) if args.checkpoint
                 else load_pretrained(args.model, device=device))
-        conversation = Conversation(chat, max_new_tokens=args.max_new_tokens)
+        max_new = args.max_new_tokens or min(128, chat.model.cfg.context_length // 2)
+        conversation = Conversation(chat, max_new_tokens=max_new)
         generator = torch.Generator(device=device).manual_seed(args.seed)
         sampling = dict(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, generator=generator)
     except ChatError as e:
