@@ -182,6 +182,7 @@ class Conversation:
             raise ChatError(f"--max-new-tokens must be between 1 and context_length - 1 = {context - 1}, "
                             f"got {self.max_new_tokens}")
         self.cache = self.chat.model.new_kv_cache()
+        self.cached_ids: list[int] = []  # the tokens the cache holds (not every model family records them)
 
     def prompt_text(self, history: list[tuple[str, str]], message: str) -> str:
         if self.chat.style == "alpaca":
@@ -220,7 +221,7 @@ class Conversation:
         tok = self.chat.tokenizer
         ids = self.prompt_ids(message, say)
         write(prefix)
-        held = [] if self.cache.token_ids is None else self.cache.token_ids[0].tolist()
+        held = self.cached_ids[:len(self.cache)]
         keep = min(_common_prefix(held, ids), len(ids) - 1)  # run at least one new token
         self.cache.crop(keep)
         device = next(self.chat.model.parameters()).device
@@ -237,6 +238,7 @@ class Conversation:
             if not text.endswith("\ufffd"):  # wait for the rest of a multi-byte character
                 write(text[len(shown):])
                 shown = text
+        self.cached_ids = (ids + answer_ids)[:len(self.cache)]  # the cache ran the prompt and every answer token
         text = tok.decode(answer_ids)
         if text != shown:  # an unfinished character at the very end
             write(text[len(shown):])

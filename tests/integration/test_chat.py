@@ -163,3 +163,31 @@ def test_bad_options_and_paths(tmp_path, checkpoint):
     assert proc.returncode == 2 and "temperature" in proc.stderr
     with pytest.raises(ValueError, match="tokenizer must be one of"):
         save_chat_weights(tmp_path / "x.safetensors", _model(), tokenizer="bert")
+
+
+@pytest.mark.parametrize("family", ["gpt", "llama"])
+def test_the_cache_kept_across_turns_gives_the_uncached_answers(family):
+    """Turn 2 reuses turn 1's cache (a Llama cache records no ids: the chat keeps its own record)."""
+    from llmscratch.chat import ChatModel
+    from llmscratch.llama import LlamaConfig, LlamaModel
+
+    torch.manual_seed(3)
+    model = _model() if family == "gpt" else LlamaModel(LlamaConfig(
+        vocab_size=50257, context_length=128, emb_dim=32, n_heads=4, n_layers=2, n_kv_heads=2, hidden_dim=64)).eval()
+    conversation = Conversation(ChatModel(model, GPT2Tokenizer(), "alpaca", family), max_new_tokens=MAX_NEW)
+    runs: list[int] = []
+    forward = model.forward
+
+    def counting(ids, *args, **kwargs):
+        runs.append(ids.shape[1])
+        return forward(ids, *args, **kwargs)
+
+    model.forward = counting
+    first = conversation.reply("Name a colour.", write=lambda s: None, say=lambda s: None)
+    runs.clear()
+    second = conversation.reply("And another?", write=lambda s: None, say=lambda s: None)
+    model.forward = forward
+    assert first == _greedy(model, [], "Name a colour.")
+    assert second == _greedy(model, [("Name a colour.", first)], "And another?")
+    full_prompt = len(GPT2Tokenizer().encode(format_chat([("Name a colour.", first)], "And another?")))
+    assert runs[0] < full_prompt  # only the new part of the prompt went through the model
