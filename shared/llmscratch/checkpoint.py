@@ -294,12 +294,20 @@ def load_checkpoint(
     )
 
 
-def save_weights(path: str | Path, model: nn.Module) -> Path:
-    """The model's weights alone, as safetensors (with its config as JSON metadata), atomically."""
+def save_weights(path: str | Path, model: nn.Module, *, metadata: dict[str, str] | None = None) -> Path:
+    """The model's weights alone, as safetensors (with its config as JSON metadata), atomically.
+
+    ``metadata``: extra string entries stored beside the config (e.g. what ``llmscratch.chat``
+    needs to rebuild the model and its tokenizer); read them back with ``read_safetensors``.
+    """
     tensors, aliases = model_tensors(model)
     from safetensors.torch import save
 
     meta = {"aliases": json.dumps(aliases), "config": json.dumps(_config_dict(_unwrap(model)))}
+    for key, value in (metadata or {}).items():
+        if key in meta or not isinstance(value, str):
+            raise ValueError(f"metadata[{key!r}] must be a str and not 'aliases' or 'config' (got {type(value).__name__})")
+        meta[key] = value
     with atomic_write(path, "wb") as f:
         f.write(save(tensors, metadata=meta))
     return Path(path)

@@ -121,6 +121,16 @@ class KVCache:
             layer.reset()
         self._real = None
 
+    def crop(self, length: int) -> None:
+        """Keep only the first ``length`` cached tokens (a chat reuses the part of the conversation that did not change)."""
+        if not 0 <= length <= len(self):
+            raise ValueError(f"length must be between 0 and the {len(self)} cached tokens, got {length}")
+        if length == 0:
+            self.reset()
+            return
+        for layer in self.layers:
+            layer.length = length
+
 
 class CachedMultiHeadAttention(MultiHeadAttention):
     """``MultiHeadAttention`` that can read and extend a ``LayerKVCache``, and run on either implementation.

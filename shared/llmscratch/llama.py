@@ -215,6 +215,11 @@ class LlamaKVCache(KVCache):
         super().reset()
         self.padding = None
 
+    def crop(self, length: int) -> None:
+        super().crop(length)
+        if self.padding is not None and length:
+            self.padding = self.padding[:, :length]
+
 
 class LlamaModel(nn.Module):
     """A Llama-style decoder built from a ``LlamaConfig``; same interface as ``GPTModel``.

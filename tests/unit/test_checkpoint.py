@@ -165,6 +165,16 @@ def test_weights_files_round_trip_with_their_config(tmp_path):
         load_weights(path, GPTModel(CFG.with_(n_layers=3)))
 
 
+def test_weights_files_keep_extra_metadata(tmp_path):
+    model, _ = _trained()
+    path = save_weights(tmp_path / "m.safetensors", model, metadata={"note": "hello"})
+    assert read_safetensors(path)[1]["note"] == "hello" and weights_config(path)["emb_dim"] == 16
+    with pytest.raises(ValueError, match=r"metadata\['config'\] must be a str and not 'aliases' or 'config'"):
+        save_weights(tmp_path / "x.safetensors", model, metadata={"config": "{}"})
+    with pytest.raises(ValueError, match=r"metadata\['n'\] must be a str"):
+        save_weights(tmp_path / "x.safetensors", model, metadata={"n": 3})
+
+
 @pytest.mark.parametrize("keep", [4, 100, -50])
 def test_a_truncated_file_gets_a_clear_error(tmp_path, keep):
     model, opt = _trained()

@@ -83,3 +83,31 @@ def test_model_rejects_tokens_beyond_the_context_after_cached_ones():
     model(torch.zeros(1, 15, dtype=torch.long), cache)
     with pytest.raises(ValueError, match="input has 2 tokens after 15 cached tokens but context_length is 16"):
         model(torch.zeros(1, 2, dtype=torch.long), cache)
+
+
+@pytest.mark.parametrize("family", ["gpt", "llama"])
+def test_crop_keeps_a_prefix_that_later_tokens_extend(family):
+    """A cropped cache continued with new tokens gives the logits of the whole sequence run at once."""
+    from llmscratch.config import TINY
+    from llmscratch.llama import LlamaConfig, LlamaModel
+    from llmscratch.model import GPTModel
+
+    torch.manual_seed(0)
+    model = (GPTModel(TINY.with_(drop_rate=0.0)) if family == "gpt" else
+             LlamaModel(LlamaConfig(vocab_size=100, context_length=32, emb_dim=32, n_heads=4, n_layers=2, n_kv_heads=2,
+                                    hidden_dim=64))).eval()
+    ids = torch.randint(0, 100, (1, 12))
+    other = torch.randint(0, 100, (1, 6))
+    cache = model.new_kv_cache()
+    with torch.no_grad():
+        model(torch.cat([ids[:, :6], other], dim=1), cache)  # a conversation that went elsewhere after 6 tokens
+        cache.crop(6)
+        assert len(cache) == 6
+        assert cache.token_ids is None or cache.token_ids.tolist() == ids[:, :6].tolist()  # LlamaModel keeps no ids
+        continued = model(ids[:, 6:], cache)[:, -1]
+        whole = model(ids)[:, -1]
+    torch.testing.assert_close(continued, whole, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="length must be between 0 and the 12 cached tokens"):
+        cache.crop(13)
+    cache.crop(0)
+    assert len(cache) == 0

@@ -1,0 +1,63 @@
+"""What chapters 1 to 6 built, re-exported from the ``llmscratch`` package.
+
+Chapter 7 teaches a pretrained model to follow instructions. It builds the collate function by hand
+and hands it over to ``llmscratch.instruct``; it trains with chapter 5's loop, picks its backbone the
+way chapter 6 does, and uses chapter 6's LoRA in the exercises.
+No code lives here: ``tests/notebooks`` checks that this file only re-exports.
+"""
+
+import sys
+from pathlib import Path
+
+# The package in this clone comes first (so your edits count); an installed copy is the fallback
+# (e.g. on Colab after `pip install`).
+_SHARED = Path(__file__).resolve().parent.parent / "shared"
+if _SHARED.is_dir() and str(_SHARED) not in sys.path:
+    sys.path.insert(0, str(_SHARED))
+
+# Chapter 1: the toolbox (quick mode, cache folder, seeding, device)
+from llmscratch.device import describe_device, get_device
+from llmscratch.settings import cache_dir, is_offline, is_quick, mode_banner, pick, seed_everything
+
+# Chapter 2: text, tokenizers, the sliding-window data loader, input embeddings
+from llmscratch.assets import load_text, read_text
+from llmscratch.data import NextTokenDataset, create_dataloader
+from llmscratch.embeddings import GPTEmbedding
+from llmscratch.constants import ENDOFTEXT, EOT_ID, GPT2_VOCAB_SIZE, IGNORE_INDEX
+from llmscratch.gpt2_tokenizer import gpt2_encoding
+from llmscratch.tokenizer import SimpleTokenizerV1, SimpleTokenizerV2, build_vocab, split_words
+
+# Chapter 3: causal multi-head attention
+from llmscratch.attention import MultiHeadAttention
+
+# Chapter 4: the GPT model, its configs, generation, the KV cache and GPT-2's weight layout
+from llmscratch.config import GPT2_124M, GPT2_355M, GPT2_774M, GPT2_1558M, TINY, GPTConfig
+from llmscratch.generate import generate, generate_stream, next_token
+from llmscratch.kv_cache import KVCache
+from llmscratch.layers import GELU, FeedForward, LayerNorm, TransformerBlock
+from llmscratch.model import GPTModel, count_parameters, parameter_memory_mib
+from llmscratch.testing import assert_close, assert_same_module
+from llmscratch.weights import load_gpt2_state_dict, to_gpt2_state_dict
+
+# Chapter 5: the loss, the training loop, saving weights, the loss plot
+from llmscratch.checkpoint import load_weights, save_weights
+from llmscratch.losses import lm_batch_loss, loss_over_loader
+from llmscratch.plotting import plot_losses
+from llmscratch.train import train
+
+# Chapter 6: the pretrained backbone and LoRA
+from llmscratch.lora import apply_lora, lora_parameter_count, merge_lora
+from llmscratch.pretrained import load_backbone
+
+__all__ = [
+    "cache_dir", "describe_device", "get_device", "is_offline", "is_quick", "mode_banner", "pick", "seed_everything",
+    "ENDOFTEXT", "EOT_ID", "GPT2_VOCAB_SIZE", "GPTEmbedding", "NextTokenDataset", "SimpleTokenizerV1",
+    "SimpleTokenizerV2", "build_vocab", "create_dataloader", "gpt2_encoding", "load_text", "read_text", "split_words",
+    "MultiHeadAttention",
+    "GPT2_124M", "GPT2_355M", "GPT2_774M", "GPT2_1558M", "TINY", "GPTConfig", "generate", "next_token", "KVCache",
+    "GELU", "FeedForward", "LayerNorm", "TransformerBlock", "GPTModel", "count_parameters", "parameter_memory_mib",
+    "assert_close", "assert_same_module", "load_gpt2_state_dict", "to_gpt2_state_dict",
+    "IGNORE_INDEX", "generate_stream",
+    "load_weights", "save_weights", "lm_batch_loss", "loss_over_loader", "plot_losses", "train",
+    "apply_lora", "lora_parameter_count", "merge_lora", "load_backbone",
+]

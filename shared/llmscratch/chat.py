@@ -1,0 +1,314 @@
+"""Talk to a model in the terminal: ``python -m llmscratch.chat --checkpoint PATH`` (or ``--model smollm2``).
+
+Chapter 7 saves its instruction-tuned model with ``save_chat_weights``: the weights plus what it
+takes to rebuild model and tokenizer (the model family, the tokenizer, the prompt style) and a flag
+saying the model was instruction-tuned. This command then
+
+- formats each turn with the same prompt function that training used (``instruct.format_chat``,
+  Alpaca style, for our fine-tuned models; SmolLM2's own ChatML template for ``--model smollm2``),
+- streams the answer token by token (``generate.generate_stream``) with a KV cache that is kept
+  across turns: only the tokens that changed since the last turn are run through the model,
+- keeps the conversation while it fits in the context, and says so when it drops old turns,
+- ends cleanly on Ctrl-D (end of input, exit code 0) and Ctrl-C (exit code 130).
+
+    python -m llmscratch.chat --checkpoint ~/.cache/llmscratch/checkpoints/ch07_instruct.safetensors
+    python -m llmscratch.chat --model smollm2 --temperature 0.7 --top-p 0.9
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+
+from .checkpoint import CheckpointError, load_weights, read_safetensors, save_weights
+from .instruct import fit_prompt, format_chat
+
+INSTRUCT_FLAG = "instruction_tuned"
+FAMILIES = ("gpt", "llama")
+TOKENIZERS = ("gpt2", "smollm2")
+STYLES = ("alpaca", "chatml")
+PRETRAINED = ("smollm2",)
+
+
+class ChatError(RuntimeError):
+    """A checkpoint or an option the chat cannot use; the message says what to do instead."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Saving and loading a chat model
+# ---------------------------------------------------------------------------------------------
+
+
+def _family(model: nn.Module) -> str:
+    from .llama import LlamaModel
+    from .model import GPTModel
+
+    model = getattr(model, "module", model)
+    if isinstance(model, GPTModel):
+        return "gpt"
+    if isinstance(model, LlamaModel):
+        return "llama"
+    raise ChatError(f"the chat can rebuild a GPTModel or a LlamaModel, got {type(model).__name__}")
+
+
+def save_chat_weights(path: str | Path, model: nn.Module, *, tokenizer: str, style: str = "alpaca") -> Path:
+    """Save an instruction-tuned ``model`` so ``python -m llmscratch.chat --checkpoint path`` can talk to it.
+
+    ``tokenizer`` names the tokenizer the model was trained with (``"gpt2"`` or ``"smollm2"``);
+    ``style`` is the prompt layout it was fine-tuned on (``"alpaca"``: ``instruct.format_prompt``).
+    """
+    if tokenizer not in TOKENIZERS:
+        raise ValueError(f"tokenizer must be one of {TOKENIZERS}, got {tokenizer!r}")
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {STYLES}, got {style!r}")
+    meta = {INSTRUCT_FLAG: "true", "family": _family(model), "tokenizer": tokenizer, "prompt_style": style}
+    return save_weights(path, model, metadata=meta)
+
+
+def load_tokenizer(name: str):
+    """The tokenizer called ``name`` in a chat checkpoint (see ``TOKENIZERS``)."""
+    if name == "gpt2":
+        from .pretrained import GPT2Tokenizer
+
+        return GPT2Tokenizer()
+    if name == "smollm2":
+        from .gguf import read_gguf, tokenizer_from_gguf
+        from .smollm import smollm2_gguf_path
+
+        return tokenizer_from_gguf(read_gguf(smollm2_gguf_path()))
+    raise ChatError(f"unknown tokenizer {name!r} in the checkpoint; expected one of {TOKENIZERS}")
+
+
+def _build_model(family: str, config: dict) -> nn.Module:
+    if family == "gpt":
+        from .config import GPTConfig
+        from .model import GPTModel
+
+        return GPTModel(GPTConfig(**config))
+    from .llama import LlamaConfig, LlamaModel
+
+    return LlamaModel(LlamaConfig(**config))
+
+
+@dataclass
+class ChatModel:
+    model: nn.Module
+    tokenizer: object
+    style: str  # "alpaca" (format_chat) or "chatml" (smollm.chat_prompt)
+    name: str
+
+
+def load_chat_checkpoint(path: str | Path, *, device: torch.device | str = "cpu") -> ChatModel:
+    """Rebuild the model and tokenizer of a ``save_chat_weights`` file, with clear errors for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise ChatError(f"--checkpoint {path}: no such file (chapter 7's notebook writes one with save_chat_weights)")
+    try:
+        _, meta = read_safetensors(path)
+    except Exception as err:  # not a safetensors file at all
+        raise ChatError(f"--checkpoint {path}: not a safetensors weights file ({err})") from None
+    if meta.get(INSTRUCT_FLAG) != "true":
+        raise ChatError(
+            f"--checkpoint {path} is not an instruction-tuned model (its metadata has no {INSTRUCT_FLAG!r} flag). "
+            "A pretrained or classification checkpoint does not follow prompts: fine-tune it as in chapter 7 and save "
+            "it with llmscratch.chat.save_chat_weights, or talk to the stock model with --model smollm2"
+        )
+    family, tok_name, style = meta.get("family"), meta.get("tokenizer"), meta.get("prompt_style", "alpaca")
+    if family not in FAMILIES or tok_name not in TOKENIZERS or style not in STYLES:
+        raise ChatError(f"--checkpoint {path}: unknown family/tokenizer/prompt_style {family!r}/{tok_name!r}/{style!r}; "
+                        f"expected one of {FAMILIES} / {TOKENIZERS} / {STYLES}")
+    try:
+        config = json.loads(meta.get("config") or "null")
+        model = _build_model(family, config)
+    except (TypeError, ValueError) as err:
+        raise ChatError(f"--checkpoint {path}: its stored configuration cannot build a {family} model ({err})") from None
+    tokenizer = load_tokenizer(tok_name)
+    vocab = getattr(tokenizer, "vocab_size", None) or (50257 if tok_name == "gpt2" else None)
+    if vocab is not None and model.cfg.vocab_size < vocab:
+        raise ChatError(f"--checkpoint {path}: configuration mismatch, vocab_size={model.cfg.vocab_size} is smaller "
+                        f"than the {tok_name} tokenizer's {vocab} tokens; the checkpoint comes from another configuration")
+    try:
+        load_weights(path, model)
+    except CheckpointError as err:
+        raise ChatError(f"--checkpoint {path}: the weights do not match the configuration stored with them, "
+                        f"so it comes from another configuration: {err}") from None
+    return ChatModel(model.to(device).eval(), tokenizer, style, f"{family} model from {path.name}")
+
+
+def load_pretrained(name: str, *, device: torch.device | str = "cpu") -> ChatModel:
+    """A stock pretrained chat model by name (``"smollm2"``: SmolLM2-135M-Instruct, offline)."""
+    if name not in PRETRAINED:
+        raise ChatError(f"--model must be one of {PRETRAINED}, got {name!r}")
+    from .pretrained import load_backbone
+
+    backbone = load_backbone(sources=(name,), device=device, verbose=False)
+    return ChatModel(backbone.model.eval(), backbone.tokenizer, "chatml", backbone.name)
+
+
+# ---------------------------------------------------------------------------------------------
+# The conversation
+# ---------------------------------------------------------------------------------------------
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+@dataclass
+class Conversation:
+    """Turns so far, the prompt for the next one, and a KV cache that outlives the turns."""
+
+    chat: ChatModel
+    max_new_tokens: int = 128
+    history: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self):
+        context = self.chat.model.cfg.context_length
+        if not 1 <= self.max_new_tokens < context:
+            raise ChatError(f"--max-new-tokens must be between 1 and context_length - 1 = {context - 1}, "
+                            f"got {self.max_new_tokens}")
+        self.cache = self.chat.model.new_kv_cache()
+        self.cached_ids: list[int] = []  # the tokens the cache holds (not every model family records them)
+
+    def prompt_text(self, history: list[tuple[str, str]], message: str) -> str:
+        if self.chat.style == "alpaca":
+            return format_chat(history, message)
+        from .smollm import chat_prompt
+
+        messages = [{"role": r, "content": c} for user, bot in history for r, c in (("user", user), ("assistant", bot))]
+        return chat_prompt(messages + [{"role": "user", "content": message}])
+
+    def prompt_ids(self, message: str, say: Callable[[str], None]) -> list[int]:
+        """The token ids of the next prompt, dropping the oldest turns until it fits (and saying so)."""
+        context, encode = self.chat.model.cfg.context_length, self.chat.tokenizer.encode
+        ids = encode(self.prompt_text(self.history, message))
+        dropped = 0
+        while self.history and len(ids) + self.max_new_tokens > context:
+            self.history.pop(0)
+            dropped += 1
+            ids = encode(self.prompt_text(self.history, message))
+        if dropped:
+            say(f"[dropped the {dropped} oldest turn(s): the conversation no longer fits in the context of "
+                f"{context} tokens with room for {self.max_new_tokens} new ones]")
+        if len(ids) + self.max_new_tokens > context:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                kept = fit_prompt(ids, context, self.max_new_tokens)
+            say(f"[your message is too long: only its last {len(kept)} prompt tokens fit, the first "
+                f"{len(ids) - len(kept)} were cut]")
+            ids = kept
+        return ids
+
+    def reply(self, message: str, *, write: Callable[[str], None], say: Callable[[str], None], prefix: str = "",
+              **sampling) -> str:
+        """Stream the answer to ``message`` through ``write`` (after ``prefix``); return it and remember the turn."""
+        from .generate import generate_stream
+
+        tok = self.chat.tokenizer
+        ids = self.prompt_ids(message, say)
+        write(prefix)
+        held = self.cached_ids[:len(self.cache)]
+        keep = min(_common_prefix(held, ids), len(ids) - 1)  # run at least one new token
+        self.cache.crop(keep)
+        device = next(self.chat.model.parameters()).device
+        new = torch.tensor([ids[keep:]], device=device)
+        answer_ids: list[int] = []
+        shown = ""
+        for step in generate_stream(self.chat.model, new, self.max_new_tokens, eos_id=tok.eos_id,
+                                    kv_cache=self.cache, **sampling):
+            token = int(step[0, 0])
+            if token == tok.eos_id:
+                break
+            answer_ids.append(token)
+            text = tok.decode(answer_ids)
+            if not text.endswith("\ufffd"):  # wait for the rest of a multi-byte character
+                write(text[len(shown):])
+                shown = text
+        self.cached_ids = (ids + answer_ids)[:len(self.cache)]  # the cache ran the prompt and every answer token
+        text = tok.decode(answer_ids)
+        if text != shown:  # an unfinished character at the very end
+            write(text[len(shown):])
+        answer = text.strip()
+        self.history.append((message, answer))
+        return answer
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m llmscratch.chat", description=__doc__.split("\n\n")[0])
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--checkpoint", type=Path, help="a save_chat_weights file (chapter 7's fine-tuned model)")
+    which.add_argument("--model", choices=PRETRAINED, help="a stock pretrained chat model (offline)")
+    p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default); higher = more varied")
+    p.add_argument("--top-k", type=int, default=None, help="sample only from the k most likely tokens")
+    p.add_argument("--top-p", type=float, default=None, help="sample from the smallest set with this probability")
+    p.add_argument("--max-new-tokens", type=int, default=None,
+                   help="longest answer, in tokens (default 128, or half the context if that is shorter)")
+    p.add_argument("--seed", type=int, default=123, help="seed of the sampler (default 123)")
+    p.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C -> KeyboardInterrupt even if inherited ignored
+    out, err = sys.stdout, sys.stderr
+
+    def write(text: str) -> None:
+        out.write(text)
+        out.flush()
+
+    def say(text: str) -> None:
+        write(text + "\n")
+
+    try:
+        from .device import get_device
+        from .generate import _check_sampling
+
+        try:
+            _check_sampling(args.temperature, args.top_k, args.top_p)
+        except ValueError as e:
+            raise ChatError(str(e)) from None
+        device = torch.device(args.device) if args.device else get_device()
+        chat = (load_chat_checkpoint(args.checkpoint, device=device) if args.checkpoint
+                else load_pretrained(args.model, device=device))
+        max_new = args.max_new_tokens or min(128, chat.model.cfg.context_length // 2)
+        conversation = Conversation(chat, max_new_tokens=max_new)
+        generator = torch.Generator(device=device).manual_seed(args.seed)
+        sampling = dict(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, generator=generator)
+    except ChatError as e:
+        err.write(f"error: {e}\n")
+        return 2
+    say(f"Chatting with {chat.name} ({chat.style} prompts, context {chat.model.cfg.context_length} tokens). "
+        "Ctrl-D or Ctrl-C to leave.")
+    try:
+        while True:
+            try:
+                message = input("you> ").strip()
+            except EOFError:
+                say("\nbye")
+                return 0
+            if not message:
+                continue
+            conversation.reply(message, write=write, say=say, prefix="bot> ", **sampling)
+            write("\n")
+    except KeyboardInterrupt:
+        say("\ninterrupted, bye")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

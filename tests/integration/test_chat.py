@@ -1,0 +1,193 @@
+"""``python -m llmscratch.chat`` driven through a pipe, with a tiny instruction-tuned checkpoint the test writes.
+
+The model is ``TINY`` (random weights, GPT-2's vocabulary) with a 128-token context, so a few
+turns of the Alpaca layout fill it and the chat must drop old turns. Answers are greedy: the test
+recomputes each one with ``generate`` on the full prompt (no cache) and compares the streamed text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from llmscratch.chat import Conversation, ChatError, load_chat_checkpoint, save_chat_weights
+from llmscratch.checkpoint import read_safetensors, save_weights
+from llmscratch.config import TINY
+from llmscratch.generate import generate
+from llmscratch.instruct import format_chat
+from llmscratch.model import GPTModel
+from llmscratch.pretrained import GPT2Tokenizer
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT_S = 120
+MAX_NEW = 8
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": str(ROOT / "shared"),
+            "LLMSCRATCH_OFFLINE": "1"}
+
+
+def _model() -> GPTModel:
+    torch.manual_seed(7)
+    return GPTModel(TINY.with_(context_length=128, drop_rate=0.0)).eval()
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> Path:
+    return save_chat_weights(tmp_path_factory.mktemp("chat") / "tiny_instruct.safetensors", _model(), tokenizer="gpt2")
+
+
+def _chat(args: list[str], stdin: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "llmscratch.chat", "--device", "cpu", *args]
+    try:
+        return subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=TIMEOUT_S, env=_env(), cwd=ROOT)
+    except subprocess.TimeoutExpired as err:
+        pytest.fail(f"the chat did not finish within {TIMEOUT_S} s\nstdout:\n{err.stdout}\nstderr:\n{err.stderr}")
+
+
+def _greedy(model: GPTModel, history: list[tuple[str, str]], message: str) -> str:
+    tok = GPT2Tokenizer()
+    ids = tok.encode(format_chat(history, message))
+    out = generate(model, torch.tensor([ids]), MAX_NEW, eos_id=tok.eos_id, use_cache=False)[0, len(ids):].tolist()
+    if tok.eos_id in out:
+        out = out[:out.index(tok.eos_id)]
+    return tok.decode(out).strip()
+
+
+def _answers(stdout: str) -> list[str]:
+    """The text after each ``bot> `` up to the end of its line (a random model's answer has no newline... mostly)."""
+    return [part.split("\nyou> ")[0].rstrip("\n") for part in stdout.split("bot> ")[1:]]
+
+
+def test_streams_greedy_answers_keeps_turns_and_exits_on_eof(checkpoint):
+    messages = ["Name a colour.", "And another one?", "Spell cat.", "Add two and two.", "Sort: b, a."]
+    proc = _chat(["--checkpoint", str(checkpoint), "--max-new-tokens", str(MAX_NEW)], "\n".join(messages) + "\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout.rstrip().endswith("bye")
+    answers = _answers(proc.stdout)
+    assert len(answers) == len(messages)
+    model = _model()
+    # turn 1 alone, turn 2 with turn 1 in the prompt: what the chat streamed is the greedy answer
+    assert answers[0].strip() == _greedy(model, [], messages[0])
+    assert answers[1].strip() == _greedy(model, [(messages[0], answers[0].strip())], messages[1])
+    # five turns do not fit in 128 tokens: the chat says it dropped the oldest ones
+    assert "[dropped the" in proc.stdout and "oldest turn(s)" in proc.stdout
+
+
+def test_dropping_turns_keeps_the_newest(checkpoint):
+    chat = load_chat_checkpoint(checkpoint)
+    conversation = Conversation(chat, max_new_tokens=MAX_NEW)
+    notes: list[str] = []
+    for i in range(8):
+        conversation.reply(f"Question number {i}?", write=lambda s: None, say=notes.append)
+        ids = chat.tokenizer.encode(conversation.prompt_text(conversation.history[:-1], conversation.history[-1][0]))
+        assert len(ids) + MAX_NEW <= chat.model.cfg.context_length
+    assert notes and all(n.startswith("[dropped the") for n in notes)
+    assert conversation.history[-1][0] == "Question number 7?"
+    assert conversation.history[0][0] != "Question number 0?"
+
+
+def test_a_message_longer_than_the_context_is_cut_and_said(checkpoint):
+    proc = _chat(["--checkpoint", str(checkpoint), "--max-new-tokens", str(MAX_NEW)], "word " * 300 + "\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "your message is too long" in proc.stdout
+    assert len(_answers(proc.stdout)) == 1
+
+
+def test_ctrl_c_exits_cleanly(checkpoint):
+    cmd = [sys.executable, "-m", "llmscratch.chat", "--device", "cpu", "--checkpoint", str(checkpoint)]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd=ROOT)
+    seen, deadline = b"", time.monotonic() + TIMEOUT_S
+    try:
+        while b"you> " not in seen:  # wait until it is reading input
+            assert time.monotonic() < deadline, f"no prompt within {TIMEOUT_S} s: {seen!r}"
+            ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+            if ready:
+                chunk = os.read(proc.stdout.fileno(), 4096)
+                assert chunk, f"the chat ended before asking: {seen!r} {proc.stderr.read()!r}"
+                seen += chunk
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=TIMEOUT_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert b"Traceback" not in err, err.decode()
+    assert b"interrupted, bye" in seen + out
+
+
+def test_a_checkpoint_that_is_not_instruction_tuned_is_refused(tmp_path):
+    plain = save_weights(tmp_path / "pretrained.safetensors", _model())
+    proc = _chat(["--checkpoint", str(plain)], "hi\n")
+    assert proc.returncode == 2
+    assert "not an instruction-tuned model" in proc.stderr and "save_chat_weights" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    with pytest.raises(ChatError, match="not an instruction-tuned model"):
+        load_chat_checkpoint(plain)
+
+
+def test_a_checkpoint_from_another_configuration_is_refused(tmp_path, checkpoint):
+    from safetensors.torch import save
+
+    tensors, meta = read_safetensors(checkpoint)
+    config = json.loads(meta["config"])
+    meta["config"] = json.dumps({**config, "emb_dim": 2 * config["emb_dim"]})  # not what the tensors are
+    other = tmp_path / "other.safetensors"
+    other.write_bytes(save(tensors, metadata=meta))
+    proc = _chat(["--checkpoint", str(other)], "hi\n")
+    assert proc.returncode == 2
+    assert "another configuration" in proc.stderr and "Traceback" not in proc.stderr
+    meta["config"] = json.dumps({**config, "vocab_size": 100})  # smaller than GPT-2's tokenizer
+    other.write_bytes(save(tensors, metadata=meta))
+    with pytest.raises(ChatError, match="configuration mismatch, vocab_size=100"):
+        load_chat_checkpoint(other)
+
+
+def test_bad_options_and_paths(tmp_path, checkpoint):
+    proc = _chat(["--checkpoint", str(tmp_path / "missing.safetensors")], "")
+    assert proc.returncode == 2 and "no such file" in proc.stderr
+    proc = _chat(["--checkpoint", str(checkpoint), "--max-new-tokens", "500"], "")
+    assert proc.returncode == 2 and "--max-new-tokens must be between 1 and context_length - 1 = 127" in proc.stderr
+    proc = _chat(["--checkpoint", str(checkpoint), "--temperature", "-1"], "")
+    assert proc.returncode == 2 and "temperature" in proc.stderr
+    with pytest.raises(ValueError, match="tokenizer must be one of"):
+        save_chat_weights(tmp_path / "x.safetensors", _model(), tokenizer="bert")
+
+
+@pytest.mark.parametrize("family", ["gpt", "llama"])
+def test_the_cache_kept_across_turns_gives_the_uncached_answers(family):
+    """Turn 2 reuses turn 1's cache (a Llama cache records no ids: the chat keeps its own record)."""
+    from llmscratch.chat import ChatModel
+    from llmscratch.llama import LlamaConfig, LlamaModel
+
+    torch.manual_seed(3)
+    model = _model() if family == "gpt" else LlamaModel(LlamaConfig(
+        vocab_size=50257, context_length=128, emb_dim=32, n_heads=4, n_layers=2, n_kv_heads=2, hidden_dim=64)).eval()
+    conversation = Conversation(ChatModel(model, GPT2Tokenizer(), "alpaca", family), max_new_tokens=MAX_NEW)
+    runs: list[int] = []
+    forward = model.forward
+
+    def counting(ids, *args, **kwargs):
+        runs.append(ids.shape[1])
+        return forward(ids, *args, **kwargs)
+
+    model.forward = counting
+    first = conversation.reply("Name a colour.", write=lambda s: None, say=lambda s: None)
+    runs.clear()
+    second = conversation.reply("And another?", write=lambda s: None, say=lambda s: None)
+    model.forward = forward
+    assert first == _greedy(model, [], "Name a colour.")
+    assert second == _greedy(model, [("Name a colour.", first)], "And another?")
+    full_prompt = len(GPT2Tokenizer().encode(format_chat([("Name a colour.", first)], "And another?")))
+    assert runs[0] < full_prompt  # only the new part of the prompt went through the model
