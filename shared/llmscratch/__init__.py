@@ -36,6 +36,7 @@ Modules (each docstring says what it holds and how it differs from its neighbour
 - ``spamdata``   chapter 6's labelled messages: the bundled set or the UCI SMS Spam Collection, ``load_sms``
 - ``classify``   classification fine-tuning: balance/split, padded dataset, last-real-token head, ``cls_loss``, files
 - ``baselines``  majority class and bag-of-words logistic regression, the bars a classifier must clear
+- ``spam_finetune`` chapter 6's recipe in one call (last block, LoRA or all layers), measured in a fresh process
 - ``lora``       LoRA: low-rank updates on frozen linear layers, ``apply_lora``, ``merge_lora``
 - ``losses``     ``lm_loss`` (next-token cross-entropy, skips ``IGNORE_INDEX``) and the loss over a loader
 - ``train``      the training loop shared by chapters 5-7, returning a ``History``; exact resume

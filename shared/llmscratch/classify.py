@@ -14,7 +14,7 @@ Data: ``balance_by_undersampling``, ``split_dataset`` (seeded 70/10/20), ``Class
 Model: ``add_classification_head`` (new head, everything frozen except the last block(s), the
 final norm and the head); ``class_logits`` (one row of class scores per message); ``classify``.
 
-Training pieces for a generic loop ``loss_fn(model, batch) -> loss``: ``cls_batch_loss`` (built
+Training pieces for ``train.train`` (``batch_loss(model, batch, device) -> loss``): ``cls_batch_loss`` (built
 on ``cls_loss(logits, labels)``, a different thing from chapter 5's next-token ``lm_loss``),
 ``accuracy`` and ``cls_loss_over_loader``. ``save_classifier`` / ``load_classifier`` write and
 read safetensors files atomically.
@@ -367,9 +367,13 @@ def _model_device(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-def cls_batch_loss(model: nn.Module, batch: Sequence[torch.Tensor], *, pooling: str = "last") -> torch.Tensor:
-    """``loss_fn(model, batch)`` for a generic training loop: ``cls_loss`` of one ``ClassBatch``."""
-    token_ids, attention_mask, labels = (t.to(_model_device(model)) for t in batch)
+def cls_batch_loss(model: nn.Module, batch: Sequence[torch.Tensor], device: torch.device | None = None, *, pooling: str = "last") -> torch.Tensor:
+    """``cls_loss`` of one ``ClassBatch``: the ``batch_loss(model, batch, device)`` of ``train.train``.
+
+    ``device`` defaults to the model's device.
+    """
+    device = _model_device(model) if device is None else device
+    token_ids, attention_mask, labels = (t.to(device) for t in batch)
     return cls_loss(class_logits(model, token_ids, attention_mask, pooling=pooling), labels)
 
 

@@ -623,3 +623,32 @@ def plot_curves(curves: dict, *, xlabel: str = "step", ylabel: str = "", title: 
         ax.legend()
     ax.grid(alpha=0.3)
     return ax
+
+
+# --- Chapter 6: classification fine-tuning -----------------------------------------------------
+
+
+def plot_classification_stages(ax=None):
+    """Chapter 6's plan: three stages (data, model, fine-tuning), each a row of steps left to right."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3.6))
+    stages = [
+        ("1. data", ["load the messages", "balance the classes\n(undersample ham)", "split 70/10/20\n(seeded)", "pad batches to\nthe longest message"], _BLUE),
+        ("2. model", ["load a pretrained\nLLM (backbone)", "swap the output head\nfor 2 classes", "freeze all but the\nlast block, norm, head", "read the output at the\nlast real token"], "#fdd0a2"),
+        ("3. fine-tuning", ["loss and accuracy\nbefore training", "train with chapter 5's\nloop (cls_loss)", "compare with\nbaselines", "classify new\nmessages, save"], "#c7e9c0"),
+    ]
+    w, h, gap = 2.3, 0.8, 0.45
+    for row, (name, steps, colour) in enumerate(stages):
+        y = (2 - row) * 1.15 + h / 2  # box centre
+        ax.text(-0.2, y, name, ha="right", va="center", fontsize=10, fontweight="bold")
+        for col, step in enumerate(steps):
+            x = col * (w + gap) + w / 2
+            _box(ax, x, y, w, h, step, colour, fontsize=8)
+            if col:
+                _arrow(ax, (x - w / 2 - gap, y), (x - w / 2, y))
+    ax.set_xlim(-1.9, 4 * (w + gap))
+    ax.set_ylim(-0.1, 3.2)
+    ax.set_axis_off()
+    return ax

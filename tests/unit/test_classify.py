@@ -230,6 +230,8 @@ def test_batch_loss_and_accuracy_plug_into_a_generic_loop(model):
     assert accuracy(model, loader) == 1.0 and model.training
     assert accuracy(model, loader, max_batches=1) == 1.0
     assert classify(model, "win cash now!!", encode) == "spam"
+    batch = next(iter(loader))  # the train loop's calling convention: (model, batch, device)
+    assert torch.equal(cls_batch_loss(model, batch, torch.device("cpu")), cls_batch_loss(model, batch))
 
 
 def test_classify_bad_input(model):
