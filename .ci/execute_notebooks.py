@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -25,6 +26,9 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
+PROGRESS_BAR = re.compile(r"\d+%\|")
 
 
 def resolve_carriage_returns(text: str) -> str:
@@ -50,7 +54,19 @@ def clean_streams(nb) -> None:
         for out in merged:
             if out.output_type == "stream":
                 out.text = resolve_carriage_returns(out.text)
+        # A bar interrupted by printed lines (tqdm.write, evaluation logs) leaves one stderr output per
+        # interruption, each holding the bar as it was then: keep only the bar's last state.
+        bar_outputs = [o for o in merged if o.output_type == "stream" and o.name == "stderr" and PROGRESS_BAR.search(o.text)]
+        for out in bar_outputs[:-1]:
+            out.text = "\n".join(line for line in out.text.split("\n") if not PROGRESS_BAR.search(line))
         cell.outputs = [o for o in merged if not (o.output_type == "stream" and not o.text.strip())]  # e.g. a bar's closing newline
+
+
+def clean_file(path: Path) -> None:
+    """Apply ``clean_streams`` to a saved notebook (for one executed by other means)."""
+    nb = nbformat.read(path, as_version=4)
+    clean_streams(nb)
+    nbformat.write(nb, path)
 
 
 def main() -> int:
