@@ -23,7 +23,7 @@ def _peak_in_fresh_process(mib: int) -> float:
 
 
 def test_peak_rss_sees_torch_cpu_tensors():
-    assert _peak_in_fresh_process(256) - _peak_in_fresh_process(0) > 200
+    assert _peak_in_fresh_process(256) - _peak_in_fresh_process(0) > 128  # a 256 MiB tensor; tracemalloc would see ~0
 
 
 def test_bad_method_is_named():
