@@ -39,15 +39,18 @@ from llmscratch.model import GPTModel, count_parameters, parameter_memory_mib
 from llmscratch.testing import assert_close, assert_same_module
 from llmscratch.weights import load_gpt2_state_dict, to_gpt2_state_dict
 
-# Chapter 5: the loss, the training loop, saving weights, the loss plot
-from llmscratch.checkpoint import load_weights, save_weights
-from llmscratch.losses import lm_batch_loss, loss_over_loader
+# Chapter 5: losses, the training loop, schedules, checkpoints, pretrained weights, the Llama-style model
+from llmscratch.checkpoint import load_checkpoint, load_weights, save_checkpoint, save_weights
+from llmscratch.llama import LlamaConfig, LlamaModel
+from llmscratch.losses import lm_batch_loss, lm_loss, lm_loss_over_loader, loss_over_loader
 from llmscratch.plotting import plot_losses
-from llmscratch.train import train
+from llmscratch.pretrained import Backbone, load_backbone
+from llmscratch.schedules import Constant, WarmupCosine
+from llmscratch.smollm import load_smollm2, smollm2_available
+from llmscratch.train import History, train
 
-# Chapter 6: the pretrained backbone and LoRA
+# Chapter 6: LoRA
 from llmscratch.lora import apply_lora, lora_parameter_count, merge_lora
-from llmscratch.pretrained import load_backbone
 
 __all__ = [
     "cache_dir", "describe_device", "get_device", "is_offline", "is_quick", "mode_banner", "pick", "seed_everything",
@@ -58,6 +61,8 @@ __all__ = [
     "GELU", "FeedForward", "LayerNorm", "TransformerBlock", "GPTModel", "count_parameters", "parameter_memory_mib",
     "assert_close", "assert_same_module", "load_gpt2_state_dict", "to_gpt2_state_dict",
     "IGNORE_INDEX", "generate_stream",
-    "load_weights", "save_weights", "lm_batch_loss", "loss_over_loader", "plot_losses", "train",
-    "apply_lora", "lora_parameter_count", "merge_lora", "load_backbone",
+    "load_checkpoint", "load_weights", "save_checkpoint", "save_weights", "LlamaConfig", "LlamaModel",
+    "lm_batch_loss", "lm_loss", "lm_loss_over_loader", "loss_over_loader", "plot_losses", "Backbone", "load_backbone",
+    "Constant", "WarmupCosine", "load_smollm2", "smollm2_available", "History", "train",
+    "apply_lora", "lora_parameter_count", "merge_lora",
 ]

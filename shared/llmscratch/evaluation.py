@@ -34,7 +34,7 @@ def total_nll(model, token_ids, *, window: int | None = None, progress: bool = F
     model.eval()
     starts = range(0, ids.numel() - 1, window)
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # plain tqdm: tqdm.auto warns in notebooks without ipywidgets
 
         starts = tqdm(starts, desc="scoring", unit="window")
     total, count = 0.0, 0

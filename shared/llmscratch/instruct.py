@@ -433,7 +433,7 @@ def respond(model, entry: dict | str, encode: Callable[[str], list[int]], decode
 def respond_all(model, entries: Sequence[dict], encode: Callable[[str], list[int]], decode: Callable[[list[int]], str],
                 *, progress: bool = True, **kwargs) -> list[str]:
     """``respond`` for every entry, in order, with a tqdm progress bar (``kwargs`` go to ``respond``)."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain tqdm: tqdm.auto warns in notebooks without ipywidgets
 
     return [respond(model, entry, encode, decode, **kwargs)
             for entry in tqdm(entries, desc="responses", disable=not progress, leave=False)]

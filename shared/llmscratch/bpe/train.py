@@ -180,7 +180,7 @@ def train_bpe(
     known, skipped, merges = set(tokens), set(), []
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # plain tqdm: tqdm.auto warns in notebooks without ipywidgets
 
         bar = tqdm(total=n_merges, desc="BPE merges")
     while len(merges) < n_merges and heap:
