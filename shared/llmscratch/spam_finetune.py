@@ -23,12 +23,24 @@ import json
 import resource
 import sys
 import time
+from pathlib import Path
 
 import torch
 
 
 def peak_rss_mib() -> float:
-    """This process's peak resident memory so far, in MiB (Linux reports KiB, macOS bytes)."""
+    """This process's peak resident memory so far, in MiB.
+
+    On Linux it reads ``VmHWM`` from ``/proc/self/status``: ``ru_maxrss`` survives ``exec``, so a
+    fresh interpreter started by a big process would report its parent's peak. Elsewhere
+    ``ru_maxrss`` (macOS reports bytes).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**10  # kB
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 

@@ -32,6 +32,6 @@ def test_bad_method_is_named():
 
 
 def test_cli_rejects_unknown_method(capsys):
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit, match="2"):  # argparse's usage-error exit code
         main(["--method", "everything"])
     assert "invalid choice" in capsys.readouterr().err
