@@ -23,6 +23,7 @@ HuggingFace's ``datasets`` library.)
 from __future__ import annotations
 
 import hashlib
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -157,6 +158,22 @@ def _cached_ok(resource: Resource, path: Path) -> bool:
         return False
 
 
+def _name_not_resolved(err: BaseException) -> bool:
+    reason = getattr(err, "reason", err)  # urllib wraps the socket error in URLError.reason
+    return isinstance(reason, socket.gaierror)
+
+
+def host_resolves(host: str) -> bool:
+    """True when ``host`` has an address (a DNS answer, or a literal IP). One quick look, no retries."""
+    if not host:
+        return False
+    try:
+        socket.getaddrinfo(host, None)
+        return True
+    except (socket.gaierror, UnicodeError):
+        return False
+
+
 def fetch(
     resource: str | Resource,
     *,
@@ -193,9 +210,11 @@ def fetch(
             raise  # wrong bytes: retrying would fetch the same wrong bytes
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as err:
             last_error = err
+            if _name_not_resolved(err):
+                break  # no DNS (offline): waiting and asking again will not help
             if attempt + 1 < retries:
                 time.sleep(backoff * 2**attempt)
     raise DownloadError(
-        f"could not download {resource.name!r} from {resource.url} after {max(1, retries)} "
+        f"could not download {resource.name!r} from {resource.url} after {attempt + 1} "
         f"attempt(s): {last_error}. Offline alternative: {resource.offline}."
     ) from last_error

@@ -14,7 +14,9 @@ size       repository                      pinned revision
 =========  ==============================  =========================================
 
 - ``download_gpt2(size)``: the local path of ``model.safetensors`` (``huggingface_hub`` does the
-  download and its cache under ``cache_dir()/hub``); ``HubUnavailable`` with one line when offline.
+  download and its cache under ``cache_dir()/hub``; a cached file is used even offline);
+  ``HubUnavailable`` with one line when the file is neither cached nor downloadable. With no DNS
+  (no network) that is said at once, instead of after the hub client's ~25 s of retries.
 - ``load_gpt2_safetensors(path, cfg)``: a ``GPTModel`` from a file in GPT-2's layout, through the
   key map of ``weights.load_gpt2_state_dict`` (every key and shape checked); a truncated file gets
   a clear error (``checkpoint.read_safetensors``).
@@ -27,12 +29,14 @@ Llama-style model of ``ch05_pretraining/ch05_from_gpt_to_llama.ipynb``.
 
 from __future__ import annotations
 
+import urllib.parse
 from pathlib import Path
 
 import torch
 
 from . import settings
 from .config import PRESETS, GPTConfig
+from .downloads import host_resolves
 
 GPT2_REPOS: dict[str, tuple[str, str]] = {
     "124M": ("openai-community/gpt2", "607a30d783dfa663caf39e06633721c8d4cfcd7e"),
@@ -68,14 +72,20 @@ def download_gpt2(size: str, *, cache: Path | None = None, endpoint: str | None 
     """
     key = _normalise_size(size)
     repo, pinned = GPT2_REPOS[key]
-    if settings.is_offline():
-        raise HubUnavailable(f"GPT-2 {key} needs a download from the Hugging Face Hub ({repo}) and offline mode is on (LLMSCRATCH_OFFLINE=1)")
     from huggingface_hub import hf_hub_download
 
+    where = dict(revision=revision or pinned, cache_dir=cache or settings.cache_dir() / "hub")
+    try:  # a cached copy works offline too, and costs no network round trip
+        return Path(hf_hub_download(repo, WEIGHTS_FILE, local_files_only=True, **where))
+    except Exception:  # not cached (the hub raises several error types for that)
+        pass
+    if settings.is_offline():
+        raise HubUnavailable(f"GPT-2 {key} needs a download from the Hugging Face Hub ({repo}) and offline mode is on (LLMSCRATCH_OFFLINE=1)")
+    host = urllib.parse.urlsplit(endpoint or "https://huggingface.co").hostname or ""
+    if not host_resolves(host):  # without this, huggingface_hub retries for ~25 s before giving up
+        raise HubUnavailable(f"could not download GPT-2 {key} from {repo}: no network here (cannot resolve {host})")
     try:
-        path = hf_hub_download(
-            repo, WEIGHTS_FILE, revision=revision or pinned, cache_dir=cache or settings.cache_dir() / "hub", endpoint=endpoint
-        )
+        path = hf_hub_download(repo, WEIGHTS_FILE, endpoint=endpoint, **where)
     except Exception as err:  # network, HTTP and hub errors all mean: not available here
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise HubUnavailable(f"could not download GPT-2 {key} from {repo}: {first}") from err

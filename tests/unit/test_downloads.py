@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -112,6 +113,14 @@ def test_unreachable_host(online, tmp_path):
     res = _resource(f"http://127.0.0.1:{port}/story.txt")
     with pytest.raises(DownloadError, match="could not download 'story'.*Offline alternative"):
         fetch(res, cache=tmp_path, retries=2, backoff=0, timeout=2)
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_host_without_dns_is_not_retried(online, tmp_path):
+    started = time.perf_counter()
+    with pytest.raises(DownloadError, match=r"after 1 attempt\(s\).*Offline alternative: the bundled story"):
+        fetch(_resource("http://no-such-host.invalid/story.txt"), cache=tmp_path, retries=3, backoff=30)
+    assert time.perf_counter() - started < 10  # a retry would have slept 30 s
     assert _leftovers(tmp_path) == []
 
 

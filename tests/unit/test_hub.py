@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import threading
+import time
 
 import pytest
 import torch
@@ -142,3 +143,25 @@ def test_a_hub_error_becomes_one_clear_line(tmp_path, fake_hub, monkeypatch):
     monkeypatch.setenv("LLMSCRATCH_OFFLINE", "0")
     with pytest.raises(hub.HubUnavailable, match=r"could not download GPT-2 355M from openai-community/gpt2-medium: "):
         hub.download_gpt2("355M", cache=tmp_path / "cache", endpoint=endpoint)
+
+
+def test_a_cached_download_is_used_offline_without_the_network(tmp_path, fake_hub, monkeypatch):
+    endpoint, handler = fake_hub
+    monkeypatch.setenv("LLMSCRATCH_OFFLINE", "0")
+    _, path = _gpt2_layout_file(tmp_path)
+    repo, revision = hub.GPT2_REPOS["124M"]
+    handler.files[f"/{repo}/resolve/{revision}/model.safetensors"] = path.read_bytes()
+    first = hub.download_gpt2("124M", cache=tmp_path / "cache", endpoint=endpoint)
+    seen = len(handler.requests)
+    monkeypatch.setenv("LLMSCRATCH_OFFLINE", "1")
+    again = hub.download_gpt2("124M", cache=tmp_path / "cache", endpoint=endpoint)
+    assert again == first and again.read_bytes() == path.read_bytes()
+    assert len(handler.requests) == seen, "a cached file must not touch the network"
+
+
+def test_no_dns_fails_at_once_instead_of_retrying(tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMSCRATCH_OFFLINE", "0")
+    started = time.perf_counter()
+    with pytest.raises(hub.HubUnavailable, match=r"no network here \(cannot resolve no-such-host\.invalid\)"):
+        hub.download_gpt2("124M", cache=tmp_path / "cache", endpoint="http://no-such-host.invalid")
+    assert time.perf_counter() - started < 10  # the hub client's own retries take ~25 s
