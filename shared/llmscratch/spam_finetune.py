@@ -9,8 +9,9 @@ of fine-tuning can be compared *fairly*, each in a fresh process:
 
 A fresh process is what makes the memory number honest: ``resource.getrusage(...).ru_maxrss`` is a
 process's peak resident memory, and PyTorch's CPU tensors are invisible to ``tracemalloc``. The run
-records the peak after loading the backbone and the peak after training; the difference is what
-training added (activations kept for the backward pass, gradients, optimizer state).
+records the peak after loading the backbone and running one inference batch, and the peak after
+training; the difference is what training added (activations kept for the backward pass,
+gradients, optimizer state).
 
 ``python -m llmscratch.spam_finetune --method lora --n-train 96`` prints one JSON line (see ``run``).
 """
@@ -66,12 +67,13 @@ def run(
 
     Returns a dict: ``method``, ``train_messages``, ``test_messages``, ``val_accuracy``,
     ``test_accuracy``, ``seconds`` (training wall time), ``trainable`` (parameters),
-    ``rss_after_load_mib`` and ``peak_rss_mib`` (process peaks), ``device``. With ``save`` the
+    ``rss_before_training_mib`` (the process peak after loading and one inference pass) and
+    ``peak_rss_mib`` (the peak after training), ``device``. With ``save`` the
     trainable parameters are written there (``classify.save_classifier(..., trainable_only=True)``).
     ``pooling`` picks the position read per message (``classify.POOLINGS``) and ``pad_to`` pads every
     batch to that many tokens instead of to its longest message (both for the exercises).
     """
-    from .classify import (accuracy, add_classification_head, balance_by_undersampling, classification_loader,
+    from .classify import (accuracy, add_classification_head, balance_by_undersampling, class_logits, classification_loader,
                            ClassificationDataset, cls_batch_loss, LabelledTexts, save_classifier, split_dataset)
     from .lora import apply_lora
     from .pretrained import load_backbone
@@ -94,7 +96,10 @@ def run(
     if method == "lora":
         apply_lora(model, rank=rank, alpha=alpha)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    rss_after_load = peak_rss_mib()
+    with torch.no_grad():  # one inference pass first, so thread pools and allocator caches are in the baseline
+        first = next(iter(loaders[0]))
+        class_logits(model, first.token_ids, first.attention_mask)
+    rss_before_training = peak_rss_mib()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.1)
     started = time.perf_counter()
     batch_loss = functools.partial(cls_batch_loss, pooling=pooling)
@@ -103,7 +108,7 @@ def run(
     seconds = time.perf_counter() - started
     result = {"method": method, "train_messages": len(parts[0]), "test_messages": len(parts[2]),
               "val_accuracy": accuracy(model, loaders[1], pooling=pooling), "test_accuracy": accuracy(model, loaders[2], pooling=pooling),
-              "seconds": seconds, "trainable": trainable, "rss_after_load_mib": rss_after_load,
+              "seconds": seconds, "trainable": trainable, "rss_before_training_mib": rss_before_training,
               "peak_rss_mib": peak_rss_mib(), "device": str(next(model.parameters()).device), "backbone": backbone.name}
     if save:
         save_classifier(model, save, trainable_only=True)
