@@ -30,6 +30,7 @@ Llama-style model of ``ch05_pretraining/ch05_from_gpt_to_llama.ipynb``.
 from __future__ import annotations
 
 import urllib.parse
+import warnings
 from pathlib import Path
 
 import torch
@@ -72,7 +73,9 @@ def download_gpt2(size: str, *, cache: Path | None = None, endpoint: str | None 
     """
     key = _normalise_size(size)
     repo, pinned = GPT2_REPOS[key]
-    from huggingface_hub import hf_hub_download
+    with warnings.catch_warnings():  # huggingface_hub imports tqdm.auto, which warns in Jupyter without ipywidgets
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        from huggingface_hub import hf_hub_download
 
     where = dict(revision=revision or pinned, cache_dir=cache or settings.cache_dir() / "hub")
     try:  # a cached copy works offline too, and costs no network round trip

@@ -87,7 +87,7 @@ class Backbone:
         return self.source in ("gpt2", "smollm2")
 
     def __str__(self) -> str:
-        return f"Backbone: {self.name}. {self.why}"
+        return f"Backbone: {self.name}. {self.why[:1].upper()}{self.why[1:]}."
 
 
 def _gpt2(size: str, device) -> Backbone | str:
@@ -96,7 +96,7 @@ def _gpt2(size: str, device) -> Backbone | str:
     try:
         model = load_gpt2(size, device=device)
     except HubUnavailable as err:
-        return f"GPT-2 {size}: {err}"
+        return str(err)
     return Backbone(model, GPT2Tokenizer(), f"GPT-2 {size} (OpenAI)", "gpt2", "its weights are cached or could be downloaded")
 
 
