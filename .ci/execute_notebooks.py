@@ -40,6 +40,16 @@ def resolve_carriage_returns(text: str) -> str:
     return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
 
 
+def bar_key(line: str) -> str | None:
+    """A progress bar's description, or None if the line is not a bar.
+
+    >>> bar_key("plain:  40%|####      | 12/30 [00:40<01:00]"), bar_key("step 30: train 5.9")
+    ('plain:', None)
+    """
+    match = PROGRESS_BAR.search(line)
+    return line[: match.start()].rstrip() if match else None
+
+
 def clean_streams(nb) -> None:
     """Merge consecutive stream outputs of the same name and resolve carriage returns."""
     for cell in nb.cells:
@@ -55,10 +65,18 @@ def clean_streams(nb) -> None:
             if out.output_type == "stream":
                 out.text = resolve_carriage_returns(out.text)
         # A bar interrupted by printed lines (tqdm.write, evaluation logs) leaves one stderr output per
-        # interruption, each holding the bar as it was then: keep only the bar's last state.
-        bar_outputs = [o for o in merged if o.output_type == "stream" and o.name == "stderr" and PROGRESS_BAR.search(o.text)]
-        for out in bar_outputs[:-1]:
-            out.text = "\n".join(line for line in out.text.split("\n") if not PROGRESS_BAR.search(line))
+        # interruption, each holding the bar as it was then: keep only each bar's last state. Bars are told
+        # apart by their description (the text before the percentage), so a cell with two runs keeps both.
+        seen = set()
+        for out in reversed([o for o in merged if o.output_type == "stream" and o.name == "stderr"]):
+            kept = []
+            for line in reversed(out.text.split("\n")):
+                key = bar_key(line)
+                if key is not None and key in seen:
+                    continue
+                seen.add(key)
+                kept.append(line)
+            out.text = "\n".join(reversed(kept))
         cell.outputs = [o for o in merged if not (o.output_type == "stream" and not o.text.strip())]  # e.g. a bar's closing newline
 
 
