@@ -27,7 +27,7 @@ SCRIPTS = ["training.py", "generation.py", "attention.py", "bpe.py", "dataset_me
 
 # (script, what, regex whose first group is the value, target) -> one row of the README summary each.
 # A pattern may match several times (e.g. one training configuration after another): one row per match,
-# labelled by the nearest preceding "=== name" header if there is one.
+# labelled by its named group "label" if it has one, else by the nearest preceding "=== name" header.
 SUMMARY = [
     ("training.py", "tokens/s, ours / transformers (eager fp32)", r"^transformers\s+\d.*?(\d+\.\d+x)\s*$", ">= 1.10x"),
     ("training.py", "tokens/s, ours / nanoGPT (eager fp32)", r"^nanoGPT\s+\d.*?(\d+\.\d+x)\s*$", "> 1.00x"),
@@ -41,7 +41,7 @@ SUMMARY = [
     ("generation.py", "ours cached / ours uncached", r"KV cache speed-up \(ours, cached / uncached\): (\S+x)", ">= 5x"),
     ("generation.py", "ours cached, % of the bandwidth bound", r"^ours, KV cache\s+\S+ tokens/s\s+\(\s*(\S+%)", "report"),
     ("generation.py", "identical tokens (all variants)", r"identical tokens from all \d+ variants: (\w+)", "True"),
-    ("attention.py", "attention fwd+bwd, teaching / sdpa (GPTModel)", r"^\s+\d+ x \d+\s+\S+ ms\s+\S+ ms\s+(\S+x)\s*$", "report"),
+    ("attention.py", "attention fwd+bwd, teaching / sdpa (GPTModel)", r"^\s+(?P<label>\d+ x \d+)\s+\S+ ms\s+\S+ ms\s+(?P<value>\S+x)\s*$", "report"),
     ("bpe.py", "encode, tiktoken / ours (cold cache, warm cache)", r"GPT-2 \(50,257 tokens\).*?tiktoken is (\S+x faster cold, \S+x warm)", "<= 1.5x"),
     ("dataset_memory.py", "dataset memory, copies / views", r"copies / views memory ratio:?\s*(\S+)", "report"),
 ]
@@ -68,7 +68,9 @@ def summary_rows(script: str, text: str) -> list[tuple[str, str, str, str]]:
             header = None
             for h in re.finditer(r"^=== (\S+?):", text[: m.start()], flags=re.MULTILINE):
                 header = h.group(1)
-            rows.append((script, what + (f" [{header}]" if header else ""), m.group(1), target))
+            named = m.groupdict()  # a pattern may name its value and a label (e.g. the batch x length of that row)
+            label = named.get("label") or header
+            rows.append((script, what + (f" [{label}]" if label else ""), named.get("value") or m.group(1), target))
     if script == "training.py":  # derived: compiled ours against eager transformers, from the s/step column
         for section in re.split(r"^(?==== )", text, flags=re.MULTILINE):
             step = dict(re.findall(r"^(ours compiled|transformers)\s+(\d+\.\d+)", section, flags=re.MULTILINE))
