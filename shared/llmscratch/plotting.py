@@ -564,10 +564,11 @@ def plot_accuracy_comparison(results: dict[str, dict[str, float]], *, title: str
 # --- Chapter 5: training curves, decoding, schedules ------------------------------------------
 
 
-def plot_losses(history, *, title: str = "", ax=None):
+def plot_losses(history, *, title: str = "", ylabel: str = "loss (nats per token)", ax=None):
     """Training and validation loss against epochs, with tokens seen on a second x axis (top).
 
-    ``history`` is a ``train.History``; its evaluation points give both axes.
+    ``history`` is a ``train.History``; its evaluation points give both axes. ``ylabel`` names what the
+    loss averages over (chapter 6's classification loss is per message, not per token).
     """
     import matplotlib.pyplot as plt
 
@@ -576,7 +577,7 @@ def plot_losses(history, *, title: str = "", ax=None):
     ax.plot(history.epochs, history.train_losses, "o-", ms=3, label="training loss")
     if any(v == v for v in history.val_losses):  # not all NaN
         ax.plot(history.epochs, history.val_losses, "s--", ms=3, label="validation loss")
-    ax.set(xlabel="epoch", ylabel="loss (nats per token)")
+    ax.set(xlabel="epoch", ylabel=ylabel)
     if title:
         ax.set_title(title)
     ax.legend()

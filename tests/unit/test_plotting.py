@@ -108,3 +108,14 @@ def test_attention_weights_lower_triangle_only():
     _draw(fig)
     numbers = [t.get_text() for t in fig.axes[0].texts]
     assert len(numbers) == 6  # 3 + 2 + 1 entries on and below the diagonal
+
+
+def test_loss_plot_says_what_the_loss_averages_over():
+    from llmscratch.train import History
+
+    h = History(steps=[0, 10], tokens_seen=[0, 640], epochs=[0.0, 1.0], train_losses=[0.8, 0.2], val_losses=[0.9, 0.3])
+    assert plotting.plot_losses(h).get_ylabel() == "loss (nats per token)"  # chapters 5 and 7: language modelling
+    ax = plotting.plot_losses(h, ylabel="loss (nats per message)")  # chapter 6: one prediction per message
+    assert ax.get_ylabel() == "loss (nats per message)"
+    assert [line.get_label() for line in ax.get_lines()] == ["training loss", "validation loss"]
+    _draw(ax.figure)
