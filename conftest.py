@@ -1,7 +1,8 @@
 """Root pytest configuration: every pytest run is quick, offline and single-threaded per process.
 
 These are set with ``setdefault`` before any notebook kernel starts, so the kernels nbval launches
-inherit them (and so do the pytest-xdist workers, which share one cache folder). ``llmscratch.settings`` is the only code that reads them.
+inherit them (and so do the pytest-xdist workers, which share one cache folder).
+``llmscratch.settings`` is the only code that reads them.
 """
 
 import atexit

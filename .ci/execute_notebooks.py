@@ -72,9 +72,10 @@ def clean_streams(nb) -> None:
             kept = []
             for line in reversed(out.text.split("\n")):
                 key = bar_key(line)
-                if key is not None and key in seen:
-                    continue
-                seen.add(key)
+                if key is not None:
+                    if key in seen:
+                        continue
+                    seen.add(key)
                 kept.append(line)
             out.text = "\n".join(reversed(kept))
         cell.outputs = [o for o in merged if not (o.output_type == "stream" and not o.text.strip())]  # e.g. a bar's closing newline
