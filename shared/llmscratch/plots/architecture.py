@@ -1,33 +1,30 @@
-"""Figures the notebooks draw (matplotlib only, no remote images), so notebook cells stay short.
+"""Diagrams of what the course builds: the pipeline, the GPT model, its block, embeddings, KV cache, RoPE.
 
 - ``plot_llm_pipeline()``: chapter 1's map of how an LLM is built, one box per chapter.
-- ``plot_token_heatmap()``: a labelled square matrix (e.g. attention weights or token similarities).
-- ``plot_token_rows()``: how texts split into tokens, one row of coloured boxes per tokenizer or step.
-- ``plot_sliding_windows()``: chapter 2's (input, target) windows over a token row.
 - ``plot_embedding_lookup()``: token + position embeddings as two table lookups, added.
-- ``plot_rnn_vs_attention()``, ``plot_head_split()``, ``plot_qkv_attention()``,
-  ``plot_attention_weights()``: chapter 3's pictures of attention.
 - ``plot_gpt_model()``, ``plot_transformer_block()``, ``plot_kv_cache_steps()``: chapter 4's model,
   block and KV cache.
 - ``plot_rope()``: rotary position embeddings, the angle of every pair and the score against distance.
-- ``plot_losses()``, ``plot_token_distributions()``, ``plot_curves()``: chapter 5's loss curves,
-  decoding and learning-rate schedules.
-- ``plot_metrics_by_kind()``: chapter 7's scores per task kind, before and after fine-tuning.
-- ``plot_accuracy_comparison()``: chapter 6's accuracies, baselines next to fine-tuned models.
+- ``plot_classification_stages()``: chapter 6's three stages (data, model, fine-tuning).
 
-Every function draws with matplotlib alone and returns the axes or figure it drew on.
+Drawn with matplotlib alone (no remote images); each returns the axes or figure it drew on.
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
+
+from .text import show_token
+
+_BLUE, _ORANGE, _GREEN, _GREY, _RED = "#dbe9f6", "#fde2c8", "#d8f0d2", "#eeeeee", "#f6d5d5"
+
 
 def plot_llm_pipeline(ax=None):
     """Draw the stages of building an LLM (data -> architecture -> pretraining -> fine-tuning)."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-
     if ax is None:
         _, ax = plt.subplots(figsize=(11, 4.2))
     ax.set_xlim(0, 11)
@@ -58,110 +55,13 @@ def plot_llm_pipeline(ax=None):
     return ax
 
 
-def plot_token_heatmap(matrix, labels: Sequence[str], *, title: str = "", ax=None, cmap: str = "viridis", fmt: str | None = "{:.2f}"):
-    """Show a (T, T) matrix with token labels on both axes; values printed in cells if ``fmt``."""
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    values = np.asarray(matrix, dtype=float)
-    if ax is None:
-        size = max(4.0, 0.55 * len(labels))
-        _, ax = plt.subplots(figsize=(size + 1, size))
-    image = ax.imshow(values, cmap=cmap)
-    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right")
-    ax.set_yticks(range(len(labels)), labels)
-    ax.set_xlabel("attends to (key)")
-    ax.set_ylabel("token (query)")
-    if title:
-        ax.set_title(title)
-    if fmt and len(labels) <= 12:
-        for (i, j), v in np.ndenumerate(values):
-            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=8, color="white" if v < values.max() * 0.6 else "black")
-    plt.colorbar(image, ax=ax, fraction=0.046)
-    return ax
-
-
-def plot_sliding_windows(tokens: Sequence[str], *, max_length: int, stride: int, n_windows: int = 3, ax=None):
-    """Draw a row of tokens and the first ``n_windows`` (input, target) windows over it.
-
-    Inputs are blue bars, targets (the same window shifted one token right) orange bars, so the
-    reader sees both the shift-by-one and how ``stride`` moves the window and controls overlap.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
-    n = len(tokens)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(max(8.0, 0.9 * n), 1.2 + 0.9 * n_windows))
-    for i, tok in enumerate(tokens):
-        ax.add_patch(Rectangle((i, 0), 0.95, 0.8, fc="#eeeeee", ec="#999999"))
-        ax.text(i + 0.47, 0.4, tok.replace(" ", "\u2423"), ha="center", va="center", fontsize=9)
-    for w in range(n_windows):
-        start = w * stride
-        if start + max_length + 1 > n:
-            break
-        y = -0.7 - 1.0 * w
-        ax.add_patch(Rectangle((start, y), max_length - 0.05, 0.35, fc="#9ecae1", ec="#3182bd"))
-        ax.add_patch(Rectangle((start + 1, y - 0.42), max_length - 0.05, 0.35, fc="#fdd0a2", ec="#e6550d"))
-        ax.text(start - 0.15, y + 0.17, f"input {w}", ha="right", va="center", fontsize=8, color="#3182bd")
-        ax.text(start + 0.85, y - 0.25, f"target {w}", ha="right", va="center", fontsize=8, color="#e6550d")
-    ax.set_xlim(-1.6, n + 0.2)
-    ax.set_ylim(-0.9 - 1.0 * n_windows, 1.0)
-    ax.axis("off")
-    ax.set_title(f"max_length={max_length}, stride={stride}: each input window predicts the window shifted by one token")
-    return ax
-
-
-def show_token(text: str) -> str:
-    """A token's text made visible: a space is shown as ``␣``, a newline as ``↵``, a tab as ``→``."""
-    return text.replace(" ", "\u2423").replace("\n", "\u21b5").replace("\t", "\u2192")
-
-
-def plot_token_rows(rows: Sequence[tuple[str, Sequence[str]]], *, title: str = "", ax=None):
-    """Draw each ``(label, tokens)`` row as adjacent boxes, one box per token, width = its length.
-
-    Alternating colours show where one token ends and the next begins; whitespace is made visible
-    (``show_token``). Rows line up character by character, so two tokenizations of the same text
-    can be compared at a glance.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
-    colours = ["#c6dbef", "#fdd0a2", "#c7e9c0", "#dadaeb", "#fcbba1"]
-    width = max(sum(len(t) or 1 for t in tokens) for _, tokens in rows)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(min(16.0, 1.5 + 0.16 * width), 0.3 + 0.55 * len(rows)))
-    for r, (label, tokens) in enumerate(rows):
-        y, x = -r, 0.0
-        for i, token in enumerate(tokens):
-            w = len(token) or 1
-            ax.add_patch(Rectangle((x, y), w, 0.8, fc=colours[i % len(colours)], ec="#555555", lw=0.6))
-            ax.text(x + w / 2, y + 0.4, show_token(token), ha="center", va="center", fontsize=9, family="monospace")
-            x += w
-        ax.text(-0.5, y + 0.4, f"{label} ({len(tokens)})", ha="right", va="center", fontsize=9)
-    ax.set_xlim(-0.5, width + 0.5)
-    ax.set_ylim(-len(rows) + 0.9, 0.9)
-    ax.axis("off")
-    if title:
-        ax.set_title(title, fontsize=10)
-    return ax
-
-
-# --- diagrams of the model (chapters 2-4) ---------------------------------------------------------
-
-_BLUE, _ORANGE, _GREEN, _GREY, _RED = "#dbe9f6", "#fde2c8", "#d8f0d2", "#eeeeee", "#f6d5d5"
-
-
 def _box(ax, x, y, w, h, text, colour=_BLUE, *, fontsize=10, edge="#333333", **text_kw):
     """A rounded box centred at ``(x, y)`` with ``text`` in the middle."""
-    from matplotlib.patches import FancyBboxPatch
-
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.08", fc=colour, ec=edge, lw=1.1))
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, **text_kw)
 
 
 def _arrow(ax, start, end, *, colour="#333333", lw=1.2, style="-|>", **kw):
-    from matplotlib.patches import FancyArrowPatch
 
     ax.add_patch(FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=12, color=colour, lw=lw, shrinkA=0, shrinkB=0, **kw))
 
@@ -171,8 +71,6 @@ def plot_gpt_model(*, vocab_size: int = 50257, context_length: int = 1024, emb_d
 
     The numbers are a ``GPTConfig``'s (GPT-2 small by default), so the figure matches the model built.
     """
-    import matplotlib.pyplot as plt
-
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 8.2))
     ax.set_xlim(0, 10)
@@ -207,8 +105,6 @@ def plot_transformer_block(*, emb_dim: int = 768, ax=None):
 
     Drawn bottom (input) to top (output); the shortcut paths run on the left, straight into the adds.
     """
-    import matplotlib.pyplot as plt
-
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 9))
     ax.set_xlim(0, 10)
@@ -251,44 +147,6 @@ def plot_transformer_block(*, emb_dim: int = 768, ax=None):
     return ax
 
 
-def plot_qkv_attention(queries, keys, values, weights, tokens: Sequence[str], *, title: str = ""):
-    """Queries, keys and values of a sequence, the attention-weight matrix, and the context vectors.
-
-    ``queries``, ``keys``, ``values`` are ``(T, D)``; ``weights`` is ``(T, T)`` (rows sum to 1). Each
-    panel is labelled with how it is computed, so the figure reads left to right:
-    Q, K -> weights = softmax(Q K^T / sqrt(D)) -> context = weights @ V.
-    """
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    q, k, v, w = (np.asarray(a, dtype=float) for a in (queries, keys, values, weights))
-    context = w @ v
-    labels = [show_token(t) for t in tokens]
-    fig, axes = plt.subplots(1, 5, figsize=(15, 3.9), gridspec_kw={"width_ratios": [q.shape[1], k.shape[1], w.shape[1] * 1.1, v.shape[1], v.shape[1]]})
-    panels = [
-        (q, "queries Q = X W_q\n(T, D): what each token looks for", "Blues"),
-        (k, "keys K = X W_k\n(T, D): what each token offers", "Greens"),
-        (w, "weights = softmax(Q K^T / sqrt(D))\n(T, T): row i = how much token i\nreads from each token", "viridis"),
-        (v, "values V = X W_v\n(T, D): what each\ntoken passes on", "Oranges"),
-        (context, "context = weights @ V\n(T, D): one new vector\nper token", "Purples"),
-    ]
-    for ax, (matrix, label, cmap) in zip(axes, panels):
-        scale = {"vmin": 0.0, "vmax": 1.0} if matrix is w else {}  # weights on their full 0..1 range: near-uniform rows look uniform
-        ax.imshow(matrix, cmap=cmap, aspect="auto", **scale)
-        ax.set_title(label, fontsize=9)
-        ax.set_yticks(range(len(labels)), labels if ax is axes[0] or matrix is w else [""] * len(labels), fontsize=8)
-        if matrix is w:
-            ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
-            for (i, j), value in np.ndenumerate(matrix):
-                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color="white" if value < 0.6 else "black")
-        else:
-            ax.set_xticks(range(matrix.shape[1]), [f"d{j}" for j in range(matrix.shape[1])], fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
 def plot_embedding_lookup(token_ids: Sequence[int], tokens: Sequence[str], *, vocab_size: int, context_length: int, emb_dim: int):
     """Token and position embeddings as two table lookups whose rows are added.
 
@@ -296,9 +154,6 @@ def plot_embedding_lookup(token_ids: Sequence[int], tokens: Sequence[str], *, vo
     ``emb_dim`` wide; token ``t`` of the text reads row ``token_ids[t]`` of the first and row ``t``
     of the second, and the model's input for that token is their sum. Only the rows read are drawn.
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
     n = len(token_ids)
     if n != len(tokens):
         raise ValueError(f"need one token string per id: {n} ids but {len(tokens)} tokens")
@@ -345,9 +200,6 @@ def plot_kv_cache_steps(tokens: Sequence[str], n_prompt: int):
     runs one new token: its key and value are computed and appended (orange), its query attends over
     every cached key (grey = read from the cache, not recomputed).
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
     if not 1 <= n_prompt <= len(tokens):
         raise ValueError(f"n_prompt must be between 1 and len(tokens)={len(tokens)}, got {n_prompt}")
     steps = len(tokens) - n_prompt + 1
@@ -370,132 +222,11 @@ def plot_kv_cache_steps(tokens: Sequence[str], n_prompt: int):
     return fig
 
 
-def plot_rnn_vs_attention(words: Sequence[str], weights: Sequence[float]):
-    """A recurrent network's chain of states next to self-attention's direct links (line width = weight)."""
-    import matplotlib.pyplot as plt
-
-    n = len(words)
-    if len(weights) != n:
-        raise ValueError(f"need one weight per word: {n} words but {len(weights)} weights")
-    fig, (ax_rnn, ax_att) = plt.subplots(1, 2, figsize=(12, 3.8))
-    for ax in (ax_rnn, ax_att):
-        ax.set_xlim(-0.7, n - 0.3)
-        ax.set_ylim(-0.9, 2.6)
-        ax.axis("off")
-        for i, word in enumerate(words):
-            ax.text(i, -0.55, word, ha="center", va="center", fontsize=11)
-        ax.add_patch(plt.Rectangle((n - 1.45, 1.75), 0.9, 0.5, fc="#fde2c8", ec="#c4661f"))
-        ax.text(n - 1, 2.0, "output", ha="center", va="center")
-    arrow = dict(arrowstyle="->", color="0.3", lw=1.2)
-    for i in range(n):  # RNN: token -> state, state -> next state
-        ax_rnn.add_patch(plt.Rectangle((i - 0.3, 0.35), 0.6, 0.5, fc="#dbe9f6", ec="#3b6ea5"))
-        ax_rnn.text(i, 0.6, f"$h_{i + 1}$", ha="center", va="center")
-        ax_rnn.annotate("", xy=(i, 0.35), xytext=(i, -0.35), arrowprops=arrow)
-        if i:
-            ax_rnn.annotate("", xy=(i - 0.3, 0.6), xytext=(i - 0.7, 0.6), arrowprops=arrow)
-    ax_rnn.annotate("", xy=(n - 1, 1.75), xytext=(n - 1, 0.85), arrowprops=arrow)
-    ax_rnn.set_title(f"Recurrent: one state carries everything\n'{words[0]}' reaches the output through {n - 1} state updates")
-    for i, w in enumerate(weights):  # attention: a direct, weighted link from every token
-        ax_att.plot([i, n - 1], [-0.35, 1.75], color="#c4661f", lw=1 + 12 * w, alpha=0.75, solid_capstyle="round")
-    ax_att.set_title("Self-attention: a direct link to every earlier token\nline width = attention weight (illustrative)")
-    fig.tight_layout()
-    return fig
-
-
-def plot_head_split(n_tokens: int = 4, n_heads: int = 3, head_dim: int = 2):
-    """How ``(T, d_out)`` projections regroup into ``(H, T, D)``: head h gets columns h*D .. h*D + D - 1."""
-    import matplotlib.pyplot as plt
-
-    colours = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b2", "#937860"]
-    fig, ax = plt.subplots(figsize=(10, 3.2))
-    for t in range(n_tokens):  # left: (T, d_out), columns coloured by the head they belong to
-        for c in range(n_heads * head_dim):
-            ax.add_patch(plt.Rectangle((c, n_tokens - 1 - t), 1, 1, fc=colours[(c // head_dim) % len(colours)], ec="white", alpha=0.85))
-    ax.text(n_heads * head_dim / 2, n_tokens + 0.4, "W_query(x): (T, d_out)", ha="center")
-    for t in range(n_tokens):
-        ax.text(-0.3, n_tokens - 0.5 - t, f"token {t}", ha="right", va="center", fontsize=9)
-    left = n_heads * head_dim + 3
-    ax.annotate("", xy=(left - 0.6, n_tokens / 2), xytext=(n_heads * head_dim + 0.6, n_tokens / 2), arrowprops=dict(arrowstyle="->", lw=1.5))
-    ax.text(n_heads * head_dim + 1.8, n_tokens / 2 + 0.3, ".view(T, H, D)\n.transpose(0, 1)", ha="center", fontsize=9)
-    for h in range(n_heads):  # right: (H, T, D), one small matrix per head
-        x0 = left + h * (head_dim + 1)
-        for t in range(n_tokens):
-            for d in range(head_dim):
-                ax.add_patch(plt.Rectangle((x0 + d, n_tokens - 1 - t), 1, 1, fc=colours[h % len(colours)], ec="white", alpha=0.85))
-        ax.text(x0 + head_dim / 2, -0.5, f"head {h}", ha="center", va="center")
-    ax.text(left + (n_heads * (head_dim + 1) - 1) / 2, n_tokens + 0.4, "(H, T, D): each head its own matrix", ha="center")
-    ax.set_xlim(-2, left + n_heads * (head_dim + 1))
-    ax.set_ylim(-1, n_tokens + 1)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    return fig
-
-
-def plot_attention_weights(weights, tokens: Sequence[str], *, title: str = ""):
-    """A causal ``(T, T)`` attention-weight matrix: query rows, key columns, values written in the lower triangle."""
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    values = np.asarray(weights, dtype=float)
-    labels = [repr(t.strip()) if t.strip() else repr(t) for t in tokens]  # show a bare space as ' '
-    fig, ax = plt.subplots(figsize=(8, 7))
-    image = ax.imshow(values, cmap="viridis", vmin=0)
-    ax.set_xticks(range(len(tokens)), labels, rotation=60, ha="right")
-    ax.set_yticks(range(len(tokens)), labels)
-    ax.set_xlabel("key: the token attended to")
-    ax.set_ylabel("query: the token attending")
-    for i in range(len(tokens)):
-        for j in range(i + 1):
-            ax.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=7, color="white" if values[i, j] < 0.5 else "black")
-    fig.colorbar(image, ax=ax, shrink=0.8, label="attention weight")
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
-
-
-# --- evaluation (chapter 7) ------------------------------------------------------------------------
-
-def plot_metrics_by_kind(before: Sequence[dict], after: Sequence[dict], *, metric: str = "rouge_l",
-                         labels: tuple[str, str] = ("before fine-tuning", "after fine-tuning"), ax=None):
-    """Horizontal bars per task kind: one score (``metric``) before and after fine-tuning.
-
-    ``before`` and ``after`` are ``llmscratch.metrics.metrics_by_kind`` rows for the same test
-    entries; the overall row (last) is drawn at the bottom, set apart by a line.
-    """
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    if [r["kind"] for r in before] != [r["kind"] for r in after]:
-        raise ValueError("before and after must list the same kinds in the same order (score the same test entries)")
-    if metric not in before[0]:
-        raise ValueError(f"metric {metric!r} is not in the rows; choose one of exact_match, token_f1, rouge_l")
-    kinds = [r["kind"] for r in before]
-    y = np.arange(len(kinds))[::-1]  # first kind at the top
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 0.32 * len(kinds) + 1.2))
-    height = 0.4
-    ax.barh(y + height / 2, [r[metric] for r in before], height, label=labels[0], color="#b0b0b0")
-    ax.barh(y - height / 2, [r[metric] for r in after], height, label=labels[1], color="#2b7bba")
-    ax.set_yticks(y, [f"{r['kind']} (n={r['n']})" for r in before])
-    ax.axhline(0.5, color="#333333", linewidth=0.8)  # separates the overall row (y = 0)
-    ax.set_xlim(0, 1)
-    name = {"exact_match": "exact match", "token_f1": "token F1", "rouge_l": "ROUGE-L"}.get(metric, metric)
-    ax.set_xlabel(f"{name} (0 to 1, higher is better)")
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=9, frameon=False)
-    return ax
-
-
-# --- rotary position embeddings (chapter 5's Llama notebook) ---------------------------------------
-
 def plot_rope(head_dim: int = 64, base: float = 10_000.0, n_positions: int = 64, *, seed: int = 0):
     """RoPE in two panels: the rotation angle of every pair at every position (left), and the
     attention score of one query/key pair as their distance grows, from two different starting
     positions (right: the curves coincide, because the score only depends on the distance).
     """
-    import matplotlib.pyplot as plt
-    import numpy as np
-
     pairs = np.arange(head_dim // 2)
     inv_freq = base ** (-2 * pairs / head_dim)  # (D/2,)
     positions = np.arange(n_positions)
@@ -526,113 +257,8 @@ def plot_rope(head_dim: int = 64, base: float = 10_000.0, n_positions: int = 64,
     return fig
 
 
-def plot_accuracy_comparison(results: dict[str, dict[str, float]], *, title: str = "", ax=None):
-    """Grouped bars: one group per model (``results`` key), one bar per split (train/val/test).
-
-    ``results = {"majority class": {"test": 0.5}, "bag of words": {...}, "fine-tuned": {...}}``;
-    each bar is labelled with its accuracy in percent (missing splits are left out).
-    """
-    import matplotlib.pyplot as plt
-
-    splits = [s for s in ("train", "val", "test") if any(s in r for r in results.values())]
-    splits += sorted({s for r in results.values() for s in r} - set(splits))
-    if ax is None:
-        _, ax = plt.subplots(figsize=(1.6 + 1.4 * len(results), 3.6))
-    width = 0.8 / max(1, len(splits))
-    colours = ["#9ecae1", "#fdae6b", "#74c476", "#bcbddc"]
-    for j, split in enumerate(splits):
-        xs, ys = [], []
-        for i, r in enumerate(results.values()):
-            present = [s for s in splits if s in r]  # centre each group on its own bars
-            if split in r:
-                xs.append(i + (present.index(split) - (len(present) - 1) / 2) * width)
-                ys.append(100 * r[split])
-        bars = ax.bar(xs, ys, width * 0.95, label=split, color=colours[j % len(colours)], edgecolor="#444444", linewidth=0.6)
-        for bar, y in zip(bars, ys):
-            ax.text(bar.get_x() + bar.get_width() / 2, y + 1, f"{y:.1f}", ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(range(len(results)), list(results), fontsize=9)
-    ax.set_ylim(0, 122)
-    ax.set_yticks(range(0, 101, 20))
-    ax.set_ylabel("accuracy (%)")
-    ax.legend(loc="upper center", ncol=len(splits), fontsize=8, frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
-    if title:
-        ax.set_title(title, fontsize=10)
-    return ax
-
-
-# --- Chapter 5: training curves, decoding, schedules ------------------------------------------
-
-
-def plot_losses(history, *, title: str = "", ylabel: str = "loss (nats per token)", ax=None):
-    """Training and validation loss against epochs, with tokens seen on a second x axis (top).
-
-    ``history`` is a ``train.History``; its evaluation points give both axes. ``ylabel`` names what the
-    loss averages over (chapter 6's classification loss is per message, not per token).
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(history.epochs, history.train_losses, "o-", ms=3, label="training loss")
-    if any(v == v for v in history.val_losses):  # not all NaN
-        ax.plot(history.epochs, history.val_losses, "s--", ms=3, label="validation loss")
-    ax.set(xlabel="epoch", ylabel=ylabel)
-    if title:
-        ax.set_title(title)
-    ax.legend()
-    top = ax.twiny()  # same data against tokens seen: the x positions line up with the epochs
-    top.plot(history.tokens_seen, history.train_losses, alpha=0)
-    top.set_xlabel("tokens seen")
-    ax.grid(alpha=0.3)
-    return ax
-
-
-def plot_token_distributions(distributions: dict, labels: Sequence[str], *, title: str = "", ax=None):
-    """Grouped bars: one group per candidate token, one bar per setting (e.g. per temperature)."""
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(max(7.0, 0.8 * len(labels)), 3.8))
-    width = 0.8 / len(distributions)
-    x = np.arange(len(labels))
-    for i, (name, probs) in enumerate(distributions.items()):
-        ax.bar(x + (i - (len(distributions) - 1) / 2) * width, np.asarray(probs, dtype=float), width, label=str(name))
-    ax.set_xticks(x, [show_token(t) for t in labels], rotation=45, ha="right")
-    ax.set_ylabel("probability")
-    if title:
-        ax.set_title(title)
-    ax.legend()
-    return ax
-
-
-def plot_curves(curves: dict, *, xlabel: str = "step", ylabel: str = "", title: str = "", logy: bool = False, ax=None):
-    """Several named curves on one axis: learning-rate schedules, per-step losses, gradient norms."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3.6))
-    for name, values in curves.items():
-        ax.plot(range(len(values)), list(values), label=str(name))
-    ax.set(xlabel=xlabel, ylabel=ylabel)
-    if logy:
-        ax.set_yscale("log")
-    if title:
-        ax.set_title(title)
-    if len(curves) > 1:
-        ax.legend()
-    ax.grid(alpha=0.3)
-    return ax
-
-
-# --- Chapter 6: classification fine-tuning -----------------------------------------------------
-
-
 def plot_classification_stages(ax=None):
     """Chapter 6's plan: three stages (data, model, fine-tuning), each a row of steps left to right."""
-    import matplotlib.pyplot as plt
-
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 3.6))
     stages = [

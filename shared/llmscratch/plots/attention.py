@@ -1,0 +1,147 @@
+"""Figures of attention (chapter 3): weights as heatmaps, queries/keys/values, heads.
+
+- ``plot_token_heatmap()``: a labelled square matrix (attention weights or token similarities).
+- ``plot_rnn_vs_attention()``, ``plot_head_split()``, ``plot_qkv_attention()``,
+  ``plot_attention_weights()``: chapter 3's pictures of attention.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .text import show_token
+
+
+def plot_token_heatmap(matrix, labels: Sequence[str], *, title: str = "", ax=None, cmap: str = "viridis", fmt: str | None = "{:.2f}"):
+    """Show a (T, T) matrix with token labels on both axes; values printed in cells if ``fmt``."""
+    values = np.asarray(matrix, dtype=float)
+    if ax is None:
+        size = max(4.0, 0.55 * len(labels))
+        _, ax = plt.subplots(figsize=(size + 1, size))
+    image = ax.imshow(values, cmap=cmap)
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("attends to (key)")
+    ax.set_ylabel("token (query)")
+    if title:
+        ax.set_title(title)
+    if fmt and len(labels) <= 12:
+        for (i, j), v in np.ndenumerate(values):
+            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=8, color="white" if v < values.max() * 0.6 else "black")
+    plt.colorbar(image, ax=ax, fraction=0.046)
+    return ax
+
+
+def plot_rnn_vs_attention(words: Sequence[str], weights: Sequence[float]):
+    """A recurrent network's chain of states next to self-attention's direct links (line width = weight)."""
+    n = len(words)
+    if len(weights) != n:
+        raise ValueError(f"need one weight per word: {n} words but {len(weights)} weights")
+    fig, (ax_rnn, ax_att) = plt.subplots(1, 2, figsize=(12, 3.8))
+    for ax in (ax_rnn, ax_att):
+        ax.set_xlim(-0.7, n - 0.3)
+        ax.set_ylim(-0.9, 2.6)
+        ax.axis("off")
+        for i, word in enumerate(words):
+            ax.text(i, -0.55, word, ha="center", va="center", fontsize=11)
+        ax.add_patch(plt.Rectangle((n - 1.45, 1.75), 0.9, 0.5, fc="#fde2c8", ec="#c4661f"))
+        ax.text(n - 1, 2.0, "output", ha="center", va="center")
+    arrow = dict(arrowstyle="->", color="0.3", lw=1.2)
+    for i in range(n):  # RNN: token -> state, state -> next state
+        ax_rnn.add_patch(plt.Rectangle((i - 0.3, 0.35), 0.6, 0.5, fc="#dbe9f6", ec="#3b6ea5"))
+        ax_rnn.text(i, 0.6, f"$h_{i + 1}$", ha="center", va="center")
+        ax_rnn.annotate("", xy=(i, 0.35), xytext=(i, -0.35), arrowprops=arrow)
+        if i:
+            ax_rnn.annotate("", xy=(i - 0.3, 0.6), xytext=(i - 0.7, 0.6), arrowprops=arrow)
+    ax_rnn.annotate("", xy=(n - 1, 1.75), xytext=(n - 1, 0.85), arrowprops=arrow)
+    ax_rnn.set_title(f"Recurrent: one state carries everything\n'{words[0]}' reaches the output through {n - 1} state updates")
+    for i, w in enumerate(weights):  # attention: a direct, weighted link from every token
+        ax_att.plot([i, n - 1], [-0.35, 1.75], color="#c4661f", lw=1 + 12 * w, alpha=0.75, solid_capstyle="round")
+    ax_att.set_title("Self-attention: a direct link to every earlier token\nline width = attention weight (illustrative)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_head_split(n_tokens: int = 4, n_heads: int = 3, head_dim: int = 2):
+    """How ``(T, d_out)`` projections regroup into ``(H, T, D)``: head h gets columns h*D .. h*D + D - 1."""
+    colours = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b2", "#937860"]
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    for t in range(n_tokens):  # left: (T, d_out), columns coloured by the head they belong to
+        for c in range(n_heads * head_dim):
+            ax.add_patch(plt.Rectangle((c, n_tokens - 1 - t), 1, 1, fc=colours[(c // head_dim) % len(colours)], ec="white", alpha=0.85))
+    ax.text(n_heads * head_dim / 2, n_tokens + 0.4, "W_query(x): (T, d_out)", ha="center")
+    for t in range(n_tokens):
+        ax.text(-0.3, n_tokens - 0.5 - t, f"token {t}", ha="right", va="center", fontsize=9)
+    left = n_heads * head_dim + 3
+    ax.annotate("", xy=(left - 0.6, n_tokens / 2), xytext=(n_heads * head_dim + 0.6, n_tokens / 2), arrowprops=dict(arrowstyle="->", lw=1.5))
+    ax.text(n_heads * head_dim + 1.8, n_tokens / 2 + 0.3, ".view(T, H, D)\n.transpose(0, 1)", ha="center", fontsize=9)
+    for h in range(n_heads):  # right: (H, T, D), one small matrix per head
+        x0 = left + h * (head_dim + 1)
+        for t in range(n_tokens):
+            for d in range(head_dim):
+                ax.add_patch(plt.Rectangle((x0 + d, n_tokens - 1 - t), 1, 1, fc=colours[h % len(colours)], ec="white", alpha=0.85))
+        ax.text(x0 + head_dim / 2, -0.5, f"head {h}", ha="center", va="center")
+    ax.text(left + (n_heads * (head_dim + 1) - 1) / 2, n_tokens + 0.4, "(H, T, D): each head its own matrix", ha="center")
+    ax.set_xlim(-2, left + n_heads * (head_dim + 1))
+    ax.set_ylim(-1, n_tokens + 1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return fig
+
+
+def plot_qkv_attention(queries, keys, values, weights, tokens: Sequence[str], *, title: str = ""):
+    """Queries, keys and values of a sequence, the attention-weight matrix, and the context vectors.
+
+    ``queries``, ``keys``, ``values`` are ``(T, D)``; ``weights`` is ``(T, T)`` (rows sum to 1). Each
+    panel is labelled with how it is computed, so the figure reads left to right:
+    Q, K -> weights = softmax(Q K^T / sqrt(D)) -> context = weights @ V.
+    """
+    q, k, v, w = (np.asarray(a, dtype=float) for a in (queries, keys, values, weights))
+    context = w @ v
+    labels = [show_token(t) for t in tokens]
+    fig, axes = plt.subplots(1, 5, figsize=(15, 3.9), gridspec_kw={"width_ratios": [q.shape[1], k.shape[1], w.shape[1] * 1.1, v.shape[1], v.shape[1]]})
+    panels = [
+        (q, "queries Q = X W_q\n(T, D): what each token looks for", "Blues"),
+        (k, "keys K = X W_k\n(T, D): what each token offers", "Greens"),
+        (w, "weights = softmax(Q K^T / sqrt(D))\n(T, T): row i = how much token i\nreads from each token", "viridis"),
+        (v, "values V = X W_v\n(T, D): what each\ntoken passes on", "Oranges"),
+        (context, "context = weights @ V\n(T, D): one new vector\nper token", "Purples"),
+    ]
+    for ax, (matrix, label, cmap) in zip(axes, panels):
+        scale = {"vmin": 0.0, "vmax": 1.0} if matrix is w else {}  # weights on their full 0..1 range: near-uniform rows look uniform
+        ax.imshow(matrix, cmap=cmap, aspect="auto", **scale)
+        ax.set_title(label, fontsize=9)
+        ax.set_yticks(range(len(labels)), labels if ax is axes[0] or matrix is w else [""] * len(labels), fontsize=8)
+        if matrix is w:
+            ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
+            for (i, j), value in np.ndenumerate(matrix):
+                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color="white" if value < 0.6 else "black")
+        else:
+            ax.set_xticks(range(matrix.shape[1]), [f"d{j}" for j in range(matrix.shape[1])], fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_attention_weights(weights, tokens: Sequence[str], *, title: str = ""):
+    """A causal ``(T, T)`` attention-weight matrix: query rows, key columns, values written in the lower triangle."""
+    values = np.asarray(weights, dtype=float)
+    labels = [repr(t.strip()) if t.strip() else repr(t) for t in tokens]  # show a bare space as ' '
+    fig, ax = plt.subplots(figsize=(8, 7))
+    image = ax.imshow(values, cmap="viridis", vmin=0)
+    ax.set_xticks(range(len(tokens)), labels, rotation=60, ha="right")
+    ax.set_yticks(range(len(tokens)), labels)
+    ax.set_xlabel("key: the token attended to")
+    ax.set_ylabel("query: the token attending")
+    for i in range(len(tokens)):
+        for j in range(i + 1):
+            ax.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=7, color="white" if values[i, j] < 0.5 else "black")
+    fig.colorbar(image, ax=ax, shrink=0.8, label="attention weight")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

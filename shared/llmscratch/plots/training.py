@@ -1,0 +1,131 @@
+"""Figures of results: loss curves, decoding distributions, schedules, accuracies, scores per task kind.
+
+- ``plot_losses()``, ``plot_token_distributions()``, ``plot_curves()``: chapter 5's loss curves,
+  decoding and learning-rate schedules (``plot_losses`` also draws chapter 6's).
+- ``plot_accuracy_comparison()``: chapter 6's accuracies, baselines next to fine-tuned models.
+- ``plot_metrics_by_kind()``: chapter 7's scores per task kind, before and after fine-tuning.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .text import show_token
+
+
+def plot_losses(history, *, title: str = "", ylabel: str = "loss (nats per token)", ax=None):
+    """Training and validation loss against epochs, with tokens seen on a second x axis (top).
+
+    ``history`` is a ``train.History``; its evaluation points give both axes. ``ylabel`` names what the
+    loss averages over (chapter 6's classification loss is per message, not per token).
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(history.epochs, history.train_losses, "o-", ms=3, label="training loss")
+    if any(v == v for v in history.val_losses):  # not all NaN
+        ax.plot(history.epochs, history.val_losses, "s--", ms=3, label="validation loss")
+    ax.set(xlabel="epoch", ylabel=ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    top = ax.twiny()  # same data against tokens seen: the x positions line up with the epochs
+    top.plot(history.tokens_seen, history.train_losses, alpha=0)
+    top.set_xlabel("tokens seen")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_token_distributions(distributions: dict, labels: Sequence[str], *, title: str = "", ax=None):
+    """Grouped bars: one group per candidate token, one bar per setting (e.g. per temperature)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(7.0, 0.8 * len(labels)), 3.8))
+    width = 0.8 / len(distributions)
+    x = np.arange(len(labels))
+    for i, (name, probs) in enumerate(distributions.items()):
+        ax.bar(x + (i - (len(distributions) - 1) / 2) * width, np.asarray(probs, dtype=float), width, label=str(name))
+    ax.set_xticks(x, [show_token(t) for t in labels], rotation=45, ha="right")
+    ax.set_ylabel("probability")
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+def plot_curves(curves: dict, *, xlabel: str = "step", ylabel: str = "", title: str = "", logy: bool = False, ax=None):
+    """Several named curves on one axis: learning-rate schedules, per-step losses, gradient norms."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.6))
+    for name, values in curves.items():
+        ax.plot(range(len(values)), list(values), label=str(name))
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    if len(curves) > 1:
+        ax.legend()
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_accuracy_comparison(results: dict[str, dict[str, float]], *, title: str = "", ax=None):
+    """Grouped bars: one group per model (``results`` key), one bar per split (train/val/test).
+
+    ``results = {"majority class": {"test": 0.5}, "bag of words": {...}, "fine-tuned": {...}}``;
+    each bar is labelled with its accuracy in percent (missing splits are left out).
+    """
+    splits = [s for s in ("train", "val", "test") if any(s in r for r in results.values())]
+    splits += sorted({s for r in results.values() for s in r} - set(splits))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.6 + 1.4 * len(results), 3.6))
+    width = 0.8 / max(1, len(splits))
+    colours = ["#9ecae1", "#fdae6b", "#74c476", "#bcbddc"]
+    for j, split in enumerate(splits):
+        xs, ys = [], []
+        for i, r in enumerate(results.values()):
+            present = [s for s in splits if s in r]  # centre each group on its own bars
+            if split in r:
+                xs.append(i + (present.index(split) - (len(present) - 1) / 2) * width)
+                ys.append(100 * r[split])
+        bars = ax.bar(xs, ys, width * 0.95, label=split, color=colours[j % len(colours)], edgecolor="#444444", linewidth=0.6)
+        for bar, y in zip(bars, ys):
+            ax.text(bar.get_x() + bar.get_width() / 2, y + 1, f"{y:.1f}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(results)), list(results), fontsize=9)
+    ax.set_ylim(0, 122)
+    ax.set_yticks(range(0, 101, 20))
+    ax.set_ylabel("accuracy (%)")
+    ax.legend(loc="upper center", ncol=len(splits), fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def plot_metrics_by_kind(before: Sequence[dict], after: Sequence[dict], *, metric: str = "rouge_l",
+                         labels: tuple[str, str] = ("before fine-tuning", "after fine-tuning"), ax=None):
+    """Horizontal bars per task kind: one score (``metric``) before and after fine-tuning.
+
+    ``before`` and ``after`` are ``llmscratch.metrics.metrics_by_kind`` rows for the same test
+    entries; the overall row (last) is drawn at the bottom, set apart by a line.
+    """
+    if [r["kind"] for r in before] != [r["kind"] for r in after]:
+        raise ValueError("before and after must list the same kinds in the same order (score the same test entries)")
+    if metric not in before[0]:
+        raise ValueError(f"metric {metric!r} is not in the rows; choose one of exact_match, token_f1, rouge_l")
+    kinds = [r["kind"] for r in before]
+    y = np.arange(len(kinds))[::-1]  # first kind at the top
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 0.32 * len(kinds) + 1.2))
+    height = 0.4
+    ax.barh(y + height / 2, [r[metric] for r in before], height, label=labels[0], color="#b0b0b0")
+    ax.barh(y - height / 2, [r[metric] for r in after], height, label=labels[1], color="#2b7bba")
+    ax.set_yticks(y, [f"{r['kind']} (n={r['n']})" for r in before])
+    ax.axhline(0.5, color="#333333", linewidth=0.8)  # separates the overall row (y = 0)
+    ax.set_xlim(0, 1)
+    name = {"exact_match": "exact match", "token_f1": "token F1", "rouge_l": "ROUGE-L"}.get(metric, metric)
+    ax.set_xlabel(f"{name} (0 to 1, higher is better)")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=9, frameon=False)
+    return ax
