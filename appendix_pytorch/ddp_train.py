@@ -37,7 +37,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
 # The script's folder is on sys.path when Python runs it, so the appendix's re-export file is found.
-# The distributed helpers (who am I, set-up, tear-down, the exit work-around) live in llmscratch.distributed.
+# The distributed helpers (who am I, set-up, tear-down, the exit work-around) live in llmscratch.training.distributed.
 from previous_chapters import distributed, seed_everything
 
 

@@ -19,7 +19,7 @@ from llmscratch.device import describe_device, get_device
 from llmscratch.settings import cache_dir, is_offline, is_quick, mode_banner, pick, seed_everything
 
 # Several processes: rank, world size, set-up and tear-down, print on rank 0 (used by ddp_train.py)
-from llmscratch import distributed
+from llmscratch.training import distributed
 
 # Checks: compare two tensors and report the max/mean difference when they disagree
 from llmscratch.testing import assert_close

@@ -30,12 +30,12 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
 
-from llmscratch.attention import MultiHeadAttention, MultiHeadAttentionFast  # noqa: E402
-from llmscratch.config import GPTConfig  # noqa: E402
-from llmscratch.device import describe_device, get_device  # noqa: E402
-from llmscratch.model import GPTModel  # noqa: E402
-
 import _harness as H  # noqa: E402
+
+from llmscratch.device import describe_device, get_device  # noqa: E402
+from llmscratch.model.attention import MultiHeadAttention, MultiHeadAttentionFast  # noqa: E402
+from llmscratch.model.config import GPTConfig  # noqa: E402
+from llmscratch.model.gpt import GPTModel  # noqa: E402
 
 
 class TorchMHA(nn.Module):

@@ -1,4 +1,4 @@
-"""Speed of ``llmscratch.bpe``: training against the naive trainer and HuggingFace, encoding against tiktoken.
+"""Speed of ``llmscratch.text.bpe``: training against the naive trainer and HuggingFace, encoding against tiktoken.
 
     python benchmarks/bpe.py [--size 1000000] [--vocab-sizes 1024 4096] [--naive-seconds 90]
     python benchmarks/bpe.py --tiny    # a smoke run in seconds: 20 KB, vocab 300 (the test suite runs it)
@@ -45,8 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
 import _harness as H  # noqa: E402
 
 from llmscratch.assets import load_text  # noqa: E402
-from llmscratch.bpe import TrainingLog, load_gpt2, train_bpe, train_naive  # noqa: E402
-from llmscratch.gpt2_tokenizer import bytes_to_unicode, gpt2_encoding  # noqa: E402
+from llmscratch.text.bpe import TrainingLog, load_gpt2, train_bpe, train_naive  # noqa: E402
+from llmscratch.text.gpt2 import bytes_to_unicode, gpt2_encoding  # noqa: E402
 
 SKIP_DIRS = {"test", "tests", "site-packages", "dist-packages", "idlelib", "lib2to3", "__pycache__"}
 

@@ -7,7 +7,7 @@ Each variant runs in a fresh Python process that builds the token tensor, builds
 reads every window once; we report that process's peak resident memory (``ru_maxrss``) minus the
 peak of a baseline process that only builds the token tensor. The "copying" variant is the
 obvious implementation (one input and one target tensor per window), shown in chapter 2; "views"
-is ``llmscratch.data.NextTokenDataset``. Linux/macOS only (uses ``resource``).
+is ``llmscratch.text.dataset.NextTokenDataset``. Linux/macOS only (uses ``resource``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ CHILD = r"""
 import resource, sys, time
 sys.path.insert(0, {shared!r})
 import torch
-from llmscratch.data import NextTokenDataset
+from llmscratch.text.dataset import NextTokenDataset
 n, L, variant = {n}, {L}, {variant!r}
 g = torch.Generator().manual_seed(0)
 ids = torch.randint(0, 50257, (n,), generator=g)

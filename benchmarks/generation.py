@@ -31,14 +31,13 @@ import argparse
 import sys
 import time
 
+import _harness as H  # noqa: F401  (puts shared/ on sys.path)
 import torch
 
-import _harness as H  # noqa: F401  (puts shared/ on sys.path)
-
-from llmscratch.config import PRESETS  # noqa: E402
 from llmscratch.device import get_device  # noqa: E402
-from llmscratch.generate import generate  # noqa: E402
-from llmscratch.model import GPTModel, count_parameters  # noqa: E402
+from llmscratch.model.config import PRESETS  # noqa: E402
+from llmscratch.model.generate import generate  # noqa: E402
+from llmscratch.model.gpt import GPTModel, count_parameters  # noqa: E402
 
 
 def main() -> int:
@@ -91,7 +90,7 @@ def main() -> int:
         except ImportError:
             print("(transformers not installed: no reference timing)")
         else:
-            from llmscratch.weights import hf_config_kwargs, to_gpt2_state_dict
+            from llmscratch.weights.gpt2 import hf_config_kwargs, to_gpt2_state_dict
 
             hf = transformers.GPT2LMHeadModel(transformers.GPT2Config(**hf_config_kwargs(cfg))).to(device).eval()
             hf.load_state_dict(to_gpt2_state_dict(model))

@@ -4,7 +4,7 @@
     python benchmarks/llama_generation.py --tiny              # smoke test: a tiny random Llama written as GGUF
     python benchmarks/llama_generation.py --wall --threads 2  # wall-clock time on 2 threads
 
-Both sides read the same file: ours with ``llmscratch.gguf`` (``load_smollm2``), the reference
+Both sides read the same file: ours with ``llmscratch.weights.gguf`` (``load_smollm2``), the reference
 with transformers' GGUF loader (``LlamaForCausalLM.from_pretrained(folder, gguf_file=...)``, which
 uses llama.cpp's ``gguf`` package and needs ``accelerate``). Printed: load seconds of each and
 their ratio; the max absolute difference of the logits on a chat prompt; greedy generation
@@ -28,10 +28,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
 
-from llmscratch.generate import generate  # noqa: E402
-from llmscratch.gguf import gguf_key_map, load_llama_gguf, permute_rope_rows, read_gguf  # noqa: E402
-from llmscratch.llama import LlamaConfig, LlamaModel  # noqa: E402
-from llmscratch.model import count_parameters  # noqa: E402
+from llmscratch.model.generate import generate  # noqa: E402
+from llmscratch.model.gpt import count_parameters  # noqa: E402
+from llmscratch.model.llama import LlamaConfig, LlamaModel  # noqa: E402
+from llmscratch.weights.gguf import read_gguf  # noqa: E402
+from llmscratch.weights.llama import gguf_key_map, load_llama_gguf, permute_rope_rows
 
 CLOCK = time.process_time
 
@@ -56,7 +57,7 @@ def write_tiny_gguf(folder: Path) -> Path:
     w.add_feed_forward_length(cfg.hidden_dim), w.add_head_count(cfg.n_heads), w.add_head_count_kv(cfg.n_kv_heads)
     w.add_rope_freq_base(cfg.rope_base), w.add_layer_norm_rms_eps(cfg.norm_eps), w.add_vocab_size(cfg.vocab_size)
     # transformers' GGUF loader also wants a tokenizer in the metadata: 256 byte tokens + merges of a+b
-    from llmscratch.gpt2_tokenizer import bytes_to_unicode
+    from llmscratch.text.gpt2 import bytes_to_unicode
 
     show = bytes_to_unicode()
     tokens = [show[b] for b in range(256)]
@@ -103,13 +104,13 @@ def main() -> int:
             path = write_tiny_gguf(Path(tmp))
             prompt = torch.randint(0, 256, (1, 20), generator=torch.Generator().manual_seed(0))
         else:
-            from llmscratch.smollm import chat_prompt, smollm2_gguf_path
+            from llmscratch.weights.smollm import chat_prompt, smollm2_gguf_path
 
             path = smollm2_gguf_path()
         ours, t_ours = timed(lambda: load_llama_gguf(path))
         hf, t_hf = timed(lambda: transformers.LlamaForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32).eval())
         if not args.tiny:
-            from llmscratch.gguf import tokenizer_from_gguf
+            from llmscratch.text.gguf_vocab import tokenizer_from_gguf
 
             tok = tokenizer_from_gguf(read_gguf(path))
             prompt = torch.tensor([tok.encode(chat_prompt([{"role": "user", "content": "Tell me a story about a lighthouse."}]), allowed_special="all")])

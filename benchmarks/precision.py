@@ -8,7 +8,7 @@ One step is forward + loss + backward + AdamW update on random token ids (speed 
 the weights). The two settings alternate (fp32, bf16, fp32, bf16, ...) so that a change in the
 machine's load hits both alike; the best step of each is reported, and their ratio. On a CPU with
 bf16 matrix units (AMX, AVX-512 BF16) bf16 should win; on one without, autocast only adds
-conversions and loses, which is why ``llmscratch.precision`` decides per machine.
+conversions and loses, which is why ``llmscratch.training.precision`` decides per machine.
 
 By default the model runs on ONE CPU thread and the clock is the process's CPU time, so other
 programs competing for the CPU do not distort the ratio; ``--wall`` measures wall-clock time.
@@ -25,11 +25,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
 
-from llmscratch.config import PRESETS  # noqa: E402
 from llmscratch.device import describe_device, get_device  # noqa: E402
-from llmscratch.losses import lm_loss  # noqa: E402
-from llmscratch.model import GPTModel, count_parameters  # noqa: E402
-from llmscratch.precision import autocast, choose_precision  # noqa: E402
+from llmscratch.model.config import PRESETS  # noqa: E402
+from llmscratch.model.gpt import GPTModel, count_parameters  # noqa: E402
+from llmscratch.training.losses import lm_loss  # noqa: E402
+from llmscratch.training.precision import autocast, choose_precision  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> dict:

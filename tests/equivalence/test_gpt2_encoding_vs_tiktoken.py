@@ -13,7 +13,7 @@ from tiktoken_ext.openai_public import r50k_pat_str
 
 from llmscratch.assets import load_text
 from llmscratch.constants import ENDOFTEXT, EOT_ID
-from llmscratch.gpt2_tokenizer import gpt2_encoding, gpt2_files, load_gpt2_ranks
+from llmscratch.text.gpt2 import gpt2_encoding, gpt2_files, load_gpt2_ranks
 
 EDGE_CASES = [
     "",

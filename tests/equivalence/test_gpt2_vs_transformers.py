@@ -15,13 +15,13 @@ import pytest
 import torch
 from torch import nn
 
-from llmscratch.config import GPTConfig
 from llmscratch.constants import GPT2_VOCAB_SIZE
-from llmscratch.generate import generate
-from llmscratch.layers import GELU, LayerNorm
-from llmscratch.model import GPTModel
+from llmscratch.model.block import GELU, LayerNorm
+from llmscratch.model.config import GPTConfig
+from llmscratch.model.generate import generate
+from llmscratch.model.gpt import GPTModel
 from llmscratch.testing import assert_close
-from llmscratch.weights import config_from_hf, hf_config_kwargs, load_gpt2_state_dict, to_gpt2_state_dict
+from llmscratch.weights.gpt2 import config_from_hf, hf_config_kwargs, load_gpt2_state_dict, to_gpt2_state_dict
 
 transformers = pytest.importorskip("transformers")
 pytestmark = pytest.mark.needs_transformers
@@ -39,7 +39,7 @@ def hf_gpt2(cfg: GPTConfig, seed: int) -> nn.Module:
     torch.manual_seed(seed)
     model = transformers.GPT2LMHeadModel(transformers.GPT2Config(**hf_config_kwargs(cfg))).eval()
     with torch.no_grad():  # HF initializes biases and norms to 0/1; randomize them so they are tested too
-        for name, param in model.named_parameters():
+        for _name, param in model.named_parameters():
             if param.dim() == 1:
                 param.add_(0.1 * torch.randn_like(param))
     return model
@@ -67,7 +67,7 @@ def test_our_weights_exported_to_hf_give_the_same_logits(name):
     torch.manual_seed(2)
     ours = GPTModel(cfg).eval()
     with torch.no_grad():
-        for name_, param in ours.named_parameters():
+        for _, param in ours.named_parameters():
             if param.dim() == 1:
                 param.add_(0.1 * torch.randn_like(param))
     hf = transformers.GPT2LMHeadModel(transformers.GPT2Config(**hf_config_kwargs(cfg))).eval()
@@ -117,7 +117,7 @@ def test_greedy_generation_equals_transformers(use_cache):
 def test_a_broken_weight_map_is_caught(monkeypatch):
     """The test above fails for a subtly broken map: attn.c_proj left untransposed (a square matrix,
     so every shape check passes)."""
-    import llmscratch.weights as weights
+    import llmscratch.weights.gpt2 as weights
 
     correct = weights.key_map
     monkeypatch.setattr(

@@ -13,10 +13,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from llmscratch.generate import generate
-from llmscratch.llama import LlamaConfig, LlamaModel, llama_from_hf, llama_to_hf, load_llama_state_dict
-from llmscratch.smollm import chat_prompt, load_smollm2, smollm2_available, smollm2_gguf_path
+from llmscratch.model.generate import generate
+from llmscratch.model.llama import LlamaConfig, LlamaModel
 from llmscratch.testing import assert_close
+from llmscratch.weights.llama import llama_from_hf, llama_to_hf, load_llama_state_dict
+from llmscratch.weights.smollm import chat_prompt, load_smollm2, smollm2_available, smollm2_gguf_path
 
 transformers = pytest.importorskip("transformers")
 pytestmark = pytest.mark.needs_transformers

@@ -10,8 +10,8 @@ import random
 
 import pytest
 
-from llmscratch.instruct_data import load_instructions
-from llmscratch.metrics import rouge_l
+from llmscratch.finetune.instruct_data import load_instructions
+from llmscratch.finetune.metrics import rouge_l
 
 rouge_scorer = pytest.importorskip("rouge_score.rouge_scorer", reason="pip install rouge-score")
 

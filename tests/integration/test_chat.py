@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from llmscratch.chat import Conversation, ChatError, load_chat_checkpoint, save_chat_weights
-from llmscratch.checkpoint import read_safetensors, save_weights
-from llmscratch.config import TINY
-from llmscratch.generate import generate
-from llmscratch.instruct import format_chat
-from llmscratch.model import GPTModel
-from llmscratch.pretrained import GPT2Tokenizer
+from llmscratch.chat import ChatError, Conversation, load_chat_checkpoint, save_chat_weights
+from llmscratch.finetune.prompts import format_chat
+from llmscratch.model.config import TINY
+from llmscratch.model.generate import generate
+from llmscratch.model.gpt import GPTModel
+from llmscratch.text.gpt2 import GPT2Tokenizer
+from llmscratch.training.checkpoint import read_safetensors, save_weights
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 120
@@ -169,7 +169,7 @@ def test_bad_options_and_paths(tmp_path, checkpoint):
 def test_the_cache_kept_across_turns_gives_the_uncached_answers(family):
     """Turn 2 reuses turn 1's cache (a Llama cache records no ids: the chat keeps its own record)."""
     from llmscratch.chat import ChatModel
-    from llmscratch.llama import LlamaConfig, LlamaModel
+    from llmscratch.model.llama import LlamaConfig, LlamaModel
 
     torch.manual_seed(3)
     model = _model() if family == "gpt" else LlamaModel(LlamaConfig(

@@ -1,4 +1,4 @@
-"""``python -m llmscratch.pretrain`` for real, in subprocesses: DDP on two CPU processes, SIGKILL and resume, bad corpora.
+"""``python -m llmscratch.training.pretrain`` for real, in subprocesses: DDP on two CPU processes, SIGKILL and resume, bad corpora.
 
 The model is tiny (16 dims, one block, 16-token context) so each run takes seconds; the
 GPT-2 vocabulary (50,257 tokens) still makes the output layer the largest part of it.
@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 
 from llmscratch.assets import ASSET_DIR, DEFAULT_STORY
 
@@ -39,13 +38,13 @@ def _env() -> dict[str, str]:
 
 def _pretrain(out_dir: Path, *extra: str, nproc: int = 1, data: Path = STORY) -> subprocess.CompletedProcess:
     if nproc == 1:
-        cmd = [sys.executable, "-m", "llmscratch.pretrain"]
+        cmd = [sys.executable, "-m", "llmscratch.training.pretrain"]
     else:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}", "--master_addr=127.0.0.1",
-               f"--master_port={port}", "-m", "llmscratch.pretrain"]
+               f"--master_port={port}", "-m", "llmscratch.training.pretrain"]
     try:
         return subprocess.run(cmd + [str(data), "--out-dir", str(out_dir), *MICRO, *extra], capture_output=True,
                               text=True, timeout=TIMEOUT_S, env=_env(), cwd=ROOT)
@@ -75,7 +74,7 @@ def test_two_processes_match_one_process_on_the_same_global_batch(tmp_path):
     diffs = [abs(a - b) for a, b in zip(one["step_losses"], two["step_losses"])]
     assert len(diffs) == 8 and max(diffs) <= DDP_ATOL, f"step losses differ by up to {max(diffs):.2e}"
     assert max(abs(a - b) for a, b in zip(one["val_losses"], two["val_losses"])) <= DDP_ATOL
-    from llmscratch.checkpoint import read_safetensors
+    from llmscratch.training.checkpoint import read_safetensors
 
     w1, _ = read_safetensors(tmp_path / "one" / "model.safetensors")
     w2, _ = read_safetensors(tmp_path / "two" / "model.safetensors")
@@ -103,7 +102,7 @@ def test_sigkill_then_resume_gives_the_uninterrupted_losses(tmp_path):
     reference = _history(tmp_path / "reference")
 
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "llmscratch.pretrain", str(STORY), "--out-dir", str(out), *MICRO, *args]
+    cmd = [sys.executable, "-m", "llmscratch.training.pretrain", str(STORY), "--out-dir", str(out), *MICRO, *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT)
     try:
         _wait_for_step(out / "log.jsonl", proc, 12)

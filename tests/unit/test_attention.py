@@ -1,4 +1,4 @@
-"""Behaviour and bad input of ``llmscratch.attention``, for the teaching and the fast module alike.
+"""Behaviour and bad input of ``llmscratch.model.attention``, for the teaching and the fast module alike.
 
 Every behavioural test is parametrized over both classes: shapes, causality (a token never sees
 the future), dropout only in training mode, and the errors for bad configurations and inputs.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from llmscratch.attention import MultiHeadAttention, MultiHeadAttentionFast, fuse_qkv_state_dict
+from llmscratch.model.attention import MultiHeadAttention, MultiHeadAttentionFast, fuse_qkv_state_dict
 from llmscratch.testing import assert_close
 
 CLASSES = [MultiHeadAttention, MultiHeadAttentionFast]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from llmscratch.baselines import bow_logistic_regression, majority_class_accuracy, words
-from llmscratch.classify import balance_by_undersampling, split_dataset
-from llmscratch.spamdata import load_sms
+from llmscratch.finetune.baselines import bow_logistic_regression, majority_class_accuracy, words
+from llmscratch.finetune.classify_data import balance_by_undersampling, split_dataset
+from llmscratch.finetune.spam_data import load_sms
 
 
 def test_majority_class_uses_the_training_labels():

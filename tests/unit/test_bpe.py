@@ -1,4 +1,4 @@
-"""Behaviour of ``llmscratch.bpe``: the BPE steps, both trainers, determinism, files, bad input.
+"""Behaviour of ``llmscratch.text.bpe``: the BPE steps, both trainers, determinism, files, bad input.
 
 Equality with tiktoken (GPT-2's ids, and our ranks run by tiktoken) lives in
 ``tests/equivalence/test_bpe_vs_tiktoken.py``.
@@ -17,7 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmscratch.bpe import (
+from llmscratch.constants import ENDOFTEXT
+from llmscratch.text.bpe import (
     GPT4_PATTERN,
     N_BYTES,
     BPETokenizer,
@@ -27,8 +28,7 @@ from llmscratch.bpe import (
     train_bpe,
     train_naive,
 )
-from llmscratch.constants import ENDOFTEXT
-from llmscratch.gpt2_tokenizer import GPT2_PATTERN
+from llmscratch.text.gpt2 import GPT2_PATTERN
 
 TEXT = (
     "The low lowest lower newer newest wider widest. "
@@ -113,7 +113,7 @@ def test_same_merges_in_a_fresh_process_with_another_hash_seed(tmp_path: Path):
     """No dict/set ordering leaks into the result: another PYTHONHASHSEED gives the same file."""
     ours = train_bpe(TEXT, 320).save(tmp_path / "here.json")
     code = (
-        "import sys; from llmscratch.bpe import train_bpe; "
+        "import sys; from llmscratch.text.bpe import train_bpe; "
         f"train_bpe(sys.argv[1], 320).save({str(tmp_path / 'there.json')!r})"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "shared")}
@@ -314,7 +314,7 @@ def test_naive_time_limit_stops_early_without_warning():
     assert tok.merges == train_bpe(text, N_BYTES + max(done, 1)).merges[:done]  # a prefix of the full run
 
 
-# ---- the figure the BPE notebook draws (llmscratch.plotting) --------------------------------
+# ---- the figure the BPE notebook draws (llmscratch.plots) --------------------------------
 
 
 def test_plot_token_rows_draws_one_box_per_token(trained):
@@ -323,7 +323,7 @@ def test_plot_token_rows_draws_one_box_per_token(trained):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from llmscratch.plotting import plot_token_rows, show_token
+    from llmscratch.plots import plot_token_rows, show_token
 
     assert show_token(" a\n\tb") == "\u2423a\u21b5\u2192b"
     text = "The clock ticks.\n"

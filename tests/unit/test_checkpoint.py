@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,7 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from llmscratch.checkpoint import (
+from llmscratch.model.config import GPTConfig
+from llmscratch.model.gpt import GPTModel
+from llmscratch.training.checkpoint import (
     CheckpointError,
     load_checkpoint,
     load_state_dict_file,
@@ -22,10 +23,8 @@ from llmscratch.checkpoint import (
     save_weights,
     weights_config,
 )
-from llmscratch.config import GPTConfig
-from llmscratch.model import GPTModel
-from llmscratch.schedules import WarmupCosine
-from llmscratch.train import History, Position
+from llmscratch.training.history import History, Position
+from llmscratch.training.schedules import WarmupCosine
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CFG = GPTConfig(vocab_size=50, context_length=8, emb_dim=16, n_heads=2, n_layers=1)
@@ -71,9 +70,9 @@ def test_a_process_killed_mid_save_leaves_the_previous_checkpoint_intact(tmp_pat
         import contextlib, os, signal, sys
         sys.path.insert(0, {str(SHARED)!r})
         import torch
-        from llmscratch import checkpoint
-        from llmscratch.config import GPTConfig
-        from llmscratch.model import GPTModel
+        from llmscratch.training import checkpoint
+        from llmscratch.model.config import GPTConfig
+        from llmscratch.model.gpt import GPTModel
         torch.manual_seed(0)
         model = GPTModel(GPTConfig(**{CFG.__dict__!r}))
         checkpoint.save_checkpoint({str(path)!r}, model)

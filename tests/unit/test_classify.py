@@ -8,29 +8,31 @@ import pytest
 import torch
 from torch import nn
 
-from llmscratch.classify import (
-    ClassBatch,
-    ClassificationDataset,
+from llmscratch.constants import EOT_ID
+from llmscratch.finetune.classify import (
     accepts_attention_mask,
     accuracy,
     add_classification_head,
-    balance_by_undersampling,
     class_logits,
-    classification_loader,
     classify,
     cls_batch_loss,
     cls_loss,
     cls_loss_over_loader,
     last_token_index,
     load_classifier,
-    pad_batch,
     pool,
     save_classifier,
+)
+from llmscratch.finetune.classify_data import (
+    ClassBatch,
+    ClassificationDataset,
+    balance_by_undersampling,
+    classification_loader,
+    pad_batch,
     split_dataset,
 )
-from llmscratch.config import TINY
-from llmscratch.constants import EOT_ID
-from llmscratch.model import GPTModel, count_parameters
+from llmscratch.model.config import TINY
+from llmscratch.model.gpt import GPTModel, count_parameters
 
 CFG = TINY.with_(drop_rate=0.0)
 
@@ -276,7 +278,7 @@ def test_load_errors(model, tmp_path):
 @pytest.mark.parametrize("padding_side", ["right", "left"])
 def test_llama_last_real_token_and_head(padding_side):
     """The same code on the Llama-style model: no branching on the family."""
-    from llmscratch.llama import LLAMA_TINY, LlamaModel
+    from llmscratch.model.llama import LLAMA_TINY, LlamaModel
 
     torch.manual_seed(0)
     llama = LlamaModel(LLAMA_TINY).eval()

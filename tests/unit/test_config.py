@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from llmscratch.config import GPT2_124M, GPT2_355M, GPT2_774M, GPT2_1558M, PRESETS, TINY, GPTConfig
 from llmscratch.constants import GPT2_VOCAB_SIZE
+from llmscratch.model.config import GPT2_124M, GPT2_355M, GPT2_774M, GPT2_1558M, PRESETS, TINY, GPTConfig
 
 
 def test_defaults_are_gpt2_small():

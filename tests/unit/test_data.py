@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from llmscratch.data import NextTokenDataset, create_dataloader
 from llmscratch.constants import EOT_ID
-from llmscratch.gpt2_tokenizer import gpt2_encoding
-from llmscratch.tokenizer import SimpleTokenizerV2, build_vocab
+from llmscratch.text.dataset import NextTokenDataset, create_dataloader
+from llmscratch.text.gpt2 import gpt2_encoding
+from llmscratch.text.words import SimpleTokenizerV2, build_vocab
 
 IDS = list(range(100, 120))  # 20 tokens
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from llmscratch import distributed
+from llmscratch.training import distributed
 
 
 @pytest.fixture

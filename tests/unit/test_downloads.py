@@ -8,13 +8,22 @@ failure, nothing half-written is left in the cache folder.
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
+import llmscratch
+import llmscratch.assets  # noqa: F401  (each module that owns a file registers it: these four do)
+import llmscratch.finetune.instruct_data  # noqa: F401
+import llmscratch.finetune.spam_data  # noqa: F401
+import llmscratch.text.gpt2  # noqa: F401
 from llmscratch import downloads, fileio
 from llmscratch.downloads import REGISTRY, DownloadError, Resource, fetch
 
@@ -154,7 +163,15 @@ def test_unknown_name():
         fetch("nope")
 
 
+def test_the_registry_itself_knows_no_data_set():
+    code = "from llmscratch.downloads import REGISTRY; print(sorted(REGISTRY))"
+    env = {**os.environ, "PYTHONPATH": str(Path(llmscratch.__file__).resolve().parent.parent)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.strip() == "[]", out
+
+
 def test_registry_entries_are_complete():
+    assert {"the-verdict", "gpt2-vocab-bpe", "gpt2-encoder-json", "uci-sms-spam", "alpaca"} <= set(REGISTRY)
     verdict = REGISTRY["the-verdict"]
     assert verdict.size == 20_479 and verdict.sha256.startswith("b41e41a6")
     for res in REGISTRY.values():

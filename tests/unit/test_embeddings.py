@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from llmscratch.embeddings import GPTEmbedding
+from llmscratch.model.embeddings import GPTEmbedding
 
 
 def test_sum_of_token_and_position_rows():

@@ -26,10 +26,9 @@ def test_writes_bytes_and_text(tmp_path):
 def test_exception_keeps_the_old_file_and_leaves_no_debris(tmp_path):
     target = tmp_path / "ckpt.bin"
     target.write_bytes(b"old and complete")
-    with pytest.raises(RuntimeError, match="boom"):
-        with atomic_write(target) as f:
-            f.write(b"new but half")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), atomic_write(target) as f:
+        f.write(b"new but half")
+        raise RuntimeError("boom")
     assert target.read_bytes() == b"old and complete"
     assert [p.name for p in tmp_path.iterdir()] == ["ckpt.bin"]
 
@@ -53,9 +52,8 @@ def test_process_killed_mid_write_keeps_the_old_file(tmp_path):
 
 
 def test_rejects_append_and_read_modes(tmp_path):
-    with pytest.raises(ValueError, match="mode must be 'w' or 'wb', got 'ab'"):
-        with atomic_write(tmp_path / "x", "ab"):
-            pass
+    with pytest.raises(ValueError, match="mode must be 'w' or 'wb', got 'ab'"), atomic_write(tmp_path / "x", "ab"):
+        pass
 
 
 def test_sha256_file(tmp_path):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from llmscratch.config import TINY
-from llmscratch.generate import generate, generate_stream, next_token
-from llmscratch.kv_cache import KVCache
-from llmscratch.model import GPTModel
+from llmscratch.model.config import TINY
+from llmscratch.model.generate import generate, generate_stream, next_token
+from llmscratch.model.gpt import GPTModel
+from llmscratch.model.kv_cache import KVCache
 
 # Untied: a random-init model with a tied head mostly repeats its last token, which would make
 # "same tokens" comparisons nearly meaningless; an untied one wanders through the vocabulary.

@@ -12,21 +12,18 @@ import numpy as np
 import pytest
 import torch
 
-from llmscratch import smollm
-from llmscratch.gguf import (
-    dequantize,
-    dequantize_q4_1,
-    dequantize_q8_0,
+from llmscratch.model.llama import LlamaConfig, LlamaModel
+from llmscratch.text.gguf_vocab import tokenizer_from_gguf
+from llmscratch.weights import smollm
+from llmscratch.weights.gguf import dequantize, dequantize_q4_1, dequantize_q8_0, read_gguf
+from llmscratch.weights.llama import (
     gguf_key_map,
     llama_config_from_gguf,
     load_llama_gguf,
     permute_rope_rows,
-    read_gguf,
-    tokenizer_from_gguf,
     unpermute_rope_rows,
 )
-from llmscratch.llama import LlamaConfig, LlamaModel
-from llmscratch.smollm import chat_prompt, smollm2_available, smollm2_gguf_path, verify_file
+from llmscratch.weights.smollm import chat_prompt, smollm2_available, smollm2_gguf_path, verify_file
 
 gguf = pytest.importorskip("gguf")
 Q = gguf.GGMLQuantizationType
@@ -305,7 +302,7 @@ def test_base_model_download_on_loopback(tmp_path, monkeypatch):
     pytest.importorskip("huggingface_hub")
     from safetensors.torch import save_file
 
-    from llmscratch.llama import llama_to_hf
+    from llmscratch.weights.llama import llama_to_hf
 
     cfg = LlamaConfig(vocab_size=64, context_length=16, emb_dim=32, n_heads=4, n_kv_heads=2, n_layers=1, hidden_dim=64)
     torch.manual_seed(0)

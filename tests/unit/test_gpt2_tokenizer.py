@@ -2,9 +2,9 @@
 
 import pytest
 
-from llmscratch import gpt2_tokenizer as tk
 from llmscratch.constants import ENDOFTEXT, EOT_ID, GPT2_VOCAB_SIZE
-from llmscratch.gpt2_tokenizer import gpt2_encoding
+from llmscratch.text import gpt2 as tk
+from llmscratch.text.gpt2 import gpt2_encoding
 
 
 def test_bytes_to_unicode_is_a_printable_bijection():

@@ -16,11 +16,11 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from llmscratch import hub
-from llmscratch.checkpoint import CheckpointError
-from llmscratch.config import GPTConfig
-from llmscratch.model import GPTModel
-from llmscratch.weights import to_gpt2_state_dict
+from llmscratch.model.config import GPTConfig
+from llmscratch.model.gpt import GPTModel
+from llmscratch.training.checkpoint import CheckpointError
+from llmscratch.weights import hub
+from llmscratch.weights.gpt2 import to_gpt2_state_dict
 
 SMALL = GPTConfig(vocab_size=60, context_length=16, emb_dim=32, n_heads=4, n_layers=2, drop_rate=0.0)
 

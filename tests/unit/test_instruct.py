@@ -15,11 +15,27 @@ import torch
 import torch.nn.functional as F
 
 from llmscratch.constants import EOT_ID, IGNORE_INDEX
-from llmscratch.instruct import (PREAMBLE, RESPONSE_MARKER, Encoded, InstructionDataset, collate,
-                                 create_instruction_dataloader, extract_response, fit_prompt, format_chat,
-                                 format_prompt, load_responses, respond, respond_all, save_responses, split_instructions,
-                                 validate_entries)
-from llmscratch.gpt2_tokenizer import gpt2_encoding
+from llmscratch.finetune.instruct import (
+    Encoded,
+    InstructionDataset,
+    collate,
+    create_instruction_dataloader,
+    load_responses,
+    respond,
+    respond_all,
+    save_responses,
+    split_instructions,
+    validate_entries,
+)
+from llmscratch.finetune.prompts import (
+    PREAMBLE,
+    RESPONSE_MARKER,
+    extract_response,
+    fit_prompt,
+    format_chat,
+    format_prompt,
+)
+from llmscratch.text.gpt2 import gpt2_encoding
 
 ENC = gpt2_encoding()
 ENTRIES = [
@@ -186,7 +202,7 @@ def test_dataloader_batches_and_is_reproducible():
     assert [x.shape[0] for x, _ in batches] == [4, 4, 1]
     again = [(x, y) for x, y in create_instruction_dataloader(ds, batch_size=4, shuffle=True, seed=1, mask_prompt=True)]
     assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(batches, again))
-    for x, y in batches:  # masking: the first kept target of each row is the first response token
+    for _x, y in batches:  # masking: the first kept target of each row is the first response token
         assert ((y != IGNORE_INDEX).sum(dim=1) > 0).all()
     with pytest.raises(ValueError, match="batch_size must be at least 1"):
         create_instruction_dataloader(ds, batch_size=0)
@@ -237,15 +253,15 @@ def test_save_responses_round_trip_and_atomic(tmp_path):
 
 
 def _tiny_model():
-    from llmscratch.config import TINY
-    from llmscratch.model import GPTModel
+    from llmscratch.model.config import TINY
+    from llmscratch.model.gpt import GPTModel
 
     torch.manual_seed(0)
     return GPTModel(TINY).eval()
 
 
 def test_respond_equals_generate_then_cut():
-    from llmscratch.generate import generate
+    from llmscratch.model.generate import generate
 
     model = _tiny_model()
     ids = _encode(format_prompt(ENTRIES[1]))

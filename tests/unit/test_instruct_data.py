@@ -1,4 +1,4 @@
-"""instruct_data: the bundled instruction set is generated, complete, checkable and leak-free.
+"""instruct_data, instruct_gen, instruct_tables: the bundled instruction set is generated, complete, checkable and leak-free.
 
 The committed ``assets/instructions.json`` must be exactly what the generator writes, so nobody
 edits the data by hand; every answer is re-derived here from the tables by a second route.
@@ -12,18 +12,25 @@ from collections import Counter
 
 import pytest
 
-from llmscratch import downloads, instruct_data
+from llmscratch import downloads
 from llmscratch.assets import ASSET_DIR
-from llmscratch.instruct import format_prompt, split_instructions, validate_entries
-from llmscratch.instruct_data import (ALPACA_SIZE, INSTRUCTIONS_PATH, KINDS, generate_instructions, instructions_json,
-                                      load_instructions, write_instructions)
+from llmscratch.finetune import instruct_data, instruct_gen, instruct_tables
+from llmscratch.finetune.instruct import split_instructions, validate_entries
+from llmscratch.finetune.instruct_data import ALPACA_SIZE, INSTRUCTIONS_PATH, load_instructions
+from llmscratch.finetune.instruct_gen import (
+    KINDS,
+    generate_instructions,
+    instructions_json,
+    write_instructions,
+)
+from llmscratch.finetune.prompts import format_prompt
 
 ENTRIES = load_instructions("bundled")
 
 
 def test_committed_file_equals_generator_output():
     assert INSTRUCTIONS_PATH.read_text(encoding="utf-8") == instructions_json(generate_instructions()), (
-        "assets/instructions.json is stale or edited by hand: run python -m llmscratch.instruct_data")
+        "assets/instructions.json is stale or edited by hand: run python -m llmscratch.finetune.instruct_gen")
 
 
 def test_generator_is_deterministic_and_seeded(tmp_path):
@@ -83,24 +90,24 @@ def _word_asked(e):
 def test_plural_and_past_tense_answers():
     for e in _of("plural"):
         word = _word_asked(e)
-        assert e["output"] == f'The plural of "{word}" is "{instruct_data.pluralize(word)}".'
+        assert e["output"] == f'The plural of "{word}" is "{instruct_tables.pluralize(word)}".'
     for e in _of("past_tense"):
         match = re.search(r'"(?:to )?([a-z]+)"|\(to ([a-z]+)\)', e["instruction"])
         word = e["input"] or match.group(1) or match.group(2)
-        assert e["output"] == f'The past tense of "{word}" is "{instruct_data.past_tense(word)}".'
+        assert e["output"] == f'The past tense of "{word}" is "{instruct_tables.past_tense(word)}".'
 
 
 def test_table_answers():
-    antonyms, synonyms = dict(instruct_data.ANTONYMS), dict(instruct_data.SYNONYMS)
+    antonyms, synonyms = dict(instruct_tables.ANTONYMS), dict(instruct_tables.SYNONYMS)
     for e in _of("antonym"):
         assert _quoted(e["output"]) == [_word_asked(e), antonyms[_word_asked(e)]]
     for e in _of("synonym"):
         assert _quoted(e["output"]) == [_word_asked(e), synonyms[_word_asked(e)]]
-    capitals = {c.lower(): city for c, city in instruct_data.CAPITALS}
+    capitals = {c.lower(): city for c, city in instruct_tables.CAPITALS}
     for e in _of("capital"):
         country = e["input"] or re.search(r"of (.+?)[?.]$", e["instruction"]).group(1)
         assert e["output"].endswith(f" is {capitals[country.lower()]}.")
-    symbols = dict(instruct_data.ELEMENTS)
+    symbols = dict(instruct_tables.ELEMENTS)
     for e in _of("chemical_symbol"):
         element = e["input"] or re.search(r"for ([a-z]+)", e["instruction"]).group(1)
         assert e["output"] == f"The chemical symbol for {element} is {symbols[element]}."
@@ -117,7 +124,7 @@ def test_computed_answers():
             assert f == c * 9 / 5 + 32
         else:
             v, a, w, b = re.match(r"(\d+) (\w+) is ([\d,]+) (\w+)\.", e["output"]).groups()
-            factor = {(x, y): k for x, y, k in instruct_data.UNITS}[(a, b)]
+            factor = {(x, y): k for x, y, k in instruct_gen.UNITS}[(a, b)]
             assert int(w.replace(",", "")) == int(v) * factor
     for e in _of("sort_list"):
         items = e["input"].split(", ")
@@ -143,11 +150,11 @@ def test_computed_answers():
 def test_text_answers():
     for e in _of("spelling"):
         wrong, right = _word_asked(e), _quoted(e["output"])[0]
-        assert right in instruct_data.SPELLING_WORDS and wrong != right and sorted(wrong) == sorted(right)
+        assert right in instruct_tables.SPELLING_WORDS and wrong != right and sorted(wrong) == sorted(right)
     for e in _of("sentiment"):
-        label = "positive" if any(p in e["input"] for p in instruct_data.POSITIVE) else "negative"
+        label = "positive" if any(p in e["input"] for p in instruct_gen.POSITIVE) else "negative"
         assert e["output"] == f"The sentiment is {label}."
-    definitions = dict(instruct_data.DEFINITIONS)
+    definitions = dict(instruct_tables.DEFINITIONS)
     for e in _of("definition"):
         word = e["input"] or (_quoted(e["instruction"]) or [e["instruction"].split()[-1].rstrip("?")])[0]
         assert e["output"].endswith(f" {word} is {definitions[word]}.")
@@ -193,16 +200,16 @@ def _alpaca_like(n, bad=None):
 def test_alpaca_structure_check(tmp_path):
     path = tmp_path / "alpaca_data.json"
     path.write_text(_alpaca_like(ALPACA_SIZE), encoding="utf-8")
-    instruct_data._check_alpaca(path)  # a well-formed file passes
+    instruct_data.check_alpaca(path)  # a well-formed file passes
     path.write_text(_alpaca_like(10), encoding="utf-8")
     with pytest.raises(ValueError, match="expected a JSON list of 52,002 entries, got list of 10"):
-        instruct_data._check_alpaca(path)
+        instruct_data.check_alpaca(path)
     path.write_text(_alpaca_like(ALPACA_SIZE, bad=17), encoding="utf-8")
     with pytest.raises(ValueError, match="entry 17 is not a dict with string fields"):
-        instruct_data._check_alpaca(path)
+        instruct_data.check_alpaca(path)
     path.write_bytes(b"<html>rate limited</html>")
     with pytest.raises(ValueError, match="not a UTF-8 JSON file"):
-        instruct_data._check_alpaca(path)
+        instruct_data.check_alpaca(path)
 
 
 def test_alpaca_loads_from_a_cached_copy(monkeypatch, tmp_path):
@@ -216,7 +223,7 @@ def test_alpaca_loads_from_a_cached_copy(monkeypatch, tmp_path):
 def test_prompt_and_response_tokenize_apart_as_together():
     """InstructionDataset encodes prompt and response separately: with GPT-2's BPE that must give the
     same ids as encoding the whole text (the prompt ends in a newline, a token boundary)."""
-    from llmscratch.gpt2_tokenizer import gpt2_encoding
+    from llmscratch.text.gpt2 import gpt2_encoding
 
     enc = gpt2_encoding()
     for e in ENTRIES:

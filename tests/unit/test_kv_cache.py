@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from llmscratch.config import TINY
-from llmscratch.embeddings import GPTEmbedding
-from llmscratch.kv_cache import CachedMultiHeadAttention, KVCache, LayerKVCache
-from llmscratch.model import GPTModel
+from llmscratch.model.config import TINY
+from llmscratch.model.embeddings import GPTEmbedding
+from llmscratch.model.gpt import GPTModel
+from llmscratch.model.kv_cache import CachedMultiHeadAttention, KVCache, LayerKVCache
 
 CFG = TINY.with_(vocab_size=97, context_length=16, emb_dim=32, n_heads=4, drop_rate=0.0)
 
@@ -88,9 +88,9 @@ def test_model_rejects_tokens_beyond_the_context_after_cached_ones():
 @pytest.mark.parametrize("family", ["gpt", "llama"])
 def test_crop_keeps_a_prefix_that_later_tokens_extend(family):
     """A cropped cache continued with new tokens gives the logits of the whole sequence run at once."""
-    from llmscratch.config import TINY
-    from llmscratch.llama import LlamaConfig, LlamaModel
-    from llmscratch.model import GPTModel
+    from llmscratch.model.config import TINY
+    from llmscratch.model.gpt import GPTModel
+    from llmscratch.model.llama import LlamaConfig, LlamaModel
 
     torch.manual_seed(0)
     model = (GPTModel(TINY.with_(drop_rate=0.0)) if family == "gpt" else

@@ -12,9 +12,9 @@ import pytest
 import torch
 from torch import nn
 
-from llmscratch.attention import MultiHeadAttention
-from llmscratch.config import TINY
-from llmscratch.layers import GELU, FeedForward, LayerNorm, TransformerBlock
+from llmscratch.model.attention import MultiHeadAttention
+from llmscratch.model.block import GELU, FeedForward, LayerNorm, TransformerBlock
+from llmscratch.model.config import TINY
 from llmscratch.testing import assert_same_module
 
 CFG = TINY.with_(vocab_size=97, context_length=16, emb_dim=32, n_heads=4)

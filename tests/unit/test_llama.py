@@ -10,22 +10,19 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from llmscratch.evaluation import bits_per_byte, total_nll
-from llmscratch.generate import generate
-from llmscratch.llama import (
+from llmscratch.model.generate import generate
+from llmscratch.model.llama import (
     LLAMA_TINY,
     GroupedQueryAttention,
     LlamaConfig,
     LlamaModel,
     RMSNorm,
     apply_rope,
-    llama_from_hf,
-    llama_to_hf,
-    load_hf_llama,
-    load_llama_state_dict,
     rope_angles,
 )
 from llmscratch.testing import assert_close
+from llmscratch.training.bits_per_byte import bits_per_byte, total_nll
+from llmscratch.weights.llama import llama_from_hf, llama_to_hf, load_hf_llama, load_llama_state_dict
 
 CFG = LLAMA_TINY.with_(vocab_size=97, context_length=24, emb_dim=48, n_heads=6, n_kv_heads=2, hidden_dim=96, n_layers=2)
 
@@ -34,7 +31,7 @@ def model_for(cfg: LlamaConfig = CFG, seed: int = 0) -> LlamaModel:
     torch.manual_seed(seed)
     model = LlamaModel(cfg).eval()
     with torch.no_grad():  # norms start at 1; randomize them so a wrong mapping would show
-        for name, p in model.named_parameters():
+        for _name, p in model.named_parameters():
             if p.dim() == 1:
                 p.uniform_(0.5, 1.5)
     return model

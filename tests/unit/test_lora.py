@@ -11,10 +11,10 @@ import pytest
 import torch
 from torch import nn
 
-from llmscratch.classify import add_classification_head
-from llmscratch.config import TINY
-from llmscratch.lora import LinearWithLoRA, LoRALayer, apply_lora, lora_parameter_count, merge_lora
-from llmscratch.model import GPTModel, count_parameters
+from llmscratch.finetune.classify import add_classification_head
+from llmscratch.model.config import TINY
+from llmscratch.model.gpt import GPTModel, count_parameters
+from llmscratch.model.lora import LinearWithLoRA, LoRALayer, apply_lora, lora_parameter_count, merge_lora
 
 MERGE_ATOL = 1e-5  # float32: (x A) B computed apart vs folded into W differ only by rounding
 
@@ -25,17 +25,17 @@ def gpt_model() -> nn.Module:
 
 
 def llama_model() -> nn.Module:
-    if importlib.util.find_spec("llmscratch.llama") is None:
-        pytest.skip("llmscratch.llama does not exist on this branch yet")
-    from llmscratch import llama  # noqa: F401  (interface per the brief: a TINY-like config preset)
+    if importlib.util.find_spec("llmscratch.model.llama") is None:
+        pytest.skip("llmscratch.model.llama does not exist on this branch yet")
+    from llmscratch.model import llama  # noqa: F401  (interface per the brief: a TINY-like config preset)
 
     cfg = getattr(llama, "TINY", None) or getattr(llama, "LLAMA_TINY", None)
     if cfg is None:
-        pytest.skip("llmscratch.llama has no TINY preset")
+        pytest.skip("llmscratch.model.llama has no TINY preset")
     torch.manual_seed(0)
     model_cls = getattr(llama, "LlamaModel", None) or getattr(llama, "Llama", None)
     if model_cls is None:
-        pytest.skip("llmscratch.llama has no LlamaModel / Llama class")
+        pytest.skip("llmscratch.model.llama has no LlamaModel / Llama class")
     return model_cls(cfg).eval()
 
 

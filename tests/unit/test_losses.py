@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from llmscratch.constants import IGNORE_INDEX
-from llmscratch.losses import lm_batch_loss, lm_loss, lm_loss_over_loader, loss_over_loader
+from llmscratch.training.losses import lm_batch_loss, lm_loss, lm_loss_over_loader, loss_over_loader
 
 
 def test_lm_loss_is_the_mean_negative_log_probability_of_the_targets():

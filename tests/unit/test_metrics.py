@@ -11,8 +11,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmscratch.metrics import (METRICS, exact_match, format_table, lcs_length, metrics_by_kind, normalize, rouge_l,
-                                score_responses, token_f1, words)
+from llmscratch.finetune.metrics import (
+    METRICS,
+    exact_match,
+    format_table,
+    lcs_length,
+    metrics_by_kind,
+    normalize,
+    rouge_l,
+    score_responses,
+    token_f1,
+    words,
+)
 
 
 def _lcs_brute_force(a, b):
@@ -86,7 +96,7 @@ def test_plot_metrics_by_kind():
     import matplotlib
 
     matplotlib.use("Agg")
-    from llmscratch.plotting import plot_metrics_by_kind
+    from llmscratch.plots import plot_metrics_by_kind
 
     entries = [{"output": "Paris", "kind": "capital"}, {"output": "1, 2, 3.", "kind": "sort_list"}]
     before = metrics_by_kind(score_responses(entries, ["no idea", "3"]))

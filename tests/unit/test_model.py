@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from llmscratch.config import GPT2_124M, GPT2_355M, GPT2_774M, GPT2_1558M, TINY, GPTConfig
-from llmscratch.model import GPTModel, count_parameters, parameter_memory_mib
+from llmscratch.model.config import GPT2_124M, GPT2_355M, GPT2_774M, GPT2_1558M, TINY, GPTConfig
+from llmscratch.model.gpt import GPTModel, count_parameters, parameter_memory_mib
 
 CFG = TINY.with_(vocab_size=97, context_length=16, emb_dim=32, n_heads=4, drop_rate=0.0)
 

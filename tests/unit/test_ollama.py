@@ -16,9 +16,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from llmscratch import ollama
-from llmscratch.ollama import (OllamaError, judge_available, judge_prompt, judge_responses, judge_score, list_models,
-                               ollama_chat, ollama_generate, parse_score)
+from llmscratch.finetune import judge as ollama
+from llmscratch.finetune.judge import (
+    OllamaError,
+    judge_available,
+    judge_prompt,
+    judge_responses,
+    judge_score,
+    list_models,
+    ollama_chat,
+    ollama_generate,
+    parse_score,
+)
 
 
 class _FakeOllama(BaseHTTPRequestHandler):

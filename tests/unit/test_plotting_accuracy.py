@@ -4,7 +4,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from llmscratch.plotting import plot_accuracy_comparison  # noqa: E402
+from llmscratch.plots import plot_accuracy_comparison  # noqa: E402
 
 
 def test_one_labelled_bar_per_model_and_split():

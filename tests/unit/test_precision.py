@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from llmscratch import precision
-from llmscratch.precision import autocast, choose_precision, cpu_bf16_flags
+from llmscratch.training import precision
+from llmscratch.training.precision import autocast, choose_precision, cpu_bf16_flags
 
 
 def _cpuinfo(tmp_path, flags: str):

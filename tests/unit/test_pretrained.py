@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from llmscratch.config import TINY
-from llmscratch.model import GPTModel
-from llmscratch.pretrained import CH05_WEIGHTS, GPT2Tokenizer, load_backbone
-from llmscratch.smollm import smollm2_available
+from llmscratch.model.config import TINY
+from llmscratch.model.gpt import GPTModel
+from llmscratch.text.gpt2 import GPT2Tokenizer
+from llmscratch.weights.backbone import CH05_WEIGHTS, load_backbone
+from llmscratch.weights.smollm import smollm2_available
 
 
 def test_gpt2_tokenizer_round_trip():
@@ -27,7 +28,7 @@ def test_offline_gpt2_is_passed_over_with_the_reason(capsys):
 
 
 def test_chapter5_weights_from_the_cache(tmp_path, monkeypatch):
-    from llmscratch.checkpoint import save_weights
+    from llmscratch.training.checkpoint import save_weights
 
     monkeypatch.setenv("LLMSCRATCH_HOME", str(tmp_path))
     assert "not in the cache" in load_backbone(sources=("ch05", "random"), device="cpu", verbose=False).why

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from llmscratch.schedules import Constant, WarmupCosine, schedule_from_dict
+from llmscratch.training.schedules import Constant, WarmupCosine, schedule_from_dict
 
 
 def test_warmup_is_linear_and_reaches_max_lr():

@@ -1,4 +1,4 @@
-"""llmscratch.spam_finetune: the measuring helpers and bad input (the full run is exercised by the ch06 notebooks)."""
+"""llmscratch.finetune.spam_finetune: the measuring helpers and bad input (the full run is exercised by the ch06 notebooks)."""
 
 import os
 import subprocess
@@ -8,14 +8,13 @@ from pathlib import Path
 import pytest
 
 import llmscratch
-
-from llmscratch.spam_finetune import main, peak_rss_mib, run
+from llmscratch.finetune.spam_finetune import main, run
 
 
 def _peak_in_fresh_process(mib: int) -> float:
     """Peak RSS (MiB) of a fresh interpreter that writes a float32 tensor of ``mib`` MiB (a fresh
     process, because a process's peak never goes down: an earlier test could hide the growth)."""
-    code = ("import torch; from llmscratch.spam_finetune import peak_rss_mib; "
+    code = ("import torch; from llmscratch.finetune.spam_finetune import peak_rss_mib; "
             f"t = torch.ones({mib} * 2**20 // 4); print(peak_rss_mib())")
     env = {**os.environ, "PYTHONPATH": str(Path(llmscratch.__file__).resolve().parent.parent)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)

@@ -15,11 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from llmscratch import spamdata
 from llmscratch.assets import make_sms
 from llmscratch.downloads import REGISTRY, DownloadError, fetch
-from llmscratch.spamdata import LABELS, MalformedRowError, check_uci_zip, load_sms, parse_sms
-
+from llmscratch.finetune import spam_data as spamdata
+from llmscratch.finetune.spam_data import LABELS, MalformedRowError, check_uci_zip, load_sms, parse_sms
 
 # --- the bundled file ------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 import pytest
 
 from llmscratch.constants import ENDOFTEXT
-from llmscratch.tokenizer import (
+from llmscratch.text.words import (
     UNK,
     SimpleTokenizerV1,
     SimpleTokenizerV2,
@@ -49,12 +49,3 @@ def test_v2_maps_unknown_words_and_keeps_endoftext():
     ids = tok.encode(f"The tea {ENDOFTEXT} The clock")
     assert ids == [tok.str_to_int["The"], tok.str_to_int[UNK], tok.str_to_int[ENDOFTEXT], tok.str_to_int["The"], tok.str_to_int["clock"]]
     assert tok.decode(ids) == f"The {UNK} {ENDOFTEXT} The clock"
-
-
-def test_gpt2_names_moved_but_old_imports_still_work_with_a_warning():
-    from llmscratch import gpt2_tokenizer, tokenizer
-
-    with pytest.warns(DeprecationWarning, match="llmscratch.tokenizer.gpt2_encoding moved to llmscratch.gpt2_tokenizer.gpt2_encoding"):
-        assert tokenizer.gpt2_encoding is gpt2_tokenizer.gpt2_encoding
-    with pytest.raises(AttributeError, match="has no attribute 'nonsense'"):
-        tokenizer.nonsense  # noqa: B018

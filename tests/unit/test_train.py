@@ -8,12 +8,13 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
-from llmscratch.checkpoint import load_checkpoint, save_checkpoint
-from llmscratch.config import GPTConfig
-from llmscratch.data import NextTokenDataset
-from llmscratch.model import GPTModel
-from llmscratch.schedules import WarmupCosine
-from llmscratch.train import History, NonFiniteLossError, train
+from llmscratch.model.config import GPTConfig
+from llmscratch.model.gpt import GPTModel
+from llmscratch.text.dataset import NextTokenDataset
+from llmscratch.training.checkpoint import load_checkpoint, save_checkpoint
+from llmscratch.training.history import History
+from llmscratch.training.loop import NonFiniteLossError, train
+from llmscratch.training.schedules import WarmupCosine
 
 # A model small enough that a step takes milliseconds: 64-token vocabulary, one block.
 MICRO = GPTConfig(vocab_size=64, context_length=16, emb_dim=32, n_heads=2, n_layers=1, drop_rate=0.1)

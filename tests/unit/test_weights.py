@@ -12,9 +12,15 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from llmscratch.config import TINY
-from llmscratch.model import GPTModel
-from llmscratch.weights import config_from_hf, hf_config_kwargs, key_map, load_gpt2_state_dict, to_gpt2_state_dict
+from llmscratch.model.config import TINY
+from llmscratch.model.gpt import GPTModel
+from llmscratch.weights.gpt2 import (
+    config_from_hf,
+    hf_config_kwargs,
+    key_map,
+    load_gpt2_state_dict,
+    to_gpt2_state_dict,
+)
 
 CFG = TINY.with_(vocab_size=97, context_length=16, emb_dim=32, n_heads=4, drop_rate=0.0)
 

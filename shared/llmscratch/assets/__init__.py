@@ -4,14 +4,27 @@
 
 - ``load_text(name)``: a bundled text by name (``available()`` lists them).
 - ``read_text(path)``: any UTF-8 text file, with a clear error for files that are not UTF-8.
+- ``VERDICT``: the public-domain short story the original course uses, registered for download
+  (``fetch("the-verdict")``); our own story is its offline stand-in.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ..downloads import Resource, register
+
 ASSET_DIR = Path(__file__).parent
 DEFAULT_STORY = "clockmakers_apprentice"
+
+VERDICT = register(Resource(
+    name="the-verdict",
+    url="https://raw.githubusercontent.com/rasbt/LLMs-from-scratch/main/ch02/01_main-chapter-code/the-verdict.txt",
+    sha256="b41e41a68f0398a3154ae69e2e4c0e2694e17fe0d66730536837f1b01935b31f",
+    size=20_479,
+    filename="the-verdict.txt",
+    offline="the bundled story: llmscratch.assets.load_text('clockmakers_apprentice')",
+))
 
 
 def available() -> list[str]:

@@ -30,6 +30,8 @@ import random
 import re
 from pathlib import Path
 
+from ..fileio import atomic_write
+
 SEED = 2026
 N_HAM = 1_100
 N_SPAM = 500
@@ -382,7 +384,7 @@ def make_messages(seed: int = SEED, n_ham: int = N_HAM, n_spam: int = N_SPAM) ->
 
 def to_tsv(messages: list[tuple[str, str]]) -> str:
     """The file's text: ``label<TAB>text`` per line, newline-terminated."""
-    for label, text in messages:
+    for _label, text in messages:
         if "\t" in text or "\n" in text:
             raise ValueError(f"message {text!r} contains a tab or newline; the TSV format cannot hold it")
     return "".join(f"{label}\t{text}\n" for label, text in messages)
@@ -390,8 +392,6 @@ def to_tsv(messages: list[tuple[str, str]]) -> str:
 
 def main(path: Path = OUTPUT) -> Path:
     """Write the bundled file (atomically) and return its path."""
-    from ..fileio import atomic_write
-
     with atomic_write(path, "wb") as f:  # bytes: the same "\n" line ends on every OS
         f.write(to_tsv(make_messages()).encode("utf-8"))
     return path

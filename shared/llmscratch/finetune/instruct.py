@@ -1,9 +1,9 @@
-"""Instruction fine-tuning data: the prompt format, a seeded split, a pre-tokenized dataset, collate.
+"""Instruction fine-tuning data: a seeded split, a pre-tokenized dataset, collate, the test responses.
 
 The pieces, in the order chapter 7 builds them:
 
-- ``format_prompt(entry)``: the one Alpaca-style prompt that training, evaluation and the chat all
-  share (``style="phi3"`` gives the Phi-3 chat layout of the exercises); ``format_chat`` chains turns.
+- ``format_prompt(entry)`` (in ``prompts``): the one prompt format training, evaluation and the
+  chat share.
 - ``validate_entries``: every entry has a non-empty string ``instruction``, a string ``output`` and
   an optional string ``input``; the error names the entry's index.
 - ``split_instructions``: a seeded 85/5/10 train/validation/test split, stratified by ``kind`` and
@@ -13,10 +13,7 @@ The pieces, in the order chapter 7 builds them:
 - ``collate``: pads a batch to its longest entry, appends one end-of-text token that stays a
   target (so the model learns to stop) and sets the rest of the padding targets to
   ``IGNORE_INDEX`` (``F.cross_entropy`` skips them); optionally masks the prompt out of the loss.
-- ``extract_response``: the model's answer, cut by *token position* after the prompt and at the
-  first end-of-text, never by the prompt's string length (decoding need not give the prompt back
-  character for character).
-- ``respond`` / ``respond_all``: prompt -> fitted into the context -> ``generate`` -> ``extract_response``.
+- ``respond`` / ``respond_all``: prompt -> fitted into the context -> ``generate`` -> ``prompts.extract_response``.
 - ``save_responses``: the test responses as JSON, written atomically.
 
 ``encode`` is any ``str -> list[int]`` that adds no special tokens (GPT-2's ``tiktoken`` encoding
@@ -29,28 +26,26 @@ import functools
 import json
 import random
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import torch
 from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm  # plain tqdm: tqdm.auto warns in notebooks without ipywidgets
 
-from .constants import EOT_ID, IGNORE_INDEX
-from .fileio import atomic_write
+from ..constants import EOT_ID, IGNORE_INDEX
+from ..fileio import atomic_write
+from ..model.generate import generate
+from .prompts import extract_response, fit_prompt, format_prompt
 
 __all__ = [
-    "PREAMBLE",
-    "RESPONSE_MARKER",
     "Encoded",
     "InstructionDataset",
     "InstructionSplits",
     "collate",
     "create_instruction_dataloader",
-    "extract_response",
-    "fit_prompt",
-    "format_chat",
-    "format_prompt",
     "load_responses",
     "respond",
     "respond_all",
@@ -59,76 +54,10 @@ __all__ = [
     "validate_entries",
 ]
 
-PREAMBLE = "Below is a task, sometimes with extra input. Write a response that completes the task."
-RESPONSE_MARKER = "### Response:"
-STYLES = ("alpaca", "phi3")
-
 
 # ---------------------------------------------------------------------------------------------
 # Prompt formats
 # ---------------------------------------------------------------------------------------------
-
-
-def format_prompt(entry: dict, *, style: str = "alpaca") -> str:
-    """The prompt for one entry, ending where the model's response begins.
-
-    The Alpaca layout: a one-line preamble, ``### Instruction:``, an ``### Input:`` section only
-    when the input is not empty, and ``### Response:`` followed by a newline.
-
-    >>> print(format_prompt({"instruction": "Sort the words.", "input": "pear, fig"}))
-    Below is a task, sometimes with extra input. Write a response that completes the task.
-    <BLANKLINE>
-    ### Instruction:
-    Sort the words.
-    <BLANKLINE>
-    ### Input:
-    pear, fig
-    <BLANKLINE>
-    ### Response:
-    <BLANKLINE>
-    >>> format_prompt({"instruction": "Say hi."}, style="phi3")
-    '<|user|>\\nSay hi.<|end|>\\n<|assistant|>\\n'
-    """
-    instruction, inp = entry["instruction"], entry.get("input") or ""
-    if style == "alpaca":
-        text = f"{PREAMBLE}\n\n### Instruction:\n{instruction}"
-        if inp:
-            text += f"\n\n### Input:\n{inp}"
-        return text + f"\n\n{RESPONSE_MARKER}\n"
-    if style == "phi3":
-        user = f"{instruction}\n{inp}" if inp else instruction
-        return f"<|user|>\n{user}<|end|>\n<|assistant|>\n"
-    raise ValueError(f"style must be one of {STYLES}, got {style!r}")
-
-
-def format_chat(history: Sequence[tuple[str, str]], message: str) -> str:
-    """A multi-turn prompt: earlier (user, assistant) turns, then the new user ``message``.
-
-    Every turn uses the same instruction/response sections as ``format_prompt`` (the preamble once,
-    at the top), so a model fine-tuned on single prompts sees a familiar layout; the text ends with
-    the response marker, where the model's next answer begins.
-
-    >>> format_chat([], "Hi") == format_prompt({"instruction": "Hi"})
-    True
-    >>> print(format_chat([("Hi", "Hello.")], "Bye").split(PREAMBLE)[1])
-    <BLANKLINE>
-    <BLANKLINE>
-    ### Instruction:
-    Hi
-    <BLANKLINE>
-    ### Response:
-    Hello.
-    <BLANKLINE>
-    ### Instruction:
-    Bye
-    <BLANKLINE>
-    ### Response:
-    <BLANKLINE>
-    """
-    text = PREAMBLE
-    for user, assistant in history:
-        text += f"\n\n### Instruction:\n{user}\n\n{RESPONSE_MARKER}\n{assistant}"
-    return text + f"\n\n### Instruction:\n{message}\n\n{RESPONSE_MARKER}\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,72 +286,16 @@ def create_instruction_dataloader(dataset: InstructionDataset, *, batch_size: in
 # ---------------------------------------------------------------------------------------------
 
 
-def fit_prompt(token_ids: Sequence[int], context_length: int, max_new_tokens: int = 0) -> list[int]:
-    """Keep the *last* tokens of a prompt so prompt + ``max_new_tokens`` fit in ``context_length``.
-
-    The end of a prompt is the part that matters (the question and the response marker), so the
-    beginning is dropped, with a warning saying how many tokens went.
-
-    >>> fit_prompt([1, 2, 3], context_length=8, max_new_tokens=4)
-    [1, 2, 3]
-    """
-    room = context_length - max_new_tokens
-    if room < 1:
-        raise ValueError(f"max_new_tokens={max_new_tokens} leaves no room for a prompt in context_length={context_length}")
-    ids = list(token_ids)
-    if len(ids) > room:
-        warnings.warn(f"the prompt has {len(ids)} tokens but only {room} fit (context_length={context_length} minus "
-                      f"max_new_tokens={max_new_tokens}): its first {len(ids) - room} tokens were dropped", stacklevel=2)
-        ids = ids[-room:]
-    return ids
-
-
-def extract_response(generated: str | Sequence[int] | torch.Tensor, prompt_length: int | None = None, *,
-                     decode: Callable[[list[int]], str] | None = None, eos_id: int | None = EOT_ID) -> str:
-    """The response part of a generated sequence, stripped of surrounding whitespace.
-
-    Token ids (a list or a 1-D tensor; a ``(1, T)`` tensor is accepted): the response is every token
-    from position ``prompt_length`` on, up to the first ``eos_id``, decoded with ``decode``. This
-    cuts by token position: slicing the decoded text at ``len(prompt)`` characters would go wrong
-    whenever decoding does not give the prompt back exactly.
-
-    Text: everything after the last response marker (``### Response:``), up to ``<|endoftext|>``.
-
-    >>> extract_response([7, 7, 7, 1, 2, 0, 5], prompt_length=3, decode=lambda ids: " ".join(map(str, ids)), eos_id=0)
-    '1 2'
-    >>> extract_response("### Instruction:\\nHi\\n\\n### Response:\\nHello!<|endoftext|>junk")
-    'Hello!'
-    """
-    if isinstance(generated, str):
-        text = generated.rsplit(RESPONSE_MARKER, 1)[-1]
-        return text.split("<|endoftext|>", 1)[0].strip()
-    if prompt_length is None or decode is None:
-        raise ValueError("token ids need prompt_length (how many prompt tokens come first) and decode (ids -> text)")
-    ids = generated.tolist() if isinstance(generated, torch.Tensor) else list(generated)
-    if ids and isinstance(ids[0], list):
-        if len(ids) != 1:
-            raise ValueError(f"extract_response takes one sequence; got a batch of {len(ids)} (call it per row)")
-        ids = ids[0]
-    if not 0 <= prompt_length <= len(ids):
-        raise ValueError(f"prompt_length={prompt_length} is outside the sequence of {len(ids)} tokens")
-    response = ids[prompt_length:]
-    if eos_id is not None and eos_id in response:
-        response = response[:response.index(eos_id)]
-    return decode(response).strip()
-
-
 def respond(model, entry: dict | str, encode: Callable[[str], list[int]], decode: Callable[[list[int]], str], *,
             max_new_tokens: int = 64, eos_id: int | None = EOT_ID, temperature: float = 0.0, top_k: int | None = None,
             top_p: float | None = None, style: str = "alpaca", generator: torch.Generator | None = None) -> str:
     """The model's answer to one entry (formatted with ``format_prompt``) or to a ready prompt string.
 
     The prompt is fitted into the context with ``fit_prompt`` (leaving room for ``max_new_tokens``),
-    generated from with ``llmscratch.generate.generate`` (greedy by default, stopping at ``eos_id``),
+    generated from with ``llmscratch.model.generate.generate`` (greedy by default, stopping at ``eos_id``),
     and the answer cut out by token position with ``extract_response``. Works with any model of
     the shared interface (``model.cfg.context_length``, ``model.new_kv_cache()``).
     """
-    from .generate import generate
-
     prompt = entry if isinstance(entry, str) else format_prompt(entry, style=style)
     ids = fit_prompt(encode(prompt), model.cfg.context_length, max_new_tokens)
     out = generate(model, torch.tensor([ids]), max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
@@ -433,8 +306,6 @@ def respond(model, entry: dict | str, encode: Callable[[str], list[int]], decode
 def respond_all(model, entries: Sequence[dict], encode: Callable[[str], list[int]], decode: Callable[[list[int]], str],
                 *, progress: bool = True, **kwargs) -> list[str]:
     """``respond`` for every entry, in order, with a tqdm progress bar (``kwargs`` go to ``respond``)."""
-    from tqdm import tqdm  # plain tqdm: tqdm.auto warns in notebooks without ipywidgets
-
     return [respond(model, entry, encode, decode, **kwargs)
             for entry in tqdm(entries, desc="responses", disable=not progress, leave=False)]
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import random
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ..fileio import atomic_write
 from .instruct_data import INSTRUCTIONS_PATH

@@ -4,7 +4,7 @@ Ollama (https://ollama.com) runs open models on your own machine and answers JSO
 by default at ``http://localhost:11434``. Chapter 7 uses it, when it is there, to have a larger
 model grade our model's answers from 0 to 100. Nothing else depends on it: ``judge_available()``
 answers within a fraction of a second and, when nothing listens, prints one line saying the judge
-was skipped, so the deterministic metrics of ``llmscratch.metrics`` remain the evaluation.
+was skipped, so the deterministic metrics of ``llmscratch.finetune.metrics`` remain the evaluation.
 
 Only the standard library is used (``urllib``). The endpoints and JSON shapes:
 
@@ -25,7 +25,7 @@ import json
 import re
 import urllib.error
 import urllib.request
-from typing import Sequence
+from collections.abc import Sequence
 
 __all__ = ["DEFAULT_MODEL", "DEFAULT_URL", "OllamaError", "judge_available", "judge_prompt", "judge_responses",
            "judge_score", "list_models", "ollama_chat", "ollama_generate", "parse_score"]

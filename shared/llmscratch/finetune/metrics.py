@@ -14,14 +14,14 @@ definitions:
 All three see text through one tokenizer, ``words(text)``: lower case, runs of ``a-z0-9`` (the
 default tokenizer of ``rouge-score``, without stemming). ``score_responses`` scores a list,
 ``metrics_by_kind`` averages per task kind into table rows and ``format_table`` prints them;
-``llmscratch.plotting.plot_metrics_by_kind`` draws before/after bars.
+``llmscratch.plots.plot_metrics_by_kind`` draws before/after bars.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 __all__ = ["METRICS", "exact_match", "format_table", "lcs_length", "metrics_by_kind", "normalize", "rouge_l",
            "score_response", "score_responses", "token_f1", "words"]

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
-from . import downloads, settings
-from .assets import ASSET_DIR, read_text
+from .. import downloads, settings
+from ..assets import ASSET_DIR, read_text
 
 LABELS = ("ham", "spam")  # index = class id: 0 = ham (a genuine message), 1 = spam
 BUNDLED_FILE = ASSET_DIR / "sms_messages.tsv"
@@ -105,6 +105,17 @@ def check_uci_zip(path: Path) -> None:
     spam = sum(labels)
     if (len(texts), len(texts) - spam, spam) != (UCI_LINES, UCI_HAM, UCI_SPAM):
         raise ValueError(f"expected {UCI_LINES} rows ({UCI_HAM} ham, {UCI_SPAM} spam), got {len(texts)} ({len(texts) - spam} ham, {spam} spam)")
+
+
+UCI = downloads.register(downloads.Resource(
+    name=UCI_RESOURCE,
+    url="https://archive.ics.uci.edu/static/public/228/sms+spam+collection.zip",
+    sha256=None,  # UCI publishes no checksum: checked by structure (rows and labels) instead
+    size=None,
+    filename="sms_spam_collection.zip",
+    offline="the bundled messages: llmscratch.finetune.spam_data.load_sms('bundled')",
+    check=check_uci_zip,
+))
 
 
 def load_bundled() -> SMSData:

@@ -1,4 +1,4 @@
-"""Chapter 6's spam classifier fine-tuned in one call, measured: ``python -m llmscratch.spam_finetune``.
+"""Chapter 6's spam classifier fine-tuned in one call, measured: ``python -m llmscratch.finetune.spam_finetune``.
 
 The notebooks build each step in cells; this module repeats the recipe end to end so that two ways
 of fine-tuning can be compared *fairly*, each in a fresh process:
@@ -13,7 +13,7 @@ records the peak after loading the backbone and running one inference batch, and
 training; the difference is what training added (activations kept for the backward pass,
 gradients, optimizer state).
 
-``python -m llmscratch.spam_finetune --method lora --n-train 96`` prints one JSON line (see ``run``).
+``python -m llmscratch.finetune.spam_finetune --method lora --n-train 96`` prints one JSON line (see ``run``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,20 @@ import time
 from pathlib import Path
 
 import torch
+
+from ..model.lora import apply_lora
+from ..settings import seed_everything
+from ..training.loop import train
+from ..weights.backbone import load_backbone
+from .classify import accuracy, add_classification_head, class_logits, cls_batch_loss, save_classifier
+from .classify_data import (
+    ClassificationDataset,
+    LabelledTexts,
+    balance_by_undersampling,
+    classification_loader,
+    split_dataset,
+)
+from .spam_data import load_sms
 
 
 def peak_rss_mib() -> float:
@@ -73,14 +87,6 @@ def run(
     ``pooling`` picks the position read per message (``classify.POOLINGS``) and ``pad_to`` pads every
     batch to that many tokens instead of to its longest message (both for the exercises).
     """
-    from .classify import (accuracy, add_classification_head, balance_by_undersampling, class_logits, classification_loader,
-                           ClassificationDataset, cls_batch_loss, LabelledTexts, save_classifier, split_dataset)
-    from .lora import apply_lora
-    from .pretrained import load_backbone
-    from .settings import seed_everything
-    from .spamdata import load_sms
-    from .train import train
-
     if method not in ("last_block", "lora", "all"):
         raise ValueError(f"method must be 'last_block', 'lora' or 'all', got {method!r}")
     data = load_sms()

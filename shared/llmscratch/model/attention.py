@@ -31,9 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .constants import ATTN_IMPLS
+from ..constants import ATTN_IMPLS
 
-_QKV_NAMES = ("W_query", "W_key", "W_value")  # also the order of the blocks of a fused qkv / GPT-2 c_attn weight
+QKV_NAMES = ("W_query", "W_key", "W_value")  # also the order of the blocks of a fused qkv / GPT-2 c_attn weight
 
 
 def future_mask(n_queries: int, n_keys: int, device: torch.device | str | None = None) -> torch.Tensor:
@@ -123,7 +123,8 @@ def _nearest_divisor(d_out: int, n_heads: int) -> int:
     return min(divisors, key=lambda h: (abs(h - n_heads), h))
 
 
-def _check_input(x: torch.Tensor, d_in: int, context_length: int) -> None:
+def check_attention_input(x: torch.Tensor, d_in: int, context_length: int) -> None:
+    """Raise ``ValueError`` unless ``x`` is ``(batch, num_tokens <= context_length, d_in)``."""
     if x.ndim != 3:
         raise ValueError(f"x must have shape (batch, num_tokens, d_in={d_in}), got {tuple(x.shape)}")
     if x.shape[-1] != d_in:
@@ -181,12 +182,12 @@ class MultiHeadAttention(nn.Module):
     def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
         """The ``(B, H, T, T)`` attention weights for ``x`` (no dropout): row ``t`` of head ``h``
         says how much token ``t`` takes from each token ``<= t``. For plots and inspection."""
-        _check_input(x, self.d_in, self.context_length)
+        check_attention_input(x, self.d_in, self.context_length)
         queries, keys = self._split_heads(self.W_query(x)), self._split_heads(self.W_key(x))
         return masked_softmax(queries, keys, self._future(x.shape[1], x.shape[1], x.device))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x, self.d_in, self.context_length)
+        check_attention_input(x, self.d_in, self.context_length)
         queries = self._split_heads(self.W_query(x))  # (B, H, T, D)
         keys = self._split_heads(self.W_key(x))  # (B, H, T, D)
         values = self._split_heads(self.W_value(x))  # (B, H, T, D)
@@ -241,7 +242,7 @@ class MultiHeadAttentionFast(nn.Module):
         return fast.train(mha.training)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x, self.d_in, self.context_length)
+        check_attention_input(x, self.d_in, self.context_length)
         b, n_tokens, _ = x.shape
         qkv = self.qkv(x).view(b, n_tokens, 3, self.n_heads, self.head_dim)  # (B, T, 3C) -> (B, T, 3, H, D)
         queries, keys, values = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # (B, T, 3, H, D) -> 3 x (B, H, T, D)
@@ -269,13 +270,13 @@ def fuse_qkv_state_dict(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.
     for key, tensor in state_dict.items():
         prefix, _, leaf = key.rpartition(".")  # "blocks.0.att.W_query.weight" -> ("blocks.0.att.W_query", "weight")
         head, _, name = prefix.rpartition(".")
-        if name in _QKV_NAMES:
+        if name in QKV_NAMES:
             groups.setdefault((f"{head}." if head else "", leaf), {})[name] = tensor
         else:
             fused[key] = tensor
     for (prefix, leaf), parts in groups.items():
-        missing = [n for n in _QKV_NAMES if n not in parts]
+        missing = [n for n in QKV_NAMES if n not in parts]
         if missing:
             raise KeyError(f"{prefix}{leaf}: found {sorted(parts)} but not {missing}; cannot fuse an incomplete q/k/v set")
-        fused[f"{prefix}qkv.{leaf}"] = torch.cat([parts[n] for n in _QKV_NAMES], dim=0)
+        fused[f"{prefix}qkv.{leaf}"] = torch.cat([parts[n] for n in QKV_NAMES], dim=0)
     return fused

@@ -6,7 +6,8 @@ nothing about training (learning rate, batch size) lives here. Its defaults are 
 enough for tests and quick-mode notebooks that still takes GPT-2's token ids.
 
 A config is frozen (it is shared by every layer of a model, so nobody may change it underneath
-them); make a variant with ``cfg.with_(drop_rate=0.0)``.
+them); make a variant with ``cfg.with_(drop_rate=0.0)``. ``ModelConfig`` holds the checks and
+``with_`` that every model family's config shares (``llama.LlamaConfig`` adds its own checks).
 """
 
 from __future__ import annotations
@@ -14,11 +15,43 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .constants import ATTN_IMPLS, GPT2_VOCAB_SIZE
+from ..constants import ATTN_IMPLS, GPT2_VOCAB_SIZE
+
+
+class ModelConfig:
+    """What every model family's frozen config dataclass shares: validation, ``head_dim``, ``with_()``."""
+
+    POSITIVE_INTS = ("vocab_size", "context_length", "emb_dim", "n_heads", "n_layers")
+
+    def __post_init__(self) -> None:
+        for name in self.POSITIVE_INTS:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.emb_dim % self.n_heads != 0:
+            raise ValueError(
+                f"emb_dim={self.emb_dim} is not divisible by n_heads={self.n_heads}: each head gets "
+                f"emb_dim / n_heads dims (e.g. emb_dim={self.n_heads * (self.emb_dim // self.n_heads + 1)})"
+            )
+        if not 0.0 <= self.drop_rate < 1.0:
+            raise ValueError(f"drop_rate must be in [0, 1), got {self.drop_rate} (1.0 would drop everything)")
+
+    @property
+    def head_dim(self) -> int:
+        """Dimensions per attention head (``emb_dim // n_heads``)."""
+        return self.emb_dim // self.n_heads
+
+    def with_(self, **changes):
+        """A copy with some fields changed (validated again), e.g. ``GPT2_124M.with_(drop_rate=0.0)``."""
+        fields = [f.name for f in dataclasses.fields(self)]
+        unknown = set(changes) - set(fields)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field(s) {sorted(unknown)}; fields: {fields}")
+        return dataclasses.replace(self, **changes)
 
 
 @dataclass(frozen=True)
-class GPTConfig:
+class GPTConfig(ModelConfig):
     """Hyper-parameters of a GPT model; the defaults are GPT-2 small (124M).
 
     >>> GPTConfig().with_(n_layers=2).n_layers
@@ -36,32 +69,9 @@ class GPTConfig:
     attn_impl: str = "sdpa"  # "sdpa": PyTorch's fused kernels (O(T) memory); "teaching": chapter 3's masked softmax. Same weights.
 
     def __post_init__(self) -> None:
-        for name in ("vocab_size", "context_length", "emb_dim", "n_heads", "n_layers"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.emb_dim % self.n_heads != 0:
-            raise ValueError(
-                f"emb_dim={self.emb_dim} is not divisible by n_heads={self.n_heads}: each head gets "
-                f"emb_dim / n_heads dims, so emb_dim must be a multiple of n_heads "
-                f"(e.g. {self.n_heads * (self.emb_dim // self.n_heads + 1)})"
-            )
+        super().__post_init__()
         if self.attn_impl not in ATTN_IMPLS:
             raise ValueError(f"attn_impl must be one of {ATTN_IMPLS}, got {self.attn_impl!r}")
-        if not 0.0 <= self.drop_rate < 1.0:
-            raise ValueError(f"drop_rate must be in [0, 1), got {self.drop_rate} (1.0 would drop everything)")
-
-    @property
-    def head_dim(self) -> int:
-        """Dimensions per attention head (``emb_dim // n_heads``)."""
-        return self.emb_dim // self.n_heads
-
-    def with_(self, **changes) -> GPTConfig:
-        """A copy with some fields changed (validated again), e.g. ``GPT2_124M.with_(drop_rate=0.0)``."""
-        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
-        if unknown:
-            raise TypeError(f"GPTConfig has no field(s) {sorted(unknown)}; fields: {[f.name for f in dataclasses.fields(self)]}")
-        return dataclasses.replace(self, **changes)
 
 
 # The published GPT-2 sizes (Radford et al. 2019, table 2; sizes as counted with tied embeddings).

@@ -26,6 +26,7 @@ longer faster).
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -56,7 +57,7 @@ def next_token(
     """
     if logits.ndim != 2:
         raise ValueError(f"logits must have shape (batch, vocab_size), got {tuple(logits.shape)}")
-    _check_sampling(temperature, top_k, top_p)
+    check_sampling(temperature, top_k, top_p)
     _check_logits(logits)
     if temperature == 0:
         return logits.argmax(dim=-1, keepdim=True)  # (B, V) -> (B, 1)
@@ -75,7 +76,8 @@ def next_token(
     return torch.multinomial(probs, num_samples=1, generator=generator)  # (B, 1)
 
 
-def _check_sampling(temperature: float, top_k: int | None, top_p: float | None) -> None:
+def check_sampling(temperature: float, top_k: int | None, top_p: float | None) -> None:
+    """Raise ``ValueError`` for a sampling setting ``next_token`` cannot use."""
     if not isinstance(temperature, (int, float)) or math.isnan(temperature) or temperature < 0:
         raise ValueError(f"temperature must be a number >= 0 (0 = greedy), got {temperature}")
     if top_k is not None and top_k < 1:
@@ -114,10 +116,19 @@ def generate_stream(
     use_cache: bool = True,
     generator: torch.Generator | None = None,
 ) -> Iterator[torch.Tensor]:
-    """Yield each step's new ids ``(B, 1)`` as soon as they are picked (a chat prints them as they come).
+    """Yield each step's new ids ``(B, 1)`` for the rows of ``token_ids`` ``(B, T)`` as soon as they are picked.
 
-    The arguments are ``generate``'s; ``generate`` is this iterator collected. The model is in eval
-    mode while the iterator runs and gets its train/eval mode back when it ends (or is closed).
+    The defaults are greedy decoding with the KV cache. ``temperature``/``top_k``/``top_p``/``generator``
+    go to ``next_token``.
+
+    - ``eos_id``: a row that produced it is padded with ``eos_id`` from then on, and generation
+      stops early once every row has.
+    - ``attention_mask`` ``(B, T)``: for a batch of prompts of different lengths, left-padded to
+      ``T`` (1 = real token, 0 = padding). Each row then gets the tokens it would get on its own.
+    - ``kv_cache``: continue a conversation. Pass the cache of the previous call and only the *new*
+      tokens in ``token_ids``; on return the cache holds the whole conversation so far.
+    - The model is in eval mode (no dropout) while the iterator runs and gets its train/eval mode
+      back when it ends or is closed. Longer-than-context input is cropped (see the module docstring).
     """
     if not torch.is_tensor(token_ids) or token_ids.ndim != 2:
         shape = tuple(token_ids.shape) if torch.is_tensor(token_ids) else type(token_ids).__name__
@@ -126,7 +137,7 @@ def generate_stream(
         raise ValueError("the prompt is empty: give at least one token id (e.g. EOT_ID to start from nothing)")
     if max_new_tokens < 0:
         raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
-    _check_sampling(temperature, top_k, top_p)
+    check_sampling(temperature, top_k, top_p)
     check_token_ids(token_ids, model.cfg.vocab_size)  # on the CPU input, before the move: no device sync
     if attention_mask is not None and tuple(attention_mask.shape) != tuple(token_ids.shape):
         raise ValueError(f"attention_mask must have the shape of token_ids {tuple(token_ids.shape)}, got {tuple(attention_mask.shape)}")
@@ -192,41 +203,15 @@ def _step(model: nn.Module, seq: torch.Tensor, mask: torch.Tensor | None, cache:
     return model(seq[:, -context_length:], cache, attention_mask=window(mask, context_length), last_only=True)
 
 
-@torch.no_grad()
-def generate(
-    model: nn.Module,
-    token_ids: torch.Tensor,
-    max_new_tokens: int,
-    *,
-    temperature: float = 0.0,
-    top_k: int | None = None,
-    top_p: float | None = None,
-    eos_id: int | None = None,
-    attention_mask: torch.Tensor | None = None,
-    kv_cache: Any = None,
-    use_cache: bool = True,
-    generator: torch.Generator | None = None,
-) -> torch.Tensor:
-    """Append up to ``max_new_tokens`` tokens to each row of ``token_ids`` ``(B, T)``.
+def generate(model: nn.Module, token_ids: torch.Tensor, max_new_tokens: int, **options: Any) -> torch.Tensor:
+    """``generate_stream`` collected: ``token_ids`` ``(B, T)`` -> ``(B, T + n)`` on the model's device.
 
-    Returns ``(B, T + n)`` ids on the model's device (the input is moved there). The defaults are
-    greedy decoding with the KV cache. Works for any model with ``cfg.context_length``,
-    ``new_kv_cache()`` and ``model(ids, cache, attention_mask=..., last_only=True)``.
-
-    - ``eos_id``: a row that produced it is padded with ``eos_id`` from then on, and generation
-      stops early once every row has.
-    - ``attention_mask`` ``(B, T)``: for a batch of prompts of different lengths, left-padded to
-      ``T`` (1 = real token, 0 = padding). Each row then gets the tokens it would get on its own.
-    - ``kv_cache``: continue a conversation. Pass the cache of the previous call and only the *new*
-      tokens in ``token_ids``; the result holds those new tokens plus the generated ones. On return
-      the cache holds the whole conversation so far (the last generated token included).
-    - Dropout is off while generating (the model's train/eval mode is restored afterwards).
-      Longer-than-context input is cropped (see the module docstring).
+    Takes exactly ``generate_stream``'s arguments (``help(generate)`` shows them).
     """
-    stream = generate_stream(
-        model, token_ids, max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p, eos_id=eos_id,
-        attention_mask=attention_mask, kv_cache=kv_cache, use_cache=use_cache, generator=generator,
-    )
-    new = list(stream)
+    new = list(generate_stream(model, token_ids, max_new_tokens, **options))
     device = next(model.parameters()).device
     return torch.cat([token_ids.to(device), *new], dim=1)  # (B, T) -> (B, T + n)
+
+
+# One signature, written once (on generate_stream); generate shows it too.
+generate.__signature__ = inspect.signature(generate_stream).replace(return_annotation=torch.Tensor)

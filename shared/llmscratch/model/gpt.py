@@ -16,11 +16,11 @@ import math
 import torch
 from torch import nn
 
-from .config import GPTConfig
 from .attention import future_mask, hidden_positions
+from .block import LayerNorm, TransformerBlock
+from .config import GPTConfig
 from .embeddings import GPTEmbedding, check_token_ids
 from .kv_cache import KVCache
-from .layers import LayerNorm, TransformerBlock
 
 
 class GPTModel(nn.Module):

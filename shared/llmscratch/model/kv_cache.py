@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import torch
 
-from .attention import ATTN_IMPLS, MultiHeadAttention, _check_input, attend
+from .attention import ATTN_IMPLS, MultiHeadAttention, attend, check_attention_input
 
 
 class LayerKVCache:
@@ -156,7 +156,7 @@ class CachedMultiHeadAttention(MultiHeadAttention):
         self.impl = impl
 
     def forward(self, x: torch.Tensor, cache: LayerKVCache | None = None, hidden: torch.Tensor | None = None) -> torch.Tensor:
-        _check_input(x, self.d_in, self.context_length)
+        check_attention_input(x, self.d_in, self.context_length)
         queries = self._split_heads(self.W_query(x))  # (B, T_new, C) -> (B, H, T_new, D)
         keys = self._split_heads(self.W_key(x))  # (B, H, T_new, D)
         values = self._split_heads(self.W_value(x))  # (B, H, T_new, D)

@@ -15,26 +15,24 @@ work with either family. What differs from GPT-2, one line each (the chapter-5 n
   KV cache ``n_heads / n_kv_heads`` times smaller), computed with ``F.scaled_dot_product_attention``;
 - no biases anywhere (``qkv_bias=False``), token embeddings usually tied to the output head.
 
-The weights use HuggingFace's Llama layout (rotation by halves), so ``llama_from_hf`` /
-``llama_to_hf`` only rename tensors; ``gguf.py`` loads llama.cpp files into the same model.
+The weights use HuggingFace's Llama layout (rotation by halves); ``weights.llama`` loads
+HuggingFace and llama.cpp (GGUF) files into it.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .config import ModelConfig
 from .kv_cache import KVCache
 
 
 @dataclass(frozen=True)
-class LlamaConfig:
+class LlamaConfig(ModelConfig):
     """Hyper-parameters of a Llama-style model; the defaults are SmolLM2-135M's.
 
     >>> LlamaConfig().n_heads // LlamaConfig().n_kv_heads  # query heads per key/value head
@@ -54,34 +52,14 @@ class LlamaConfig:
     norm_eps: float = 1e-5  # added to the mean square in RMSNorm
     tie_embeddings: bool = True  # the token table doubles as the output head
 
+    POSITIVE_INTS = (*ModelConfig.POSITIVE_INTS, "n_kv_heads", "hidden_dim")
+
     def __post_init__(self) -> None:
-        for name in ("vocab_size", "context_length", "emb_dim", "n_heads", "n_layers", "n_kv_heads", "hidden_dim"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.emb_dim % self.n_heads != 0:
-            raise ValueError(f"emb_dim={self.emb_dim} is not divisible by n_heads={self.n_heads}")
+        super().__post_init__()
         if self.head_dim % 2:
             raise ValueError(f"head_dim = emb_dim / n_heads = {self.head_dim} must be even: RoPE rotates pairs of dims")
         if self.n_heads % self.n_kv_heads != 0:
-            raise ValueError(
-                f"n_heads={self.n_heads} is not a multiple of n_kv_heads={self.n_kv_heads}: every key/value head "
-                "serves the same number of query heads"
-            )
-        if not 0.0 <= self.drop_rate < 1.0:
-            raise ValueError(f"drop_rate must be in [0, 1), got {self.drop_rate}")
-
-    @property
-    def head_dim(self) -> int:
-        """Dimensions per attention head (``emb_dim // n_heads``)."""
-        return self.emb_dim // self.n_heads
-
-    def with_(self, **changes) -> LlamaConfig:
-        """A copy with some fields changed (validated again)."""
-        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
-        if unknown:
-            raise TypeError(f"LlamaConfig has no field(s) {sorted(unknown)}")
-        return dataclasses.replace(self, **changes)
+            raise ValueError(f"n_heads={self.n_heads} is not a multiple of n_kv_heads={self.n_kv_heads}")
 
 
 SMOLLM2_135M = LlamaConfig()
@@ -315,112 +293,3 @@ class LlamaModel(nn.Module):
         if padding is not None:
             mask = (mask & padding.unsqueeze(1)) | (k_pos == q_pos)  # (B, T, T_all)
         return mask.unsqueeze(1)  # (B or 1, 1, T, T_all)
-
-
-# --------------------------------------------------------------------------------------------
-# Weights: our names <-> HuggingFace's Llama names
-# --------------------------------------------------------------------------------------------
-
-_HF_BLOCK = {
-    "att_norm.weight": "input_layernorm.weight",
-    "att.W_query.weight": "self_attn.q_proj.weight",
-    "att.W_key.weight": "self_attn.k_proj.weight",
-    "att.W_value.weight": "self_attn.v_proj.weight",
-    "att.W_query.bias": "self_attn.q_proj.bias",
-    "att.W_key.bias": "self_attn.k_proj.bias",
-    "att.W_value.bias": "self_attn.v_proj.bias",
-    "att.out_proj.weight": "self_attn.o_proj.weight",
-    "ff_norm.weight": "post_attention_layernorm.weight",
-    "ff.gate.weight": "mlp.gate_proj.weight",
-    "ff.up.weight": "mlp.up_proj.weight",
-    "ff.down.weight": "mlp.down_proj.weight",
-}
-
-
-def hf_llama_key_map(cfg: LlamaConfig) -> dict[str, str]:
-    """``LlamaModel`` parameter name -> HuggingFace ``LlamaForCausalLM`` name (no transposes needed)."""
-    keys = {"tok_emb.weight": "model.embed_tokens.weight", "final_norm.weight": "model.norm.weight"}
-    if not cfg.tie_embeddings:
-        keys["out_head.weight"] = "lm_head.weight"
-    for i in range(cfg.n_layers):
-        for ours, theirs in _HF_BLOCK.items():
-            if ours.endswith(".bias") and not cfg.qkv_bias:
-                continue
-            keys[f"blocks.{i}.{ours}"] = f"model.layers.{i}.{theirs}"
-    return keys
-
-
-def load_llama_state_dict(model: LlamaModel, state: dict[str, torch.Tensor], *, assign: bool = False) -> LlamaModel:
-    """Load our-named ``state`` into ``model``, checking every name and shape; keeps tied weights tied."""
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    if model.cfg.tie_embeddings:
-        expected.pop("out_head.weight", None)
-        state = {k: v for k, v in state.items() if k != "out_head.weight"}
-    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
-    if missing or unexpected:
-        raise ValueError(f"weights do not fit the LlamaModel: missing {missing[:5]}, unexpected {unexpected[:5]}")
-    for name, shape in expected.items():
-        if tuple(state[name].shape) != shape:
-            raise ValueError(f"{name}: the weights have shape {tuple(state[name].shape)}, the model expects {shape}")
-    if model.cfg.tie_embeddings:
-        state = dict(state, **{"out_head.weight": state["tok_emb.weight"]})
-    model.load_state_dict(state, strict=True, assign=assign)
-    if model.cfg.tie_embeddings:
-        model.out_head.weight = model.tok_emb.weight  # assign=True replaced both; share one tensor again
-    return model
-
-
-def llama_from_hf(hf_state: dict[str, torch.Tensor], cfg: LlamaConfig) -> dict[str, torch.Tensor]:
-    """HuggingFace Llama state dict -> ``LlamaModel`` state dict (a missing or extra weight raises, naming it)."""
-    key_map = hf_llama_key_map(cfg)
-    extra = sorted(k for k in set(hf_state) - set(key_map.values()) if not (k == "lm_head.weight" and cfg.tie_embeddings))
-    if extra:
-        raise KeyError(f"the HuggingFace weights have tensors this LlamaModel has no place for: {extra[:5]}")
-    out = {}
-    for ours, theirs in key_map.items():
-        if theirs not in hf_state:
-            raise KeyError(f"the HuggingFace weights have no {theirs!r} (needed for {ours!r}); is this a Llama model?")
-        out[ours] = hf_state[theirs]
-    return out
-
-
-def llama_to_hf(model: LlamaModel) -> dict[str, torch.Tensor]:
-    """``LlamaModel`` -> HuggingFace Llama state dict (contiguous copies, ready for ``safetensors``)."""
-    state = model.state_dict()
-    return {theirs: state[ours].detach().clone().contiguous() for ours, theirs in hf_llama_key_map(model.cfg).items()}
-
-
-def llama_config_from_hf(hf_config: dict) -> LlamaConfig:
-    """A ``LlamaConfig`` from a HuggingFace ``config.json`` (as a dict)."""
-    if hf_config.get("model_type") not in (None, "llama"):
-        raise ValueError(f"config.json describes a {hf_config.get('model_type')!r} model, not 'llama'")
-    n_heads = hf_config["num_attention_heads"]
-    return LlamaConfig(
-        vocab_size=hf_config["vocab_size"],
-        context_length=hf_config["max_position_embeddings"],
-        emb_dim=hf_config["hidden_size"],
-        n_heads=n_heads,
-        n_layers=hf_config["num_hidden_layers"],
-        n_kv_heads=hf_config.get("num_key_value_heads") or n_heads,
-        hidden_dim=hf_config["intermediate_size"],
-        rope_base=float(hf_config.get("rope_theta", (hf_config.get("rope_parameters") or {}).get("rope_theta", 10000.0))),
-        norm_eps=float(hf_config.get("rms_norm_eps", 1e-5)),
-        tie_embeddings=bool(hf_config.get("tie_word_embeddings", False)),
-        qkv_bias=bool(hf_config.get("attention_bias", False)),
-    )
-
-
-def load_hf_llama(folder: str | Path, *, dtype: torch.dtype = torch.float32) -> LlamaModel:
-    """A ``LlamaModel`` from a folder with HuggingFace's ``config.json`` and ``model.safetensors``."""
-    from safetensors.torch import load_file
-
-    folder = Path(folder)
-    for name in ("config.json", "model.safetensors"):
-        if not (folder / name).is_file():
-            raise FileNotFoundError(f"{folder} has no {name}; a HuggingFace Llama folder needs config.json and model.safetensors")
-    cfg = llama_config_from_hf(json.loads((folder / "config.json").read_text(encoding="utf-8")))
-    hf_state = load_file(folder / "model.safetensors")
-    with torch.device("meta"):
-        model = LlamaModel(cfg)
-    load_llama_state_dict(model, llama_from_hf(hf_state, cfg), assign=True)
-    return model.to(dtype).eval()

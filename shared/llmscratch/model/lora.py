@@ -21,7 +21,7 @@ computed. Dividing by ``r`` keeps the update's scale similar when you change the
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 from torch import nn

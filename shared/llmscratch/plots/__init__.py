@@ -10,10 +10,30 @@ Every function is re-exported here, so a notebook writes ``from llmscratch impor
 ``plots.plot_losses(history)``.
 """
 
-from .architecture import plot_classification_stages, plot_embedding_lookup, plot_gpt_model, plot_kv_cache_steps, plot_llm_pipeline, plot_rope, plot_transformer_block
-from .attention import plot_attention_weights, plot_head_split, plot_qkv_attention, plot_rnn_vs_attention, plot_token_heatmap
+from .architecture import (
+    plot_classification_stages,
+    plot_embedding_lookup,
+    plot_gpt_model,
+    plot_kv_cache_steps,
+    plot_llm_pipeline,
+    plot_rope,
+    plot_transformer_block,
+)
+from .attention import (
+    plot_attention_weights,
+    plot_head_split,
+    plot_qkv_attention,
+    plot_rnn_vs_attention,
+    plot_token_heatmap,
+)
 from .text import plot_sliding_windows, plot_token_rows, show_token
-from .training import plot_accuracy_comparison, plot_curves, plot_losses, plot_metrics_by_kind, plot_token_distributions
+from .training import (
+    plot_accuracy_comparison,
+    plot_curves,
+    plot_losses,
+    plot_metrics_by_kind,
+    plot_token_distributions,
+)
 
 __all__ = [
     "plot_accuracy_comparison",

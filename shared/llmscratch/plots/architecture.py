@@ -12,7 +12,7 @@ Drawn with matplotlib alone (no remote images); each returns the axes or figure 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np

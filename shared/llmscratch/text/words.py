@@ -4,16 +4,15 @@
 - ``SimpleTokenizerV1``: encode/decode with a fixed vocabulary; unknown words are an error.
 - ``SimpleTokenizerV2``: adds ``<|unk|>`` for unknown words and ``<|endoftext|>`` between documents.
 
-These work on whole words. The sub-word tokenizers live next door: ``gpt2_tokenizer.py`` loads
-GPT-2's finished byte-pair encoding into ``tiktoken``; ``bpe/`` trains and runs BPE from scratch.
+These work on whole words. The sub-word tokenizers live next door: ``gpt2`` loads GPT-2's finished
+byte-pair encoding into ``tiktoken``; ``bpe/`` trains and runs BPE from scratch.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 
-from .constants import ENDOFTEXT, EOT_ID, GPT2_VOCAB_SIZE  # noqa: F401 (EOT_ID, GPT2_VOCAB_SIZE: re-exported for old imports)
+from ..constants import ENDOFTEXT
 
 UNK = "<|unk|>"
 
@@ -109,20 +108,3 @@ class SimpleTokenizerV2(SimpleTokenizerV1):
                 ids.append(self.str_to_int[ENDOFTEXT])
             ids += [self.str_to_int.get(word, unk) for word in split_words(part)]
         return ids
-
-
-_MOVED_TO_GPT2_TOKENIZER = {"GPT2_PATTERN", "bytes_to_unicode", "gpt2_files", "load_gpt2_ranks", "gpt2_encoding"}
-
-
-def __getattr__(name: str):
-    """GPT-2's files and encoding moved to ``gpt2_tokenizer``; old imports keep working, with a warning."""
-    if name in _MOVED_TO_GPT2_TOKENIZER:
-        from . import gpt2_tokenizer
-
-        warnings.warn(
-            f"llmscratch.tokenizer.{name} moved to llmscratch.gpt2_tokenizer.{name}; import it from there",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(gpt2_tokenizer, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

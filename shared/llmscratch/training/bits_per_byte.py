@@ -13,6 +13,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm  # plain tqdm: tqdm.auto warns in notebooks without ipywidgets
 
 
 @torch.no_grad()
@@ -34,8 +35,6 @@ def total_nll(model, token_ids, *, window: int | None = None, progress: bool = F
     model.eval()
     starts = range(0, ids.numel() - 1, window)
     if progress:
-        from tqdm import tqdm  # plain tqdm: tqdm.auto warns in notebooks without ipywidgets
-
         starts = tqdm(starts, desc="scoring", unit="window")
     total, count = 0.0, 0
     try:

@@ -31,10 +31,15 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save
 from torch import nn
 
-from .fileio import atomic_write
+from ..fileio import atomic_write
+from .history import History
+from .schedules import schedule_from_dict
 
 FORMAT = "llmscratch-checkpoint-1"
 _PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".pkl")
@@ -87,8 +92,6 @@ def _rng_state() -> tuple[dict[str, torch.Tensor], dict]:
             tensors[f"rng.cuda.{i}"] = state
     meta: dict[str, Any] = {"python": random.getstate()}
     try:
-        import numpy as np
-
         name, keys, pos, has_gauss, cached = np.random.get_state()
         meta["numpy"] = [name, keys.tolist(), int(pos), int(has_gauss), float(cached)]
     except ImportError:
@@ -106,8 +109,6 @@ def _set_rng_state(tensors: dict[str, torch.Tensor], meta: dict) -> None:
         version, state, gauss = meta["python"]
         random.setstate((version, tuple(state), gauss))
     if "numpy" in meta:
-        import numpy as np
-
         name, keys, pos, has_gauss, cached = meta["numpy"]
         np.random.set_state((name, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
 
@@ -171,7 +172,6 @@ def save_checkpoint(
         meta["history"] = history.to_dict()
     if schedule is not None:
         meta["schedule"] = schedule.to_dict()
-    from safetensors.torch import save
 
     data = save(tensors, metadata={"format": FORMAT, "llmscratch": json.dumps(meta)})
     with atomic_write(path, "wb") as f:
@@ -210,8 +210,6 @@ def read_safetensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[st
             f"{path} is truncated: it has {size:,} bytes but its header describes {expected:,}; "
             "the download or save was interrupted, so fetch or save it again"
         )
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
 
     try:
         tensors = load_file(path)
@@ -283,9 +281,6 @@ def load_checkpoint(
         _load_optimizer(optimizer, {k: v.to(device) for k, v in tensors.items() if k.startswith("optim.")}, meta["optimizer"])
     if restore_rng and "rng" in meta:
         _set_rng_state(tensors, meta["rng"])
-    from .schedules import schedule_from_dict
-    from .train import History
-
     return Checkpoint(
         history=History.from_dict(meta["history"]) if "history" in meta else None,
         schedule=schedule_from_dict(meta["schedule"]) if "schedule" in meta else None,
@@ -301,7 +296,6 @@ def save_weights(path: str | Path, model: nn.Module, *, metadata: dict[str, str]
     needs to rebuild the model and its tokenizer); read them back with ``read_safetensors``.
     """
     tensors, aliases = model_tensors(model)
-    from safetensors.torch import save
 
     meta = {"aliases": json.dumps(aliases), "config": json.dumps(_config_dict(_unwrap(model)))}
     for key, value in (metadata or {}).items():

@@ -13,7 +13,7 @@ through environment variables (``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``, ``MASTE
 - ``mean_across_ranks(x)``: the average of a number over all ranks (e.g. the loss each rank saw).
 - ``exit_process()``: the one work-around we need for gloo's shutdown (see its docstring).
 
-The appendix's ``ddp_train.py`` and ``llmscratch.pretrain`` both use these.
+The appendix's ``ddp_train.py`` and ``llmscratch.training.pretrain`` both use these.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from datetime import timedelta
 
 import torch
 import torch.distributed as dist
+
+from ..device import get_device
 
 TORCHRUN_VARS = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 _created_group = False  # set by setup(): exit_process() only needs its work-around after a process group
@@ -84,8 +86,6 @@ def _pick_backend_and_device(local_rank: int, device: torch.device | None) -> tu
 
     Apple's MPS has no multi-process backend, so a Mac trains its ranks on the CPU.
     """
-    from .device import get_device
-
     device = device or get_device()
     if device.type == "cuda":
         n_gpus = torch.cuda.device_count()
@@ -108,8 +108,6 @@ def setup(device: torch.device | None = None, *, timeout_s: float = 60.0) -> Dis
     """
     global _created_group
     if not launched_by_torchrun():
-        from .device import get_device
-
         return DistContext(rank=0, local_rank=0, world_size=1, device=device or get_device(), backend=None)
     rank_, local_rank = int(os.environ["RANK"]), int(os.environ["LOCAL_RANK"])
     world = int(os.environ["WORLD_SIZE"])

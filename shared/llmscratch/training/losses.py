@@ -14,13 +14,14 @@ token) under its own name; the two are never called the same thing.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .constants import IGNORE_INDEX
+from ..constants import IGNORE_INDEX
 
 BatchLoss = Callable[[nn.Module, Any, torch.device], torch.Tensor]
 

@@ -28,6 +28,9 @@ from pathlib import Path
 
 import torch
 
+from ..fileio import atomic_write
+from ..settings import cache_dir
+
 BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
 PROBE_SPEEDUP = 1.3  # the probe calls bf16 worth it when its matmul is at least this much faster
 
@@ -71,8 +74,6 @@ def _time_matmul(dtype: torch.dtype, n: int = 512, repeats: int = 5) -> float:
 
 def probe_bf16_speedup(cache_file: Path | None = None) -> float:
     """fp32 time / bf16 time of a 512x512 CPU matmul, cached per CPU, OS and torch version."""
-    from .settings import cache_dir
-
     cache_file = cache_file or cache_dir() / "precision_probe.json"
     key = f"{platform.machine()}|{platform.processor()}|{platform.system()}|torch {torch.__version__}"
     try:
@@ -82,7 +83,6 @@ def probe_bf16_speedup(cache_file: Path | None = None) -> float:
     except (OSError, ValueError, KeyError):
         pass
     speedup = _time_matmul(torch.float32) / _time_matmul(torch.bfloat16)
-    from .fileio import atomic_write
 
     with atomic_write(cache_file, "w", encoding="utf-8") as f:
         json.dump({"key": key, "speedup": speedup}, f)

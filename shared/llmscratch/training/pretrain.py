@@ -1,9 +1,9 @@
 """Pretrain a GPT on any text from the command line, on one CPU or on many GPUs under torchrun.
 
-    python -m llmscratch.pretrain story.txt --out-dir runs/story --model tiny --epochs 5
-    python -m llmscratch.pretrain corpus/ --out-dir runs/big --model gpt2-124M --context-length 256 --max-steps 2000
-    python -m llmscratch.pretrain corpus/ --out-dir runs/big --resume          # continue after a crash
-    torchrun --nproc_per_node=8 -m llmscratch.pretrain corpus/ --out-dir runs/big   # 8 GPUs, unchanged
+    python -m llmscratch.training.pretrain story.txt --out-dir runs/story --model tiny --epochs 5
+    python -m llmscratch.training.pretrain corpus/ --out-dir runs/big --model gpt2-124M --context-length 256 --max-steps 2000
+    python -m llmscratch.training.pretrain corpus/ --out-dir runs/big --resume          # continue after a crash
+    torchrun --nproc_per_node=8 -m llmscratch.training.pretrain corpus/ --out-dir runs/big   # 8 GPUs, unchanged
 
 The data is a text file or a folder (every ``*.txt`` and ``*.md`` under it, sorted, documents joined
 with ``<|endoftext|>``), tokenized with GPT-2's BPE; the last ``--val-fraction`` of the tokens is
@@ -32,22 +32,31 @@ import sys
 from pathlib import Path
 
 import torch
+from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader, DistributedSampler
 
+from ..assets import read_text
+from ..constants import ENDOFTEXT
+from ..device import get_device
+from ..model.config import PRESETS
+from ..model.generate import generate
+from ..model.gpt import GPTModel
+from ..settings import seed_everything
+from ..text.dataset import NextTokenDataset
+from ..text.gpt2 import gpt2_encoding
 from . import distributed
 from .checkpoint import load_checkpoint, save_checkpoint, save_weights
-from .config import PRESETS
-from .constants import ENDOFTEXT
-from .data import NextTokenDataset
+from .history import History
+from .loop import train
+from .precision import PrecisionChoice, choose_precision
 from .schedules import WarmupCosine
-from .train import History, train
 
 CHECKPOINT = "checkpoint.safetensors"
 TEXT_SUFFIXES = (".txt", ".md")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m llmscratch.pretrain", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m llmscratch.training.pretrain", description=__doc__.split("\n\n")[0])
     p.add_argument("data", type=Path, help="a UTF-8 text file, or a folder of .txt/.md files")
     p.add_argument("--out-dir", type=Path, required=True, help="where checkpoints, logs and the final model go")
     p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.safetensors if it exists")
@@ -100,8 +109,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def read_corpus(path: Path) -> str:
     """One text file, or every .txt/.md file under a folder (sorted), joined with ``<|endoftext|>``."""
-    from .assets import read_text
-
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES and p.is_file())
     if not files:
         raise SystemExit(f"{path} holds no .txt or .md files")
@@ -131,8 +138,6 @@ def check_corpus_size(n_tokens: int, *, windows: int, context_length: int, strid
 
 def make_loaders(args: argparse.Namespace, context_length: int, ctx: distributed.DistContext):
     """Tokenize the corpus and build the train (and validation) loaders for this rank."""
-    from .tokenizer import gpt2_encoding
-
     token_ids = gpt2_encoding().encode(read_corpus(args.data), allowed_special={ENDOFTEXT})
     train_ids, val_ids = split_tokens(token_ids, args.val_fraction)
     stride = args.stride or context_length
@@ -159,13 +164,6 @@ def model_config(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> History:
     """Train as the options say; returns the ``History`` (on every rank)."""
-    from .device import get_device
-    from .generate import generate
-    from .model import GPTModel
-    from .precision import PrecisionChoice, choose_precision
-    from .settings import seed_everything
-    from .tokenizer import gpt2_encoding
-
     if args.threads:
         torch.set_num_threads(args.threads)
     ctx = distributed.setup(get_device(args.device) if args.device else None)
@@ -175,8 +173,6 @@ def run(args: argparse.Namespace) -> History:
     model = GPTModel(cfg).to(ctx.device)
     core = model
     if ctx.world_size > 1:
-        from torch.nn.parallel import DistributedDataParallel as DDP
-
         model = DDP(model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
     optimizer = torch.optim.AdamW(core.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = len(train_loader)

@@ -20,56 +20,25 @@ share one interface (``blocks``, ``final_norm``, ``out_head``, ``cfg.emb_dim``, 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Sequence
 
 import torch
 from torch import nn
 
-from . import settings
-from .constants import ENDOFTEXT, EOT_ID
+from .. import settings
+from ..device import get_device
+from ..model.config import GPT2_124M, GPTConfig
+from ..model.gpt import GPTModel
+from ..text.gpt2 import GPT2Tokenizer
+from ..text.protocol import TextTokenizer
+from ..training.checkpoint import load_weights, weights_config
+from .hub import HubUnavailable, load_gpt2
+from .smollm import SMOLLM2_INSTALL, load_smollm2, smollm2_available
 
 SOURCES = ("gpt2", "smollm2", "ch05", "random")
 CH05_WEIGHTS = Path("checkpoints") / "ch05_gpt.safetensors"  # under settings.cache_dir()
-
-
-class TextTokenizer(Protocol):
-    """What chapters 6-7 need from a tokenizer, whichever model family it belongs to."""
-
-    name: str
-    eos_id: int  # ends a text (GPT-2: <|endoftext|>; SmolLM2-Instruct: <|im_end|>)
-    pad_id: int  # fills batches (never attended to, never a target)
-
-    def encode(self, text: str) -> list[int]: ...
-
-    def decode(self, ids: Sequence[int]) -> str: ...
-
-
-class GPT2Tokenizer:
-    """GPT-2's byte-pair encoding (the offline ``tiktoken`` encoding of chapter 2) behind ``TextTokenizer``.
-
-    ``<|endoftext|>`` written in a text is encoded as the special token (id 50256), the book's choice.
-
-    >>> tok = GPT2Tokenizer()
-    >>> tok.encode("Hello world<|endoftext|>"), tok.eos_id == tok.pad_id == 50256
-    ([15496, 995, 50256], True)
-    """
-
-    name = "GPT-2 BPE"
-    eos_id = EOT_ID
-    pad_id = EOT_ID
-
-    def __init__(self):
-        from .gpt2_tokenizer import gpt2_encoding
-
-        self.encoding = gpt2_encoding()
-
-    def encode(self, text: str) -> list[int]:
-        return self.encoding.encode(text, allowed_special={ENDOFTEXT})
-
-    def decode(self, ids: Sequence[int]) -> str:
-        return self.encoding.decode(ids.tolist() if torch.is_tensor(ids) else list(ids))
 
 
 @dataclass
@@ -91,8 +60,6 @@ class Backbone:
 
 
 def _gpt2(size: str, device) -> Backbone | str:
-    from .hub import HubUnavailable, load_gpt2
-
     try:
         model = load_gpt2(size, device=device)
     except HubUnavailable as err:
@@ -101,8 +68,6 @@ def _gpt2(size: str, device) -> Backbone | str:
 
 
 def _smollm2(device) -> Backbone | str:
-    from .smollm import SMOLLM2_INSTALL, load_smollm2, smollm2_available
-
     if not smollm2_available():
         return f"SmolLM2 is not installed ({SMOLLM2_INSTALL})"
     model, tokenizer = load_smollm2(device=device)
@@ -111,10 +76,6 @@ def _smollm2(device) -> Backbone | str:
 
 
 def _ch05(device) -> Backbone | str:
-    from .checkpoint import load_weights, weights_config
-    from .config import GPTConfig
-    from .model import GPTModel
-
     path = settings.cache_dir() / CH05_WEIGHTS
     if not path.is_file():
         return "chapter 5's model is not in the cache (run ch05_pretraining.ipynb)"
@@ -124,9 +85,6 @@ def _ch05(device) -> Backbone | str:
 
 
 def _random(device) -> Backbone:
-    from .config import GPT2_124M
-    from .model import GPTModel
-
     warnings.warn("no pretrained model is available: fine-tuning starts from random weights", stacklevel=3)
     torch.manual_seed(123)
     return Backbone(GPTModel(GPT2_124M).to(device), GPT2Tokenizer(), "a randomly initialised GPT-2 124M", "random",
@@ -146,8 +104,6 @@ def load_backbone(
     some, e.g. ``sources=("smollm2",)`` for the offline model only. With ``verbose`` it prints one
     line: which model, and why the ones before it were passed over.
     """
-    from .device import get_device
-
     unknown = [s for s in sources if s not in SOURCES]
     if unknown or not sources:
         raise ValueError(f"sources must be a non-empty subset of {SOURCES}, got {tuple(sources)}")

@@ -23,14 +23,15 @@ Nothing here imports ``transformers``: ``config_from_hf`` reads a config's attri
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn
 
-from .attention import _QKV_NAMES
-from .config import GPTConfig
-from .constants import EOT_ID
+from ..constants import EOT_ID
+from ..model.attention import QKV_NAMES
+from ..model.config import GPTConfig
 
 HF_PREFIX = "transformer."
 _MASK_BUFFER = re.compile(r"^h\.\d+\.attn\.(bias|masked_bias)$")  # oddity 4: old causal-mask buffers
@@ -150,10 +151,10 @@ def load_gpt2_state_dict(model: nn.Module, hf_state_dict: Mapping[str, torch.Ten
         h, att = f"h.{i}.attn.c_attn.", f"blocks.{i}.att."
         d_out, d_in = _shape(target[att + "W_query.weight"])
         fused = take(h + "weight", (d_in, 3 * d_out), att + "W_query/W_key/W_value.weight")  # (C, 3C)
-        for name, weight in zip(_QKV_NAMES, fused.t().chunk(3, dim=0)):  # (C, 3C) -> (3C, C) -> 3 x (C, C); oddities 1, 2
+        for name, weight in zip(QKV_NAMES, fused.t().chunk(3, dim=0)):  # (C, 3C) -> (3C, C) -> 3 x (C, C); oddities 1, 2
             loaded[f"{att}{name}.weight"] = weight
         if att + "W_query.bias" in target:
-            for name, bias in zip(_QKV_NAMES, take(h + "bias", (3 * d_out,), att + "W_query/W_key/W_value.bias").chunk(3)):
+            for name, bias in zip(QKV_NAMES, take(h + "bias", (3 * d_out,), att + "W_query/W_key/W_value.bias").chunk(3)):
                 loaded[f"{att}{name}.bias"] = bias
         elif h + "bias" in source:
             bias = source[h + "bias"]
@@ -201,10 +202,10 @@ def to_gpt2_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
         out[HF_PREFIX + hf_key] = (tensor.t() if transposed else tensor).contiguous()
     for i in range(len(model.blocks)):
         att, h = f"blocks.{i}.att.", f"{HF_PREFIX}h.{i}.attn.c_attn."
-        weights = [ours[f"{att}{name}.weight"] for name in _QKV_NAMES]  # 3 x (C, C)
+        weights = [ours[f"{att}{name}.weight"] for name in QKV_NAMES]  # 3 x (C, C)
         out[h + "weight"] = torch.cat(weights, dim=0).t().contiguous()  # 3 x (C, C) -> (3C, C) -> (C, 3C)
         if f"{att}W_query.bias" in ours:
-            out[h + "bias"] = torch.cat([ours[f"{att}{name}.bias"] for name in _QKV_NAMES]).contiguous()  # (3C,)
+            out[h + "bias"] = torch.cat([ours[f"{att}{name}.bias"] for name in QKV_NAMES]).contiguous()  # (3C,)
         else:
             out[h + "bias"] = weights[0].new_zeros(3 * weights[0].shape[0])
     out["lm_head.weight"] = ours["out_head.weight"].contiguous()

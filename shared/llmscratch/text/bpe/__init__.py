@@ -4,7 +4,7 @@
 the algorithm itself, in plain Python, so you can train a vocabulary on any text. One module per
 idea (as karpathy/minbpe splits it): ``merge`` (the two steps), ``pattern`` (pre-tokenization),
 ``tokenizer`` (encode, decode, files), ``train`` (the two trainers), ``gpt2`` (GPT-2's merges).
-Every public name is importable from ``llmscratch.bpe`` itself:
+Every public name is importable from ``llmscratch.text.bpe`` itself:
 
 - ``pair_counts`` / ``merge_pair``: the two small steps of BPE, with worked examples.
 - ``train_naive``: the teaching trainer. After every merge it recounts every pair in the whole

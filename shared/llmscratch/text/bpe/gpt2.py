@@ -7,8 +7,8 @@ compare the two id for id.
 
 from __future__ import annotations
 
-from ..constants import ENDOFTEXT, EOT_ID
-from ..gpt2_tokenizer import bytes_to_unicode, gpt2_files, load_gpt2_ranks, read_gpt2_merges
+from ...constants import ENDOFTEXT, EOT_ID
+from ..gpt2 import bytes_to_unicode, gpt2_files, load_gpt2_ranks, read_gpt2_merges
 from .tokenizer import BPETokenizer
 
 

@@ -7,7 +7,7 @@ frequent one). Ids 0-255 are the single bytes (``N_BYTES``); merge ``k`` creates
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 N_BYTES = 256  # the starting vocabulary: one token per byte value
 

@@ -1,8 +1,8 @@
 r"""Pre-tokenization: how text is cut into chunks before any merge (merges never cross a chunk).
 
 - ``GPT2_PATTERN`` (from ``gpt2_tokenizer.py``) and ``GPT4_PATTERN``, by name in ``PATTERNS``;
-- special tokens are cut out first (``_special_regex``), and text that cannot be UTF-8 encoded
-  (lone surrogates) is repaired as tiktoken does (``_valid_unicode``);
+- special tokens are cut out first (``special_regex``), and text that cannot be UTF-8 encoded
+  (lone surrogates) is repaired as tiktoken does (``valid_unicode``);
 - ``FastSplitter`` gives the same chunks as ``regex`` for the GPT-2 and GPT-4 patterns about twice
   as fast, by running ASCII text on Python's built-in ``re`` engine (the tokenizer's encoder uses it;
   the test suite compares both on random text).
@@ -18,7 +18,7 @@ import re
 
 import regex
 
-from ..gpt2_tokenizer import GPT2_PATTERN
+from ..gpt2 import GPT2_PATTERN
 
 # GPT-4's (cl100k) pre-tokenization pattern as first published in tiktoken: case-insensitive
 # contractions, a letter run with at most one leading non-letter, digits in groups of at most
@@ -29,7 +29,7 @@ GPT4_PATTERN = (
 )
 PATTERNS = {"gpt2": GPT2_PATTERN, "gpt4": GPT4_PATTERN}
 
-def _valid_unicode(text: str) -> str:
+def valid_unicode(text: str) -> str:
     """``text`` unchanged, or with invalid surrogates replaced by U+FFFD (as tiktoken does).
 
     Lone surrogates cannot be UTF-8 encoded; a surrogate *pair* written as two code points is
@@ -42,13 +42,15 @@ def _valid_unicode(text: str) -> str:
         return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def _resolve_pattern(pattern: str) -> str:
+def resolve_pattern(pattern: str) -> str:
+    """The regex behind a pattern name (``"gpt2"``, ``"gpt4"``), or ``pattern`` itself."""
     if not isinstance(pattern, str) or not pattern:
         raise ValueError(f"pattern must be 'gpt2', 'gpt4' or a regex string, got {pattern!r}")
     return PATTERNS.get(pattern, pattern)
 
 
-def _compile(pattern: str) -> regex.Pattern:
+def compile_pattern(pattern: str) -> regex.Pattern:
+    """``regex.compile``, with a ``ValueError`` naming the pattern if it is not a valid regex."""
     try:
         return regex.compile(pattern)
     except regex.error as err:
@@ -131,6 +133,7 @@ def _ascii_pattern(pattern: str) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _special_regex(specials: frozenset[str]) -> regex.Pattern:
+def special_regex(specials: frozenset[str]) -> regex.Pattern:
+    """One regex matching any of the special-token strings."""
     # Longest first, so a special token that contains another one wins.
     return regex.compile("|".join(regex.escape(s) for s in sorted(specials, key=lambda s: (-len(s), s))))

@@ -12,14 +12,18 @@ from __future__ import annotations
 import heapq
 import json
 from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from itertools import chain
 from pathlib import Path
-from typing import AbstractSet, Collection, Iterable, Literal, Sequence
+from typing import Literal
 
-from ..fileio import atomic_write
-from ..gpt2_tokenizer import bytes_to_unicode
+import tiktoken
+
+from ...fileio import atomic_write
+from ..gpt2 import bytes_to_unicode
 from .merge import N_BYTES
-from .pattern import _compile, fast_splitter, _resolve_pattern, _special_regex, _valid_unicode
+from .pattern import compile_pattern, fast_splitter, resolve_pattern, special_regex, valid_unicode
 
 FILE_FORMAT = "llmscratch-bpe"
 FILE_VERSION = 1
@@ -70,10 +74,10 @@ class BPETokenizer:
         self.name = name
         self.tokens = tokens
         self.merges = merges
-        self.pattern = _resolve_pattern(pattern)
+        self.pattern = resolve_pattern(pattern)
         self.special_tokens = special_tokens
         self.ranks: dict[bytes, int] = {t: i for i, t in enumerate(tokens)}  # tiktoken's "mergeable ranks"
-        self._regex = _compile(self.pattern)
+        self._regex = compile_pattern(self.pattern)
         self._splitter = fast_splitter(self.pattern, self._regex)
         self._decoder = dict(enumerate(tokens)) | {i: s.encode("utf-8") for s, i in special_tokens.items()}
         self._cache = _ChunkCache(self._merge_chunk)
@@ -170,7 +174,7 @@ class BPETokenizer:
         are common words); looking chunks up and joining their ids runs inside ``map`` and
         ``itertools.chain``, so Python's interpreter loop only sees chunks it has not met before.
         """
-        text = _valid_unicode(text)
+        text = valid_unicode(text)
         chunks = self._splitter.findall(text)  # (same chunks as self._regex.findall, faster)
         return list(chain.from_iterable(map(self._cache.__getitem__, chunks)))
 
@@ -195,7 +199,7 @@ class BPETokenizer:
             raise ValueError(f"allowed_special names tokens this tokenizer does not have: {sorted(unknown)}; it has {sorted(specials)}")
         disallowed = specials - allowed if disallowed_special == "all" else set(disallowed_special)
         if disallowed:
-            found = _special_regex(frozenset(disallowed)).search(text)
+            found = special_regex(frozenset(disallowed)).search(text)
             if found:
                 token = found.group()
                 raise ValueError(
@@ -205,9 +209,9 @@ class BPETokenizer:
                 )
         if not allowed:
             return self.encode_ordinary(text)
-        text = _valid_unicode(text)
+        text = valid_unicode(text)
         out, start = [], 0
-        for found in _special_regex(frozenset(allowed)).finditer(text):
+        for found in special_regex(frozenset(allowed)).finditer(text):
             out += self.encode_ordinary(text[start : found.start()])
             out.append(self.special_tokens[found.group()])
             start = found.end()
@@ -231,8 +235,6 @@ class BPETokenizer:
     # ---- interop -----------------------------------------------------------------------------
     def to_tiktoken(self, name: str | None = None):
         """The same tokenizer as a ``tiktoken.Encoding`` (Rust, multi-threaded batch encoding)."""
-        import tiktoken
-
         return tiktoken.Encoding(
             name=name or self.name, pat_str=self.pattern, mergeable_ranks=dict(self.ranks), special_tokens=dict(self.special_tokens)
         )
@@ -269,7 +271,7 @@ class BPETokenizer:
         return path
 
     @classmethod
-    def from_dict(cls, data: dict, *, source: str = "tokenizer data") -> "BPETokenizer":
+    def from_dict(cls, data: dict, *, source: str = "tokenizer data") -> BPETokenizer:
         """Rebuild a tokenizer from ``to_dict()`` output; every field is checked."""
         if not isinstance(data, dict):
             raise ValueError(f"{source}: expected a JSON object, got {type(data).__name__}")
@@ -304,7 +306,7 @@ class BPETokenizer:
         return cls(raw, pairs, pattern=data["pattern"], special_tokens=specials, name=data.get("name", "bpe"))
 
     @classmethod
-    def load(cls, path: str | Path) -> "BPETokenizer":
+    def load(cls, path: str | Path) -> BPETokenizer:
         """Read a file written by ``save``; a truncated or edited file gets a clear ``ValueError``."""
         path = Path(path)
         try:

@@ -20,11 +20,13 @@ import heapq
 import time
 import warnings
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
+
+from tqdm import tqdm  # plain tqdm: tqdm.auto warns in notebooks without ipywidgets
 
 from .merge import N_BYTES, merge_pair, pair_counts
-from .pattern import _compile, _resolve_pattern, _special_regex, _valid_unicode
+from .pattern import compile_pattern, resolve_pattern, special_regex, valid_unicode
 from .tokenizer import BPETokenizer
 
 
@@ -62,8 +64,8 @@ def _check_training_args(text: str, vocab_size: int, pattern: str, special_token
             f"vocab_size={vocab_size} is too small: it must be at least {N_BYTES} (one token per byte) "
             f"+ {len(specials)} special token(s) = {N_BYTES + len(specials)}"
         )
-    pattern = _resolve_pattern(pattern)
-    _compile(pattern)
+    pattern = resolve_pattern(pattern)
+    compile_pattern(pattern)
     if not text:
         raise ValueError("cannot train on empty text: BPE learns merges from the pairs it sees")
     return pattern, specials, vocab_size - N_BYTES - len(specials)
@@ -71,9 +73,9 @@ def _check_training_args(text: str, vocab_size: int, pattern: str, special_token
 
 def _pretokens(text: str, pattern: str, specials: Sequence[str]) -> list[str]:
     """Every chunk of ``text`` in order, special tokens removed (they are never learned)."""
-    text = _valid_unicode(text)
-    pieces = _special_regex(frozenset(specials)).split(text) if specials else [text]
-    splitter = _compile(pattern)
+    text = valid_unicode(text)
+    pieces = special_regex(frozenset(specials)).split(text) if specials else [text]
+    splitter = compile_pattern(pattern)
     chunks = [chunk for piece in pieces for chunk in splitter.findall(piece)]
     if not chunks:
         raise ValueError("cannot train on this text: nothing is left once the special tokens are removed")
@@ -180,8 +182,6 @@ def train_bpe(
     known, skipped, merges = set(tokens), set(), []
     bar = None
     if progress:
-        from tqdm import tqdm  # plain tqdm: tqdm.auto warns in notebooks without ipywidgets
-
         bar = tqdm(total=n_merges, desc="BPE merges")
     while len(merges) < n_merges and heap:
         neg_count, a, b = heapq.heappop(heap)

@@ -1,0 +1,14 @@
+"""Fine-tuning (chapters 6-7): a spam classifier and an instruction follower, and how to score them.
+
+- ``spam_data``        chapter 6's labelled messages (bundled, or the UCI collection when online)
+- ``classify_data``    balance, split, padded dataset and loader for classification
+- ``classify``         the classification head, pooling, loss, accuracy, saving and loading
+- ``baselines``        majority class and bag-of-words logistic regression
+- ``spam_finetune``    chapter 6's recipe in one call, measured (``python -m llmscratch.finetune.spam_finetune``)
+- ``prompts``          the instruction prompt format, chat format, fitting a prompt, extracting a response
+- ``instruct``         validation, seeded split, pre-tokenized dataset, collate, responses
+- ``instruct_data``    chapter 7's instruction set (bundled) or Stanford Alpaca (online)
+- ``instruct_gen``, ``instruct_tables``  the generator of the bundled set and its tables
+- ``metrics``          exact match, token F1, ROUGE-L, per task kind
+- ``judge``            an optional LLM-as-judge over a local Ollama server
+"""

@@ -1,0 +1,12 @@
+"""The model (chapters 3-4, and Llama as GPT's sibling): token ids in, logits out, then generation.
+
+- ``config``     ``GPTConfig`` and the GPT-2 presets; the shared validation and ``with_()``
+- ``attention``  causal multi-head self-attention: the teaching module, a fused one, one ``attend``
+- ``kv_cache``   the KV cache and the cache-aware attention the model uses
+- ``embeddings`` token + absolute positional embeddings
+- ``block``      LayerNorm, GELU, FeedForward, ``TransformerBlock``
+- ``gpt``        ``GPTModel``, ``count_parameters``, ``parameter_memory_mib``
+- ``llama``      ``LlamaModel``: RMSNorm, RoPE, SwiGLU, grouped-query attention
+- ``lora``       low-rank updates on frozen linear layers
+- ``generate``   greedy / temperature / top-k / top-p decoding, streamed or batched
+"""
