@@ -24,9 +24,8 @@ from llmscratch.finetune.instruct import (
     respond,
     respond_all,
     save_responses,
-    split_instructions,
-    validate_entries,
 )
+from llmscratch.finetune.instruct_data import split_instructions, validate_entries
 from llmscratch.finetune.prompts import (
     PREAMBLE,
     RESPONSE_MARKER,

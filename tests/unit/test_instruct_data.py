@@ -14,15 +14,16 @@ import pytest
 
 from llmscratch import downloads
 from llmscratch.assets import ASSET_DIR
-from llmscratch.finetune import instruct_data, instruct_gen, instruct_tables
-from llmscratch.finetune.instruct import split_instructions, validate_entries
-from llmscratch.finetune.instruct_data import ALPACA_SIZE, INSTRUCTIONS_PATH, load_instructions
-from llmscratch.finetune.instruct_gen import (
-    KINDS,
-    generate_instructions,
-    instructions_json,
-    write_instructions,
+from llmscratch.finetune import instruct_data, instruct_tables
+from llmscratch.finetune.instruct_data import (
+    ALPACA_SIZE,
+    INSTRUCTIONS_PATH,
+    load_instructions,
+    split_instructions,
+    validate_entries,
 )
+from llmscratch.finetune.instruct_gen import generate_instructions, instructions_json, write_instructions
+from llmscratch.finetune.instruct_kinds import KINDS
 from llmscratch.finetune.prompts import format_prompt
 
 ENTRIES = load_instructions("bundled")
@@ -124,7 +125,7 @@ def test_computed_answers():
             assert f == c * 9 / 5 + 32
         else:
             v, a, w, b = re.match(r"(\d+) (\w+) is ([\d,]+) (\w+)\.", e["output"]).groups()
-            factor = {(x, y): k for x, y, k in instruct_gen.UNITS}[(a, b)]
+            factor = {(x, y): k for x, y, k in instruct_tables.UNITS}[(a, b)]
             assert int(w.replace(",", "")) == int(v) * factor
     for e in _of("sort_list"):
         items = e["input"].split(", ")
@@ -152,7 +153,7 @@ def test_text_answers():
         wrong, right = _word_asked(e), _quoted(e["output"])[0]
         assert right in instruct_tables.SPELLING_WORDS and wrong != right and sorted(wrong) == sorted(right)
     for e in _of("sentiment"):
-        label = "positive" if any(p in e["input"] for p in instruct_gen.POSITIVE) else "negative"
+        label = "positive" if any(p in e["input"] for p in instruct_tables.POSITIVE) else "negative"
         assert e["output"] == f"The sentiment is {label}."
     definitions = dict(instruct_tables.DEFINITIONS)
     for e in _of("definition"):

@@ -6,9 +6,10 @@
 - ``baselines``        majority class and bag-of-words logistic regression
 - ``spam_finetune``    chapter 6's recipe in one call, measured (``python -m llmscratch.finetune.spam_finetune``)
 - ``prompts``          the instruction prompt format, chat format, fitting a prompt, extracting a response
-- ``instruct``         validation, seeded split, pre-tokenized dataset, collate, responses
-- ``instruct_data``    chapter 7's instruction set (bundled) or Stanford Alpaca (online)
-- ``instruct_gen``, ``instruct_tables``  the generator of the bundled set and its tables
+- ``instruct_data``    chapter 7's instruction set (bundled, or Stanford Alpaca online), validated, split
+- ``instruct``         pre-tokenized dataset, collate, the model's responses to the test set
+- ``instruct_gen``, ``instruct_kinds``, ``instruct_tables``  the bundled set: its generator, one
+                       generator per task kind, and the word and fact tables they draw from
 - ``metrics``          exact match, token F1, ROUGE-L, per task kind
 - ``judge``            an optional LLM-as-judge over a local Ollama server
 """

@@ -173,7 +173,7 @@ def _model_device(model: nn.Module) -> torch.device:
 
 
 def cls_batch_loss(model: nn.Module, batch: Sequence[torch.Tensor], device: torch.device | None = None, *, pooling: str = "last") -> torch.Tensor:
-    """``cls_loss`` of one ``ClassBatch``: the ``batch_loss(model, batch, device)`` of ``train.train``.
+    """``cls_loss`` of one ``ClassBatch``: the ``batch_loss(model, batch, device)`` of ``training.loop.train``.
 
     ``device`` defaults to the model's device.
     """

@@ -1,13 +1,10 @@
-"""Instruction fine-tuning data: a seeded split, a pre-tokenized dataset, collate, the test responses.
+"""Instruction fine-tuning: a pre-tokenized dataset, collate, and the model's responses to the test set.
 
 The pieces, in the order chapter 7 builds them:
 
 - ``format_prompt(entry)`` (in ``prompts``): the one prompt format training, evaluation and the
   chat share.
-- ``validate_entries``: every entry has a non-empty string ``instruction``, a string ``output`` and
-  an optional string ``input``; the error names the entry's index.
-- ``split_instructions``: a seeded 85/5/10 train/validation/test split, stratified by ``kind`` and
-  with no prompt in two splits.
+- ``validate_entries``, ``split_instructions`` (in ``instruct_data``): checked entries, a seeded split.
 - ``InstructionDataset``: prompt and response tokenized once, up front; an entry longer than
   ``max_length`` is truncated, and a warning says which.
 - ``collate``: pads a batch to its longest entry, appends one end-of-text token that stays a
@@ -24,10 +21,8 @@ from __future__ import annotations
 
 import functools
 import json
-import random
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -38,20 +33,18 @@ from tqdm import tqdm  # plain tqdm: tqdm.auto warns in notebooks without ipywid
 from ..constants import EOT_ID, IGNORE_INDEX
 from ..fileio import atomic_write
 from ..model.generate import generate
+from .instruct_data import validate_entries
 from .prompts import extract_response, fit_prompt, format_prompt
 
 __all__ = [
     "Encoded",
     "InstructionDataset",
-    "InstructionSplits",
     "collate",
     "create_instruction_dataloader",
     "load_responses",
     "respond",
     "respond_all",
     "save_responses",
-    "split_instructions",
-    "validate_entries",
 ]
 
 
@@ -63,92 +56,6 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 # Validation and splitting
 # ---------------------------------------------------------------------------------------------
-
-_FIELDS = {"instruction": True, "input": False, "output": True, "kind": False}  # name -> required
-
-
-def validate_entries(entries: Sequence[dict]) -> list[dict[str, str]]:
-    """Check every entry and return clean copies with ``input`` (default ``""``) and ``kind``.
-
-    Raises ``ValueError`` for a missing required field or an empty instruction, ``TypeError`` for
-    a value that is not a string; both name the entry's index and the field.
-
-    >>> validate_entries([{"instruction": "Hi", "output": "Hello"}])
-    [{'instruction': 'Hi', 'input': '', 'output': 'Hello', 'kind': 'unknown'}]
-    """
-    clean = []
-    for i, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            raise TypeError(f"entry {i} must be a dict with instruction/input/output, got {type(entry).__name__}")
-        for field, required in _FIELDS.items():
-            if field not in entry or entry[field] is None:
-                if required:
-                    raise ValueError(f"entry {i} is missing the field {field!r} (has: {', '.join(sorted(entry)) or 'nothing'}); "
-                                     "every entry needs 'instruction' and 'output'")
-                continue
-            if not isinstance(entry[field], str):
-                raise TypeError(f"entry {i}: field {field!r} must be a str, got {type(entry[field]).__name__} ({entry[field]!r})")
-        if not entry["instruction"].strip():
-            raise ValueError(f"entry {i}: field 'instruction' is empty; write the task the model should do")
-        clean.append({"instruction": entry["instruction"], "input": entry.get("input") or "",
-                      "output": entry["output"], "kind": entry.get("kind") or "unknown"})
-    return clean
-
-
-def _prompt_key(entry: dict) -> str:
-    """What makes two prompts 'the same question': instruction + input, case and spacing ignored."""
-    return " ".join(f"{entry['instruction']}\n{entry.get('input') or ''}".lower().split())
-
-
-@dataclass
-class InstructionSplits:
-    """The train / validation / test entries of ``split_instructions``."""
-
-    train: list[dict[str, str]]
-    val: list[dict[str, str]]
-    test: list[dict[str, str]]
-
-    def sizes(self) -> tuple[int, int, int]:
-        return len(self.train), len(self.val), len(self.test)
-
-
-def split_instructions(entries: Sequence[dict], fractions: tuple[float, float, float] = (0.85, 0.05, 0.10),
-                       *, seed: int = 123) -> InstructionSplits:
-    """A seeded split, stratified by ``kind`` (every kind lands in every split in proportion).
-
-    Entries are validated first; duplicate prompts (same instruction and input, ignoring case and
-    spacing) raise ``ValueError``, because one copy in train and one in test would leak the answer.
-
-    >>> data = [{"instruction": f"Add 1 to {i}.", "output": str(i + 1)} for i in range(20)]
-    >>> split_instructions(data).sizes()
-    (17, 1, 2)
-    """
-    if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
-        raise ValueError(f"fractions must be three non-negative numbers that sum to 1 (train, val, test), got {fractions}")
-    entries = validate_entries(entries)
-    first_seen: dict[str, int] = {}
-    for i, entry in enumerate(entries):
-        key = _prompt_key(entry)
-        if key in first_seen:
-            raise ValueError(f"entries {first_seen[key]} and {i} have the same prompt; remove duplicates before splitting "
-                             "(a copy in train and one in test would leak the answer)")
-        first_seen[key] = i
-    rng = random.Random(seed)
-    by_kind: dict[str, list[dict]] = {}
-    for entry in entries:
-        by_kind.setdefault(entry["kind"], []).append(entry)
-    train, val, test = [], [], []
-    for kind in sorted(by_kind):
-        group = by_kind[kind]
-        rng.shuffle(group)
-        n_test = round(len(group) * fractions[2])
-        n_val = round(len(group) * fractions[1])
-        test += group[:n_test]
-        val += group[n_test:n_test + n_val]
-        train += group[n_test + n_val:]
-    for part in (train, val, test):
-        rng.shuffle(part)
-    return InstructionSplits(train, val, test)
 
 
 # ---------------------------------------------------------------------------------------------

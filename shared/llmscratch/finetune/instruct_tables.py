@@ -1,12 +1,14 @@
 """The word and fact tables chapter 7's generated instructions draw from, written for this repository.
 
 Plain data (plurals, past tenses, antonyms, capitals, elements, definitions, names) and the three
-English rules the generator needs (``pluralize``, ``past_tense``, ``third_person``). ``instruct_gen``
+English rules the generator needs (``pluralize``, ``past_tense``, ``third_person``). ``instruct_kinds``
 turns them into question/answer entries; the tests check every generated answer against them.
 """
 
 from __future__ import annotations
 
+# Hand-laid-out tables: the formatter leaves them as written.
+# fmt: off
 IRREGULAR_PLURALS = {
     "child": "children", "man": "men", "woman": "women", "mouse": "mice", "goose": "geese",
     "tooth": "teeth", "foot": "feet", "person": "people", "ox": "oxen", "leaf": "leaves",
@@ -181,6 +183,54 @@ SORT_WORDS = (
     "river lantern maple copper velvet harbor meadow pebble thunder orchid falcon saddle walnut "
     "ember quartz tulip badger canyon dune glacier hazel ivory jasmine kettle lagoon nectar otter"
 ).split()
+
+UNITS = [  # (from, to, factor) with exact integer results
+    ("kilometers", "meters", 1000), ("meters", "centimeters", 100), ("kilograms", "grams", 1000),
+    ("hours", "minutes", 60), ("minutes", "seconds", 60), ("liters", "milliliters", 1000),
+    ("days", "hours", 24), ("weeks", "days", 7), ("feet", "inches", 12), ("centimeters", "millimeters", 10),
+]
+
+
+SENTIMENT_SUBJECTS = ["The soup", "The film", "This hotel", "The new phone", "Our guide", "The concert", "The service",
+                      "This book", "The train ride", "The museum tour", "The coffee", "My new shoes", "The app", "The lecture"]
+
+
+POSITIVE = ["was wonderful", "was a delight", "exceeded my expectations", "made my day", "was excellent",
+            "was worth every penny", "left me smiling", "was truly impressive"]
+
+
+NEGATIVE = ["was awful", "was a huge disappointment", "wasted my time", "was terrible", "left me angry",
+            "was not worth the money", "fell apart quickly", "was painfully boring"]
+
+
+REGISTER_PARTS = [  # (informal, formal) pieces of a short message; combined, they give paired sentences
+    [("Hey", "Hello"), ("Hi there", "Good morning"), ("Yo", "Dear colleague")],
+    [("can you send me", "could you please send me"), ("gimme", "please give me"), ("I wanna see", "I would like to see"),
+     ("pls check", "please review")],
+    [("the report", "the report"), ("the numbers", "the figures"), ("the pics", "the photographs"), ("the slides", "the slides"),
+     ("the contract", "the contract")],
+    [("asap", "as soon as possible"), ("by tmrw", "by tomorrow"), ("when u can", "when you have a moment"), ("today", "today")],
+    [("Thx!", "Thank you."), ("Cheers!", "Kind regards."), ("Ta.", "Many thanks.")],
+]
+
+
+GRAMMAR_OBJECTS = ["to the market every Saturday", "the dishes after dinner", "a letter every week", "the bus at eight",
+                   "football on Sundays", "in the choir", "the plants every morning", "coffee before work",
+                   "the piano after school", "a new language every year"]
+
+
+GRAMMAR_VERBS = {"to the market every Saturday": "go", "the dishes after dinner": "wash", "a letter every week": "write",
+                 "the bus at eight": "catch", "football on Sundays": "watch", "in the choir": "sing",
+                 "the plants every morning": "water", "coffee before work": "drink", "the piano after school": "play",
+                 "a new language every year": "study"}
+
+
+ARTICLE_NOUNS = ["apple", "orange", "umbrella", "egg", "island", "owl", "elephant", "envelope", "ice cream", "onion", "oven", "anchor"]
+
+
+ARTICLE_FRAMES = ["There is {x} in the picture.", "He drew {x} on the board.", "She pointed at {x} in the book.",
+                  "We saw {x} in the photo.", "I read a story about {x}."]
+# fmt: on
 
 
 def pluralize(noun: str) -> str:

@@ -19,8 +19,8 @@ rounding (``tests/equivalence/test_fused_vs_teaching.py`` proves it):
   ``forward`` replaced by PyTorch's fused kernels, ``F.layer_norm`` and
   ``F.gelu(approximate="tanh")``: one pass forward, one backward, same state dict.
 
-Attention itself lives in ``attention.py`` (chapter 3); the block uses its cache-aware subclass
-from ``kv_cache.py``, which computes exactly the same thing when no cache is passed, with the
+Attention itself lives in ``attention`` (chapter 3); the block uses its cache-aware subclass
+from ``kv_cache``, which computes exactly the same thing when no cache is passed, with the
 arithmetic picked by ``cfg.attn_impl`` (``"sdpa"`` by default, or chapter 3's ``"teaching"``).
 """
 

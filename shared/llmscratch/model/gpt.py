@@ -2,8 +2,8 @@
 
 ``GPTModel(cfg)`` maps token ids ``(B, T)`` to next-token logits ``(B, T, vocab_size)``: the
 logits at position ``t`` score every possible token ``t+1``. Its layers come from
-``embeddings.py`` (input), ``layers.py`` (blocks, norm); generation loops live in ``generate.py``
-and the GPT-2 weight mapping in ``weights.py``.
+``embeddings`` (input), ``block`` (blocks, norm); generation loops live in ``generate``
+and the GPT-2 weight mapping in ``weights.gpt2``.
 
 ``count_parameters`` and ``parameter_memory_mib`` count each tensor once, so a model whose output
 head shares the token-embedding table (``cfg.tie_embeddings``) is counted as it is stored.

@@ -1,6 +1,6 @@
 """The Llama-style model: GPT's sibling with RMSNorm, rotary positions, SwiGLU and grouped-query attention.
 
-``LlamaModel(cfg)`` has the same interface as ``model.GPTModel`` (``cfg``, ``blocks``,
+``LlamaModel(cfg)`` has the same interface as ``gpt.GPTModel`` (``cfg``, ``blocks``,
 ``final_norm``, ``out_head``, ``new_kv_cache()``, ``forward(token_ids, kv_cache=None, *,
 attention_mask=None, last_only=False)``), so ``generate.generate`` and the fine-tuning chapters
 work with either family. What differs from GPT-2, one line each (the chapter-5 notebook

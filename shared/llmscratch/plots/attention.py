@@ -3,6 +3,7 @@
 - ``plot_token_heatmap()``: a labelled square matrix (attention weights or token similarities).
 - ``plot_rnn_vs_attention()``, ``plot_head_split()``, ``plot_qkv_attention()``,
   ``plot_attention_weights()``: chapter 3's pictures of attention.
+- ``plot_rope()``: rotary position embeddings, the angle of every pair and the score against distance.
 """
 
 from __future__ import annotations
@@ -143,5 +144,40 @@ def plot_attention_weights(weights, tokens: Sequence[str], *, title: str = ""):
     fig.colorbar(image, ax=ax, shrink=0.8, label="attention weight")
     if title:
         ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_rope(head_dim: int = 64, base: float = 10_000.0, n_positions: int = 64, *, seed: int = 0):
+    """RoPE in two panels: the rotation angle of every pair at every position (left), and the
+    attention score of one query/key pair as their distance grows, from two different starting
+    positions (right: the curves coincide, because the score only depends on the distance).
+    """
+    pairs = np.arange(head_dim // 2)
+    inv_freq = base ** (-2 * pairs / head_dim)  # (D/2,)
+    positions = np.arange(n_positions)
+    angles = positions[:, None] * inv_freq[None, :]  # (P, D/2)
+
+    def rotate(v, pos):  # rotate the pairs (i, i + D/2) of v by their angles at position pos
+        a = pos * inv_freq
+        x1, x2 = v[: head_dim // 2], v[head_dim // 2 :]
+        return np.concatenate([x1 * np.cos(a) - x2 * np.sin(a), x1 * np.sin(a) + x2 * np.cos(a)])
+
+    rng = np.random.default_rng(seed)
+    q, k = rng.standard_normal(head_dim), rng.standard_normal(head_dim)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 3.8))
+    im = ax1.imshow(np.cos(angles).T, aspect="auto", cmap="RdBu", origin="lower", vmin=-1, vmax=1)
+    ax1.set_xlabel("position in the text")
+    ax1.set_ylabel("pair i (dims i and i + head_dim/2)")
+    ax1.set_title("cos(position x base^(-2i/head_dim)): early pairs spin fast, late ones slowly", fontsize=9)
+    fig.colorbar(im, ax=ax1, fraction=0.04)
+    distances = np.arange(n_positions)
+    for start, style in [(0, "-"), (500, "--")]:
+        scores = [rotate(q, start + d) @ rotate(k, start) for d in distances]
+        ax2.plot(distances, scores, style, label=f"key at position {start}")
+    ax2.set_xlabel("distance between query and key (tokens)")
+    ax2.set_ylabel("q . k after rotation")
+    ax2.set_title("the score depends only on the distance", fontsize=9)
+    ax2.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -19,7 +19,7 @@ from .text import show_token
 def plot_losses(history, *, title: str = "", ylabel: str = "loss (nats per token)", ax=None):
     """Training and validation loss against epochs, with tokens seen on a second x axis (top).
 
-    ``history`` is a ``train.History``; its evaluation points give both axes. ``ylabel`` names what the
+    ``history`` is a ``History``; its evaluation points give both axes. ``ylabel`` names what the
     loss averages over (chapter 6's classification loss is per message, not per token).
     """
     if ax is None:

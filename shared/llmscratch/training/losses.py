@@ -4,7 +4,7 @@
   over every position whose target is not ``IGNORE_INDEX`` (chapter 5's pretraining, chapter 7's
   instruction tuning, where prompt and padding tokens are masked out).
 - ``lm_batch_loss(model, batch, device)``: run the model on an ``(inputs, targets)`` batch and
-  return ``lm_loss``. This is the default ``batch_loss`` of ``train.train``.
+  return ``lm_loss``. This is the default ``batch_loss`` of ``loop.train``.
 - ``loss_over_loader(model, loader, batch_loss)``: the mean of any batch loss over (part of) a
   loader, in eval mode without gradients; ``lm_loss_over_loader`` is it with ``lm_batch_loss``.
 

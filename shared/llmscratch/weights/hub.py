@@ -79,7 +79,7 @@ def download_gpt2(size: str, *, cache: Path | None = None, endpoint: str | None 
     repo, pinned = GPT2_REPOS[key]
     with warnings.catch_warnings():  # huggingface_hub imports tqdm.auto, which warns in Jupyter without ipywidgets
         warnings.filterwarnings("ignore", message="IProgress not found")
-        from huggingface_hub import hf_hub_download
+        from huggingface_hub import hf_hub_download  # optional, heavy: only needed online
 
     where = dict(revision=revision or pinned, cache_dir=cache or settings.cache_dir() / "hub")
     try:  # a cached copy works offline too, and costs no network round trip

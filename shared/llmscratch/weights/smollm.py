@@ -129,7 +129,7 @@ def load_smollm2_base(*, revision: str = SMOLLM2_BASE_REVISION, dtype: torch.dty
     """
     if settings.is_offline():
         raise RuntimeError(f"offline (LLMSCRATCH_OFFLINE=1): cannot download {SMOLLM2_BASE_REPO}; use load_smollm2() instead")
-    from huggingface_hub import hf_hub_download
+    from huggingface_hub import hf_hub_download  # optional, heavy: only needed online
 
     paths = [
         hf_hub_download(SMOLLM2_BASE_REPO, name, revision=revision, cache_dir=settings.cache_dir() / "huggingface", endpoint=endpoint)

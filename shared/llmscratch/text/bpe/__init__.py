@@ -1,6 +1,6 @@
 """Byte-level byte-pair encoding (BPE) from scratch: train your own merges, encode, decode, save.
 
-``gpt2_tokenizer.py`` only *loads* GPT-2's finished merges into ``tiktoken``; this subpackage holds
+``text.gpt2`` only *loads* GPT-2's finished merges into ``tiktoken``; this subpackage holds
 the algorithm itself, in plain Python, so you can train a vocabulary on any text. One module per
 idea (as karpathy/minbpe splits it): ``merge`` (the two steps), ``pattern`` (pre-tokenization),
 ``tokenizer`` (encode, decode, files), ``train`` (the two trainers), ``gpt2`` (GPT-2's merges).

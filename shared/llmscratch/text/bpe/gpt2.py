@@ -1,6 +1,6 @@
 """GPT-2's own merges as a ``BPETokenizer`` (``load_gpt2``), read from the checked offline files.
 
-``gpt2_tokenizer.py`` finds and checks GPT-2's ``vocab.bpe``/``encoder.json`` and hands the ranks
+``text.gpt2`` finds and checks GPT-2's ``vocab.bpe``/``encoder.json`` and hands the ranks
 to ``tiktoken``; this module reads the same files into our pure-Python tokenizer, so chapter 2 can
 compare the two id for id.
 """

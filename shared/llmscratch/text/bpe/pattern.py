@@ -1,6 +1,6 @@
 r"""Pre-tokenization: how text is cut into chunks before any merge (merges never cross a chunk).
 
-- ``GPT2_PATTERN`` (from ``gpt2_tokenizer.py``) and ``GPT4_PATTERN``, by name in ``PATTERNS``;
+- ``GPT2_PATTERN`` (from ``text.gpt2``) and ``GPT4_PATTERN``, by name in ``PATTERNS``;
 - special tokens are cut out first (``special_regex``), and text that cannot be UTF-8 encoded
   (lone surrogates) is repaired as tiktoken does (``valid_unicode``);
 - ``FastSplitter`` gives the same chunks as ``regex`` for the GPT-2 and GPT-4 patterns about twice
