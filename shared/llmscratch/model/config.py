@@ -31,7 +31,8 @@ class ModelConfig:
         if self.emb_dim % self.n_heads != 0:
             raise ValueError(
                 f"emb_dim={self.emb_dim} is not divisible by n_heads={self.n_heads}: each head gets "
-                f"emb_dim / n_heads dims (e.g. emb_dim={self.n_heads * (self.emb_dim // self.n_heads + 1)})"
+                f"emb_dim / n_heads dims, so emb_dim must be a multiple of n_heads "
+                f"(e.g. {self.n_heads * (self.emb_dim // self.n_heads + 1)})"
             )
         if not 0.0 <= self.drop_rate < 1.0:
             raise ValueError(f"drop_rate must be in [0, 1), got {self.drop_rate} (1.0 would drop everything)")
