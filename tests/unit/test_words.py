@@ -1,4 +1,4 @@
-"""tokenizer: the word tokenizers of chapter 2 (GPT-2's files and encoding: test_gpt2_tokenizer.py)."""
+"""text.words: the word tokenizers of chapter 2 (GPT-2's files and encoding: test_gpt2_encoding.py)."""
 
 import pytest
 
