@@ -22,7 +22,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import AbstractSet, Protocol, Sequence
 
 import torch
 from torch import nn
@@ -35,13 +35,27 @@ CH05_WEIGHTS = Path("checkpoints") / "ch05_gpt.safetensors"  # under settings.ca
 
 
 class TextTokenizer(Protocol):
-    """What chapters 6-7 need from a tokenizer, whichever model family it belongs to."""
+    """What chapters 6-7 and the chat need from a tokenizer, whichever model family it belongs to.
+
+    **The special-token policy** (one rule, kept by ``GPT2Tokenizer`` and ``gguf.MappedTokenizer``):
+
+    - ``encode(text)`` treats ``text`` as *ordinary text*. A special token written in it
+      (``"<|endoftext|>"``, ``"<|im_start|>"``) is encoded as its characters, never as the control
+      id, and never raises. Text from a user or a data set can thus neither end a document nor
+      open a chat turn, and no input crashes the encoder.
+    - A real special id comes only from an explicit call: ``special_id("<|im_start|>")`` (what a
+      prompt template such as ``smollm.encode_chat`` uses to join template ids and user text), or
+      ``encode(text, allowed_special={...})`` / ``"all"`` for text *we* wrote, e.g. a corpus whose
+      documents we joined with ``<|endoftext|>``.
+    """
 
     name: str
     eos_id: int  # ends a text (GPT-2: <|endoftext|>; SmolLM2-Instruct: <|im_end|>)
     pad_id: int  # fills batches (never attended to, never a target)
 
-    def encode(self, text: str) -> list[int]: ...
+    def encode(self, text: str, *, allowed_special: AbstractSet[str] | str = frozenset()) -> list[int]: ...
+
+    def special_id(self, token: str) -> int: ...
 
     def decode(self, ids: Sequence[int]) -> str: ...
 
@@ -49,10 +63,15 @@ class TextTokenizer(Protocol):
 class GPT2Tokenizer:
     """GPT-2's byte-pair encoding (the offline ``tiktoken`` encoding of chapter 2) behind ``TextTokenizer``.
 
-    ``<|endoftext|>`` written in a text is encoded as the special token (id 50256), the book's choice.
+    Follows ``TextTokenizer``'s special-token policy: ``<|endoftext|>`` written in a text is ordinary
+    text unless the caller allows it explicitly.
 
     >>> tok = GPT2Tokenizer()
-    >>> tok.encode("Hello world<|endoftext|>"), tok.eos_id == tok.pad_id == 50256
+    >>> tok.encode("Hello world<|endoftext|>")  # written by someone: 7 ordinary tokens, not the end of a text
+    [15496, 995, 27, 91, 437, 1659, 5239, 91, 29]
+    >>> tok.encode("Hello world") + [tok.special_id("<|endoftext|>")]  # a template's end-of-text
+    [15496, 995, 50256]
+    >>> tok.encode("Hello world<|endoftext|>", allowed_special={"<|endoftext|>"}), tok.eos_id == tok.pad_id == 50256
     ([15496, 995, 50256], True)
     """
 
@@ -65,8 +84,16 @@ class GPT2Tokenizer:
 
         self.encoding = gpt2_encoding()
 
-    def encode(self, text: str) -> list[int]:
-        return self.encoding.encode(text, allowed_special={ENDOFTEXT})
+    def encode(self, text: str, *, allowed_special: AbstractSet[str] | str = frozenset()) -> list[int]:
+        """Ids of ``text``; special-token text is ordinary text unless named in ``allowed_special``."""
+        allowed = allowed_special if allowed_special == "all" else set(allowed_special)  # tiktoken wants a set
+        return self.encoding.encode(text, allowed_special=allowed, disallowed_special=())
+
+    def special_id(self, token: str) -> int:
+        """The id of the special token ``token`` (GPT-2 has one: ``<|endoftext|>``)."""
+        if token != ENDOFTEXT:
+            raise ValueError(f"GPT-2's tokenizer has no special token {token!r}; its only one is {ENDOFTEXT!r}")
+        return EOT_ID
 
     def decode(self, ids: Sequence[int]) -> str:
         return self.encoding.decode(ids.tolist() if torch.is_tensor(ids) else list(ids))
