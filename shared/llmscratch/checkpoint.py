@@ -179,11 +179,28 @@ def save_checkpoint(
     return path
 
 
+def pickle_kind(head: bytes) -> str | None:
+    """What kind of PyTorch pickle a file starting with ``head`` is, or None if it is not one.
+
+    ``torch.save`` writes a zip archive (``PK\\x03\\x04``) around a pickle; older files are a bare
+    pickle, which starts with the PROTO opcode ``\\x80`` and a protocol number 2-5.
+
+    >>> pickle_kind(b"PK\\x03\\x04..."), pickle_kind(b"\\x80\\x02}q"), pickle_kind(b"\\x10\\x00\\x00\\x00")
+    ('torch.save zip archive', 'pickle', None)
+    """
+    if head.startswith(b"PK\x03\x04"):
+        return "torch.save zip archive"
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
+        return "pickle"
+    return None
+
+
 def read_safetensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """All tensors and the metadata of a safetensors file, with a clear error if it is damaged.
 
     The header says where each tensor's bytes end; a file shorter than that was cut off (an
-    interrupted download or copy), and the error gives both sizes.
+    interrupted download or copy), and the error gives both sizes. A PyTorch pickle is named as
+    such and refused: loading one can run code (``load_state_dict_file`` is the explicit way).
     """
     path = Path(path)
     if not path.is_file():
@@ -191,6 +208,13 @@ def read_safetensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[st
     size = path.stat().st_size
     with open(path, "rb") as f:
         head = f.read(8)
+        kind = pickle_kind(head)
+        if kind:
+            raise CheckpointError(
+                f"{path} is a PyTorch pickle ({kind}), not safetensors; refused, because loading a pickle can run code. "
+                "Convert it once, in a process you trust: safetensors.torch.save_file(torch.load(path, "
+                "weights_only=True), 'model.safetensors')"
+            )
         if len(head) < 8:
             raise CheckpointError(f"{path} is truncated or not a safetensors file: only {size} bytes")
         (header_len,) = struct.unpack("<Q", head)

@@ -91,11 +91,12 @@ def load_smollm2(*, dtype: torch.dtype = torch.float32, device: str | torch.devi
     """``(model, tokenizer)`` for SmolLM2-135M-Instruct, read with our GGUF reader (eval mode)."""
     from .gguf import load_llama_gguf, read_gguf, tokenizer_from_gguf
 
-    gguf = read_gguf(smollm2_gguf_path())
-    model = load_llama_gguf(gguf, dtype=dtype, **config_overrides)
+    with read_gguf(smollm2_gguf_path()) as gguf:
+        model = load_llama_gguf(gguf, dtype=dtype, **config_overrides)
+        tokenizer = tokenizer_from_gguf(gguf)
     if device is not None:
         model = model.to(device)
-    return model, tokenizer_from_gguf(gguf)
+    return model, tokenizer
 
 
 def _chat_parts(messages: list[dict[str, str]], add_generation_prompt: bool, system: str) -> list[tuple[str, str]]:
