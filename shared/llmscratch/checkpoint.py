@@ -195,14 +195,8 @@ def pickle_kind(head: bytes) -> str | None:
     return None
 
 
-def read_safetensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """All tensors and the metadata of a safetensors file, with a clear error if it is damaged.
-
-    The header says where each tensor's bytes end; a file shorter than that was cut off (an
-    interrupted download or copy), and the error gives both sizes. A PyTorch pickle is named as
-    such and refused: loading one can run code (``load_state_dict_file`` is the explicit way).
-    """
-    path = Path(path)
+def _checked_header(path: Path) -> dict:
+    """The JSON header of a safetensors file, after checking it is one and is complete."""
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     size = path.stat().st_size
@@ -227,6 +221,8 @@ def read_safetensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[st
             header = json.loads(f.read(header_len))
         except ValueError as err:
             raise CheckpointError(f"{path} is not a safetensors file (unreadable header: {err})") from err
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path} is not a safetensors file (its header is not a JSON object)")
     ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)]
     expected = 8 + header_len + max(ends, default=0)
     if size < expected:
@@ -234,6 +230,18 @@ def read_safetensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[st
             f"{path} is truncated: it has {size:,} bytes but its header describes {expected:,}; "
             "the download or save was interrupted, so fetch or save it again"
         )
+    return header
+
+
+def read_safetensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """All tensors and the metadata of a safetensors file, with a clear error if it is damaged.
+
+    The header says where each tensor's bytes end; a file shorter than that was cut off (an
+    interrupted download or copy), and the error gives both sizes. A PyTorch pickle is named as
+    such and refused: loading one can run code (``load_state_dict_file`` is the explicit way).
+    """
+    path = Path(path)
+    header = _checked_header(path)
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -242,6 +250,18 @@ def read_safetensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[st
     except SafetensorError as err:
         raise CheckpointError(f"{path} is a damaged safetensors file: {err}") from err
     return tensors, header.get("__metadata__") or {}
+
+
+def checkpoint_extra(path: str | Path) -> dict:
+    """The ``extra`` dict of a ``save_checkpoint`` file, read from its header alone (no tensor is loaded).
+
+    ``pretrain --resume`` compares the options stored there with its own before loading anything.
+    """
+    path = Path(path)
+    meta = _checked_header(path).get("__metadata__") or {}
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is a safetensors file but not an llmscratch training checkpoint (no {FORMAT!r} marker)")
+    return json.loads(meta["llmscratch"]).get("extra", {})
 
 
 def check_state_dict(model: nn.Module, state: dict[str, torch.Tensor], *, source: str = "the checkpoint") -> None:
