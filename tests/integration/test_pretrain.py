@@ -209,3 +209,23 @@ def test_a_killed_saves_part_file_is_removed_and_outputs_are_complete(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["checkpoint.safetensors", "model.safetensors", "config.json", "history.json", "log.jsonl"])
     assert json.loads((out / "config.json").read_text())["emb_dim"] == 16
+
+
+def test_every_output_file_is_written_atomically(tmp_path, monkeypatch):
+    """In-process: each file of OUTPUTS except the append-only log goes through fileio.atomic_write."""
+    from llmscratch import checkpoint, pretrain
+    from llmscratch.fileio import atomic_write
+
+    written = []
+
+    def recording(path, *args, **kwargs):
+        written.append(Path(path).name)
+        return atomic_write(path, *args, **kwargs)
+
+    monkeypatch.setattr(pretrain, "atomic_write", recording)
+    monkeypatch.setattr(checkpoint, "atomic_write", recording)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    out = tmp_path / "run"
+    pretrain.main([str(STORY), "--out-dir", str(out), *MICRO, *QUICK, "--device", "cpu"])
+    assert set(written) == set(pretrain.OUTPUTS)  # log.jsonl: its fresh (empty) start; steps are appended
+    assert sorted(p.name for p in out.iterdir()) == sorted(pretrain.OUTPUTS)
