@@ -6,6 +6,10 @@ saying the model was instruction-tuned. This command then
 
 - formats each turn with the same prompt function that training used (``instruct.format_chat``,
   Alpaca style, for our fine-tuned models; SmolLM2's own ChatML template for ``--model smollm2``),
+  by the special-token policy of ``pretrained.TextTokenizer``: special ids come only from the
+  template, so a message that contains ``<|im_start|>`` or ``<|endoftext|>`` is just text,
+- reads input that is not valid UTF-8 (undecodable bytes become U+FFFD) and refuses a bad file, a
+  pickle or a device this machine lacks with one ``error: ...`` line and exit code 2,
 - streams the answer token by token (``generate.generate_stream``) with a KV cache that is kept
   across turns: only the tokens that changed since the last turn are run through the model,
 - keeps the conversation while it fits in the context, and says so when it drops old turns,
