@@ -36,9 +36,10 @@ from __future__ import annotations
 import contextlib
 import mmap
 import struct
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AbstractSet, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -118,7 +119,7 @@ class GGUFFile:
         if self._buffer is not None and not self._buffer.closed:
             self._buffer.close()  # BufferError if a ``raw()`` view is still alive: drop it first
 
-    def __enter__(self) -> "GGUFFile":
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:
@@ -445,7 +446,7 @@ class MappedTokenizer:
     def __repr__(self) -> str:
         return f"MappedTokenizer(name={self.name!r}, vocab_size={self.vocab_size}, merges={len(self.bpe.merges)})"
 
-    def encode(self, text: str, *, allowed_special: AbstractSet[str] | str = frozenset()) -> list[int]:
+    def encode(self, text: str, *, allowed_special: Collection[str] | str = frozenset()) -> list[int]:
         """Model ids of ``text``, by ``pretrained.TextTokenizer``'s special-token policy.
 
         Special-token text in ``text`` (``"<|im_start|>"``) is ordinary text unless it is named in

@@ -234,10 +234,10 @@ def run(args: argparse.Namespace) -> History:
     """Train as the options say; returns the ``History`` (on every rank)."""
     from .device import get_device
     from .generate import generate
+    from .gpt2_tokenizer import gpt2_encoding
     from .model import GPTModel
     from .precision import PrecisionChoice, choose_precision
     from .settings import seed_everything
-    from .gpt2_tokenizer import gpt2_encoding
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -20,9 +20,10 @@ share one interface (``blocks``, ``final_norm``, ``out_head``, ``cfg.emb_dim``, 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AbstractSet, Protocol, Sequence
+from typing import Protocol, Sequence
 
 import torch
 from torch import nn
@@ -53,7 +54,7 @@ class TextTokenizer(Protocol):
     eos_id: int  # ends a text (GPT-2: <|endoftext|>; SmolLM2-Instruct: <|im_end|>)
     pad_id: int  # fills batches (never attended to, never a target)
 
-    def encode(self, text: str, *, allowed_special: AbstractSet[str] | str = frozenset()) -> list[int]: ...
+    def encode(self, text: str, *, allowed_special: Collection[str] | str = frozenset()) -> list[int]: ...
 
     def special_id(self, token: str) -> int: ...
 
@@ -84,7 +85,7 @@ class GPT2Tokenizer:
 
         self.encoding = gpt2_encoding()
 
-    def encode(self, text: str, *, allowed_special: AbstractSet[str] | str = frozenset()) -> list[int]:
+    def encode(self, text: str, *, allowed_special: Collection[str] | str = frozenset()) -> list[int]:
         """Ids of ``text``; special-token text is ordinary text unless named in ``allowed_special``."""
         allowed = allowed_special if allowed_special == "all" else set(allowed_special)  # tiktoken wants a set
         return self.encoding.encode(text, allowed_special=allowed, disallowed_special=())

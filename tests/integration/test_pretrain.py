@@ -200,7 +200,7 @@ def test_a_killed_saves_part_file_is_removed_and_outputs_are_complete(tmp_path):
 
     out = tmp_path / "run"
     out.mkdir()
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
     stale = out / f".checkpoint.safetensors.{sock.gethostname()}-{int(dead.stdout)}-abc.part"
     stale.write_bytes(b"\0" * 1000)
     proc = _pretrain(out, *QUICK)

@@ -1,7 +1,6 @@
 """device: one place that picks cuda -> mps -> cpu."""
 
 import torch
-
 from llmscratch.device import describe_device, get_device
 
 
@@ -25,7 +24,6 @@ def test_describe_cpu():
 
 def test_a_missing_device_is_refused_in_one_line(monkeypatch):
     import pytest
-
     from llmscratch.device import DeviceUnavailable, available_devices
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
