@@ -6,6 +6,10 @@ saying the model was instruction-tuned. This command then
 
 - formats each turn with the same prompt function that training used (``instruct.format_chat``,
   Alpaca style, for our fine-tuned models; SmolLM2's own ChatML template for ``--model smollm2``),
+  by the special-token policy of ``pretrained.TextTokenizer``: special ids come only from the
+  template, so a message that contains ``<|im_start|>`` or ``<|endoftext|>`` is just text,
+- reads input that is not valid UTF-8 (undecodable bytes become U+FFFD) and refuses a bad file, a
+  pickle or a device this machine lacks with one ``error: ...`` line and exit code 2,
 - streams the answer token by token (``generate.generate_stream``) with a KV cache that is kept
   across turns: only the tokens that changed since the last turn are run through the model,
 - keeps the conversation while it fits in the context, and says so when it drops old turns,
@@ -40,7 +44,7 @@ from .text.gpt2 import GPT2Tokenizer
 from .training.checkpoint import CheckpointError, load_weights, read_safetensors, save_weights
 from .weights.backbone import load_backbone
 from .weights.gguf import read_gguf
-from .weights.smollm import chat_prompt, smollm2_gguf_path
+from .weights.smollm import chat_prompt, encode_chat, smollm2_gguf_path
 
 INSTRUCT_FLAG = "instruction_tuned"
 FAMILIES = ("gpt", "llama")
@@ -86,7 +90,8 @@ def load_tokenizer(name: str):
     if name == "gpt2":
         return GPT2Tokenizer()
     if name == "smollm2":
-        return tokenizer_from_gguf(read_gguf(smollm2_gguf_path()))
+        with read_gguf(smollm2_gguf_path()) as gguf:
+            return tokenizer_from_gguf(gguf)
     raise ChatError(f"unknown tokenizer {name!r} in the checkpoint; expected one of {TOKENIZERS}")
 
 
@@ -112,8 +117,10 @@ def load_chat_checkpoint(path: str | Path, *, device: torch.device | str = "cpu"
         raise ChatError(f"--checkpoint {path}: no such file (chapter 7's notebook writes one with save_chat_weights)")
     try:
         _, meta = read_safetensors(path)
-    except Exception as err:  # not a safetensors file at all
-        raise ChatError(f"--checkpoint {path}: not a safetensors weights file ({err})") from None
+    except CheckpointError as err:  # a pickle, a truncated or a damaged file: the message names which
+        raise ChatError(f"--checkpoint {err}") from None
+    except OSError as err:
+        raise ChatError(f"--checkpoint {path}: cannot be read ({err})") from None
     if meta.get(INSTRUCT_FLAG) != "true":
         raise ChatError(
             f"--checkpoint {path} is not an instruction-tuned model (its metadata has no {INSTRUCT_FLAG!r} flag). "
@@ -181,22 +188,36 @@ class Conversation:
         self.cache = self.chat.model.new_kv_cache()
         self.cached_ids: list[int] = []  # the tokens the cache holds (not every model family records them)
 
+    def _messages(self, history: list[tuple[str, str]], message: str) -> list[dict[str, str]]:
+        turns = [{"role": r, "content": c} for user, bot in history for r, c in (("user", user), ("assistant", bot))]
+        return turns + [{"role": "user", "content": message}]
+
     def prompt_text(self, history: list[tuple[str, str]], message: str) -> str:
+        """The next prompt as text, for reading (the model gets ``prompt_token_ids``)."""
         if self.chat.style == "alpaca":
             return format_chat(history, message)
 
-        messages = [{"role": r, "content": c} for user, bot in history for r, c in (("user", user), ("assistant", bot))]
-        return chat_prompt(messages + [{"role": "user", "content": message}])
+        return chat_prompt(self._messages(history, message))
+
+    def prompt_token_ids(self, history: list[tuple[str, str]], message: str) -> list[int]:
+        """The next prompt as ids. What users wrote is ordinary text: only the template makes special ids.
+
+        So a message containing ``"<|im_start|>"`` or ``"<|endoftext|>"`` is answered like any other
+        (``text.protocol`` states the rule).
+        """
+        if self.chat.style == "alpaca":  # the Alpaca layout has no special token: all of it is ordinary text
+            return self.chat.tokenizer.encode(format_chat(history, message))
+        return encode_chat(self.chat.tokenizer, self._messages(history, message))
 
     def prompt_ids(self, message: str, say: Callable[[str], None]) -> list[int]:
         """The token ids of the next prompt, dropping the oldest turns until it fits (and saying so)."""
-        context, encode = self.chat.model.cfg.context_length, self.chat.tokenizer.encode
-        ids = encode(self.prompt_text(self.history, message))
+        context = self.chat.model.cfg.context_length
+        ids = self.prompt_token_ids(self.history, message)
         dropped = 0
         while self.history and len(ids) + self.max_new_tokens > context:
             self.history.pop(0)
             dropped += 1
-            ids = encode(self.prompt_text(self.history, message))
+            ids = self.prompt_token_ids(self.history, message)
         if dropped:
             say(f"[dropped the {dropped} oldest turn(s): the conversation no longer fits in the context of "
                 f"{context} tokens with room for {self.max_new_tokens} new ones]")
@@ -256,9 +277,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _tolerant_streams() -> None:
+    """Never crash on bytes: undecodable input becomes U+FFFD, unprintable output a ``?``.
+
+    A strict UTF-8 terminal (or a pipe) can deliver bytes that are not UTF-8, and a model can write
+    characters the terminal's encoding lacks; either would otherwise end the chat with a traceback.
+    """
+    for stream, errors in ((sys.stdin, "replace"), (sys.stdout, "replace"), (sys.stderr, "backslashreplace")):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors=errors)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C -> KeyboardInterrupt even if inherited ignored
+    _tolerant_streams()
     out, err = sys.stdout, sys.stderr
 
     def write(text: str) -> None:
@@ -271,16 +304,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         try:
             check_sampling(args.temperature, args.top_k, args.top_p)
+            device = get_device(args.device)  # a device this machine lacks is refused here, in one line
         except ValueError as e:
             raise ChatError(str(e)) from None
-        device = torch.device(args.device) if args.device else get_device()
         chat = (load_chat_checkpoint(args.checkpoint, device=device) if args.checkpoint
                 else load_pretrained(args.model, device=device))
         max_new = args.max_new_tokens or min(128, chat.model.cfg.context_length // 2)
         conversation = Conversation(chat, max_new_tokens=max_new)
         generator = torch.Generator(device=device).manual_seed(args.seed)
         sampling = dict(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, generator=generator)
-    except ChatError as e:
+    except (ChatError, FileNotFoundError) as e:  # FileNotFoundError: --model smollm2 is not installed
         err.write(f"error: {e}\n")
         return 2
     say(f"Chatting with {chat.name} ({chat.style} prompts, context {chat.model.cfg.context_length} tokens). "

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from llmscratch.assets import ASSET_DIR, DEFAULT_STORY
 
@@ -124,6 +125,8 @@ def test_sigkill_then_resume_gives_the_uninterrupted_losses(tmp_path):
     resumed = _history(out)
     assert resumed["step_losses"] == reference["step_losses"], "the resumed run must compute the same losses"
     assert resumed["val_losses"] == reference["val_losses"] and resumed["position"] == reference["position"]
+    logged = [json.loads(line)["step"] for line in (out / "log.jsonl").read_text().splitlines()]
+    assert logged == list(range(1, 31)), "each step is logged once, also those redone after the kill"
 
 
 def test_a_corpus_too_small_for_one_batch_says_both_numbers(tmp_path):
@@ -143,3 +146,86 @@ def test_a_folder_of_texts_and_bad_options(tmp_path):
     empty.mkdir()
     proc = _pretrain(tmp_path / "out", data=empty)
     assert proc.returncode != 0 and "holds no .txt or .md files" in proc.stderr
+
+
+# ---- resume safety, crash leftovers, one-line errors ------------------------------------------------
+
+QUICK = ["--batch-size", "2", "--max-steps", "4", "--checkpoint-every", "2", "--eval-every", "2", "--seed", "5"]
+
+
+def _one_line_error(proc: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert proc.returncode == 2, f"exit code {proc.returncode}\nstderr:\n{proc.stderr[-3000:]}"
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
+    for fragment in fragments:
+        assert fragment in proc.stderr, proc.stderr
+
+
+def test_resume_refuses_other_settings_unless_overridden_and_logs_each_step_once(tmp_path):
+    out = tmp_path / "run"
+    _ok(_pretrain(out, *QUICK))
+    log = out / "log.jsonl"
+    assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [1, 2, 3, 4]
+    # what a run killed after its last checkpoint leaves: steps past the checkpoint and a torn line
+    with open(log, "a") as f:
+        f.write(json.dumps({"step": 5, "loss": 1.0}) + "\n" + json.dumps({"step": 6, "loss": 1.0}) + "\n" + '{"st')
+    proc = _pretrain(out, *QUICK, "--resume", "--batch-size", "3", "--lr", "1e-3")
+    _one_line_error(proc, "saved with other settings", "batch_size: 2 -> 3", "lr: 0.0004 -> 0.001", "--override-resume")
+    assert log.read_text().count("\n") == 6, "a refused resume changes nothing"
+    proc = _pretrain(out, *QUICK, "--resume", "--eval-every", "1")  # how the run is watched may change
+    _ok(proc)
+    assert "resumed from" in proc.stdout and "dropped 3 line(s)" in proc.stdout
+    assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [1, 2, 3, 4]
+    proc = _pretrain(out, *QUICK[:-2], "--seed", "6", "--resume", "--override-resume")
+    _ok(proc)
+    assert "--override-resume: continuing with new settings (seed: 5 -> 6)" in proc.stdout
+
+
+def test_bad_files_devices_and_options_are_one_line_errors(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    torch.save({"w": torch.zeros(2)}, out / "checkpoint.safetensors")  # a pickle under a safetensors name
+    _one_line_error(_pretrain(out, *QUICK, "--resume"), "is a PyTorch pickle", "refused", "can run code")
+    (out / "checkpoint.safetensors").write_bytes((8).to_bytes(8, "little") + b'{"a": 1')
+    _one_line_error(_pretrain(out, *QUICK, "--resume"), "not a safetensors file")
+    if not torch.cuda.is_available():
+        _one_line_error(_pretrain(out, *QUICK, "--device", "cuda"), "device 'cuda' is not available on this machine")
+    _one_line_error(_pretrain(out, *QUICK, "--batch-size", "0"), "--batch-size must be at least 1, got 0")
+    _one_line_error(_pretrain(out, *QUICK, "--lr", "fast"), "argument --lr: invalid float value: 'fast'")
+    _one_line_error(_pretrain(out, *QUICK, "--override-resume"), "--override-resume only means something with --resume")
+
+
+def test_a_killed_saves_part_file_is_removed_and_outputs_are_complete(tmp_path):
+    import socket as sock
+
+    out = tmp_path / "run"
+    out.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    stale = out / f".checkpoint.safetensors.{sock.gethostname()}-{int(dead.stdout)}-abc.part"
+    stale.write_bytes(b"\0" * 1000)
+    proc = _pretrain(out, *QUICK)
+    _ok(proc)
+    assert not stale.exists() and f"removed {stale.name}" in proc.stdout
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["checkpoint.safetensors", "model.safetensors", "config.json", "history.json", "log.jsonl"])
+    assert json.loads((out / "config.json").read_text())["emb_dim"] == 16
+
+
+def test_every_output_file_is_written_atomically(tmp_path, monkeypatch):
+    """In-process: each file of OUTPUTS except the append-only log goes through fileio.atomic_write."""
+    from llmscratch.fileio import atomic_write
+    from llmscratch.training import checkpoint, pretrain
+
+    written = []
+
+    def recording(path, *args, **kwargs):
+        written.append(Path(path).name)
+        return atomic_write(path, *args, **kwargs)
+
+    monkeypatch.setattr(pretrain, "atomic_write", recording)
+    monkeypatch.setattr(checkpoint, "atomic_write", recording)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    out = tmp_path / "run"
+    pretrain.main([str(STORY), "--out-dir", str(out), *MICRO, *QUICK, "--device", "cpu"])
+    assert set(written) == set(pretrain.OUTPUTS)  # log.jsonl: its fresh (empty) start; steps are appended
+    assert sorted(p.name for p in out.iterdir()) == sorted(pretrain.OUTPUTS)

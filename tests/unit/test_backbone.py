@@ -14,9 +14,22 @@ from llmscratch.weights.smollm import smollm2_available
 
 def test_gpt2_tokenizer_round_trip():
     tok = GPT2Tokenizer()
-    ids = tok.encode("A clock ticks.<|endoftext|>")
+    ids = tok.encode("A clock ticks.") + [tok.special_id("<|endoftext|>")]
     assert ids[-1] == tok.eos_id == tok.pad_id == 50256
     assert tok.decode(torch.tensor(ids)) == "A clock ticks.<|endoftext|>"
+
+
+def test_gpt2_tokenizer_special_token_policy():
+    """Special-token text is ordinary text, unless allowed explicitly (pretrained.TextTokenizer)."""
+    tok = GPT2Tokenizer()
+    text = "A clock ticks.<|endoftext|>It stops."
+    as_text = tok.encode(text)
+    assert tok.eos_id not in as_text and tok.decode(as_text) == text
+    allowed = tok.encode(text, allowed_special={"<|endoftext|>"})
+    assert allowed.count(tok.eos_id) == 1 and allowed == tok.encode(text, allowed_special="all")
+    assert tok.encode("<|im_start|>") == tok.encode("<|im_start|>", allowed_special="all")  # not GPT-2's
+    with pytest.raises(ValueError, match="has no special token '<\\|im_start\\|>'"):
+        tok.special_id("<|im_start|>")
 
 
 def test_offline_gpt2_is_passed_over_with_the_reason(capsys):

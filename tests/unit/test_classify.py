@@ -275,6 +275,22 @@ def test_load_errors(model, tmp_path):
         load_classifier(model, tmp_path / "other.safetensors")
 
 
+def test_load_goes_through_the_safetensors_checks(model, tmp_path):
+    """A pickle is refused by name and a cut-off file is called truncated, as by every other loader."""
+    from llmscratch.training.checkpoint import CheckpointError
+
+    add_classification_head(model)
+    good = save_classifier(model, tmp_path / "clf.safetensors").read_bytes()
+    pickled = tmp_path / "pickled.safetensors"
+    torch.save(model.state_dict(), pickled)
+    with pytest.raises(CheckpointError, match="is a PyTorch pickle .* refused, because loading a pickle can run code"):
+        load_classifier(model, pickled)
+    cut = tmp_path / "cut.safetensors"
+    cut.write_bytes(good[: len(good) // 2])
+    with pytest.raises(CheckpointError, match="cut.safetensors is truncated: it has"):
+        load_classifier(model, cut)
+
+
 @pytest.mark.parametrize("padding_side", ["right", "left"])
 def test_llama_last_real_token_and_head(padding_side):
     """The same code on the Llama-style model: no branching on the family."""

@@ -21,3 +21,23 @@ def test_auto_detection_order(monkeypatch):
 
 def test_describe_cpu():
     assert describe_device(torch.device("cpu")).startswith("cpu (")
+
+
+def test_a_missing_device_is_refused_in_one_line(monkeypatch):
+    import pytest
+
+    from llmscratch.device import DeviceUnavailable, available_devices
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert available_devices() == ["cpu"]
+    for name in ("cuda", "cuda:1", "mps"):
+        with pytest.raises(DeviceUnavailable, match=f"device '{name}' is not available on this machine \\(available: cpu\\)"):
+            get_device(name)
+    with pytest.raises(ValueError, match="'gpu' is not a device name; use one of: cpu"):
+        get_device("gpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert get_device("cuda:0") == torch.device("cuda:0")
+    with pytest.raises(DeviceUnavailable, match="has 1 CUDA device"):
+        get_device("cuda:1")

@@ -68,3 +68,41 @@ def test_saved_file_gets_the_usual_permissions(tmp_path):
     plain = tmp_path / "plain.txt"
     plain.write_text("x")
     assert (tmp_path / "x.txt").stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+
+
+def test_the_next_write_removes_what_a_killed_writer_left(tmp_path):
+    """A SIGKILLed save leaves its .part; the next save of the same file deletes it (not a live writer's)."""
+    from llmscratch.fileio import LEGACY_PART_AGE_S, remove_stale_parts
+
+    target = tmp_path / "ckpt.bin"
+    script = (
+        "import sys, time\n"
+        "from llmscratch.fileio import atomic_write\n"
+        "with atomic_write(sys.argv[1]) as f:\n"
+        "    f.write(b'x' * 1000); f.flush(); print('writing', flush=True); time.sleep(60)\n"
+    )
+    killed = subprocess.Popen([sys.executable, "-c", script, str(target)], stdout=subprocess.PIPE)
+    live = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "other.bin")], stdout=subprocess.PIPE)
+    try:
+        assert killed.stdout.readline().strip() == b"writing" and live.stdout.readline().strip() == b"writing"
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(timeout=10)
+        leftover = [p for p in tmp_path.iterdir() if p.name.startswith(".ckpt.bin.")]
+        assert len(leftover) == 1 and f"-{killed.pid}-" in leftover[0].name
+        legacy_old, legacy_new = tmp_path / ".ckpt.bin.abc123.part", tmp_path / ".ckpt.bin.def456.part"
+        legacy_old.write_bytes(b"old")
+        legacy_new.write_bytes(b"new")
+        os.utime(legacy_old, (0, 0))
+        live_part = [p for p in tmp_path.iterdir() if p.name.startswith(".other.bin.")]
+        assert remove_stale_parts(tmp_path / "other.bin") == []  # its writer is still running
+        with atomic_write(target) as f:
+            f.write(b"complete")
+        assert target.read_bytes() == b"complete"
+        assert not leftover[0].exists() and not legacy_old.exists()
+        assert legacy_new.exists(), f"a recent part in the old format may still be written (< {LEGACY_PART_AGE_S} s)"
+        assert all(p.exists() for p in live_part)
+    finally:
+        for proc in (killed, live):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)

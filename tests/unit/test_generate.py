@@ -112,6 +112,21 @@ def test_next_token_greedy_and_limits():
     assert {next_token(probs_logits, temperature=1.0, generator=gen).item() for _ in range(300)} == {0, 1, 2}
 
 
+def test_top_p_on_logits_that_are_not_sorted():
+    """The keep-set is found in sorted order and must be mapped back to vocabulary order.
+
+    Row 0: probabilities 0.1, 0.05, 0.5, 0.15, 0.2. Sorted: 0.5 (id 2), 0.2 (id 4), 0.15 (id 3) ...
+    With top_p=0.7 id 2 stays (nothing before it), id 4 stays (0.5 before it), id 3 goes (0.7 before
+    it reaches 0.7): the kept ids are {2, 4}, sampled 5:2. Row 1 is the same values in another order.
+    """
+    probs = torch.tensor([[0.1, 0.05, 0.5, 0.15, 0.2], [0.2, 0.5, 0.05, 0.1, 0.15]])
+    gen = torch.Generator().manual_seed(0)
+    picks = torch.cat([next_token(probs.log(), temperature=1.0, top_p=0.7, generator=gen) for _ in range(2000)], dim=1)
+    assert set(picks[0].tolist()) == {2, 4} and set(picks[1].tolist()) == {1, 0}
+    share = (picks[0] == 2).float().mean().item()
+    assert abs(share - 0.5 / 0.7) < 0.04, share  # renormalised over the kept tokens
+
+
 def test_low_temperature_approaches_greedy_and_high_flattens():
     logits = torch.tensor([[0.0, 1.0, 0.5]])
     gen = torch.Generator().manual_seed(0)

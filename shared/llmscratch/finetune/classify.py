@@ -31,11 +31,11 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors import safe_open
-from safetensors.torch import load_file, save
+from safetensors.torch import save
 from torch import nn
 
 from ..fileio import atomic_write
+from ..training.checkpoint import read_safetensors
 
 POOLINGS = ("last", "last_position", "first")
 
@@ -287,19 +287,21 @@ def load_classifier(model: nn.Module, path: str | Path) -> tuple[nn.Module, list
     """Load a file written by ``save_classifier`` into ``model``; return ``(model, label_names)``.
 
     If the model still has its language-model head, a classification head of the saved size is
-    added first (``add_classification_head``), so a freshly built backbone can be passed in.
+    added first (``add_classification_head``), so a freshly built backbone can be passed in. The file
+    goes through ``checkpoint.read_safetensors``: a pickle is refused and a truncated file named as
+    such (``CheckpointError``).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no classifier file at {path}; write one with save_classifier(model, path)")
-    with safe_open(str(path), framework="pt") as f:
-        metadata = f.metadata() or {}
+    state, metadata = read_safetensors(path)  # the same checks as every loader: pickle refused, truncation named
     if "label_names" not in metadata:
         raise ValueError(f"{path} has no label_names metadata: it was not written by save_classifier")
     label_names = json.loads(metadata["label_names"])
     if num_classes_of(model) != len(label_names):
         add_classification_head(model, len(label_names))
-    state = load_file(str(path), device=str(_model_device(model)))
+    device = _model_device(model)
+    state = {k: v.to(device) for k, v in state.items()}
     if json.loads(metadata.get("trainable_only", "false")):
         result = model.load_state_dict(state, strict=False)
         if result.unexpected_keys:

@@ -8,6 +8,8 @@ pre-tokenization regex. ``tokenizer_from_gguf`` rebuilds our ``BPETokenizer`` fr
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from .bpe import BPETokenizer
 from .gpt2 import bytes_to_unicode
 
@@ -47,14 +49,24 @@ class MappedTokenizer:
     def __repr__(self) -> str:
         return f"MappedTokenizer(name={self.name!r}, vocab_size={self.vocab_size}, merges={len(self.bpe.merges)})"
 
-    def encode(self, text: str, **special_options) -> list[int]:
-        """Model ids of ``text``; ``allowed_special``/``disallowed_special`` as in ``BPETokenizer.encode``.
+    def encode(self, text: str, *, allowed_special: Collection[str] | str = frozenset()) -> list[int]:
+        """Model ids of ``text``, by ``text.protocol``'s special-token policy.
 
+        Special-token text in ``text`` (``"<|im_start|>"``) is ordinary text unless it is named in
+        ``allowed_special`` (or that is ``"all"``); prompt templates use ``special_id`` instead.
         A byte the model has no token for (SmolLM2 lacks a few control characters such as ``"\\x04"``)
         is dropped, as HuggingFace's tokenizer does.
         """
         to_model = self._to_model
-        return [m for i in self.bpe.encode(text, **special_options) if (m := to_model[i]) >= 0]
+        ids = self.bpe.encode(text, allowed_special=allowed_special, disallowed_special=())
+        return [m for i in ids if (m := to_model[i]) >= 0]
+
+    def special_id(self, token: str) -> int:
+        """The model id of the special token ``token`` (e.g. ``"<|im_start|>"``)."""
+        try:
+            return self.special_tokens[token]
+        except KeyError:
+            raise ValueError(f"{self.name} has no special token {token!r}; it has {sorted(self.special_tokens)[:8]}") from None
 
     def decode(self, ids, errors: str = "replace") -> str:
         return self.decode_bytes(ids).decode("utf-8", errors=errors)

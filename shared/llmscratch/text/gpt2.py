@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import tiktoken
@@ -151,10 +151,15 @@ def gpt2_encoding():
 class GPT2Tokenizer:
     """GPT-2's byte-pair encoding (the offline ``tiktoken`` encoding of chapter 2) behind ``TextTokenizer``.
 
-    ``<|endoftext|>`` written in a text is encoded as the special token (id 50256), the book's choice.
+    Follows ``text.protocol``'s special-token policy: ``<|endoftext|>`` written in a text is ordinary
+    text unless the caller allows it explicitly.
 
     >>> tok = GPT2Tokenizer()
-    >>> tok.encode("Hello world<|endoftext|>"), tok.eos_id == tok.pad_id == 50256
+    >>> tok.encode("Hello world<|endoftext|>")  # written by someone: ordinary tokens, not the end of a text
+    [15496, 995, 27, 91, 437, 1659, 5239, 91, 29]
+    >>> tok.encode("Hello world") + [tok.special_id("<|endoftext|>")]  # a template's end-of-text
+    [15496, 995, 50256]
+    >>> tok.encode("Hello world<|endoftext|>", allowed_special={"<|endoftext|>"}), tok.eos_id == tok.pad_id == 50256
     ([15496, 995, 50256], True)
     """
 
@@ -166,8 +171,16 @@ class GPT2Tokenizer:
     def __init__(self):
         self.encoding = gpt2_encoding()
 
-    def encode(self, text: str) -> list[int]:
-        return self.encoding.encode(text, allowed_special={ENDOFTEXT})
+    def encode(self, text: str, *, allowed_special: Collection[str] | str = frozenset()) -> list[int]:
+        """Ids of ``text``; special-token text is ordinary text unless named in ``allowed_special``."""
+        allowed = allowed_special if allowed_special == "all" else set(allowed_special)  # tiktoken wants a set
+        return self.encoding.encode(text, allowed_special=allowed, disallowed_special=())
+
+    def special_id(self, token: str) -> int:
+        """The id of the special token ``token`` (GPT-2 has one: ``<|endoftext|>``)."""
+        if token != ENDOFTEXT:
+            raise ValueError(f"GPT-2's tokenizer has no special token {token!r}; its only one is {ENDOFTEXT!r}")
+        return EOT_ID
 
     def decode(self, ids: Sequence[int]) -> str:
         return self.encoding.decode(ids.tolist() if torch.is_tensor(ids) else list(ids))

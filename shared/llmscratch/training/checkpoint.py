@@ -172,25 +172,42 @@ def save_checkpoint(
         meta["history"] = history.to_dict()
     if schedule is not None:
         meta["schedule"] = schedule.to_dict()
-
     data = save(tensors, metadata={"format": FORMAT, "llmscratch": json.dumps(meta)})
     with atomic_write(path, "wb") as f:
         f.write(data)
     return path
 
 
-def read_safetensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """All tensors and the metadata of a safetensors file, with a clear error if it is damaged.
+def pickle_kind(head: bytes) -> str | None:
+    """What kind of PyTorch pickle a file starting with ``head`` is, or None if it is not one.
 
-    The header says where each tensor's bytes end; a file shorter than that was cut off (an
-    interrupted download or copy), and the error gives both sizes.
+    ``torch.save`` writes a zip archive (``PK\\x03\\x04``) around a pickle; older files are a bare
+    pickle, which starts with the PROTO opcode ``\\x80`` and a protocol number 2-5.
+
+    >>> pickle_kind(b"PK\\x03\\x04..."), pickle_kind(b"\\x80\\x02}q"), pickle_kind(b"\\x10\\x00\\x00\\x00")
+    ('torch.save zip archive', 'pickle', None)
     """
-    path = Path(path)
+    if head.startswith(b"PK\x03\x04"):
+        return "torch.save zip archive"
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
+        return "pickle"
+    return None
+
+
+def _checked_header(path: Path) -> dict:
+    """The JSON header of a safetensors file, after checking it is one and is complete."""
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     size = path.stat().st_size
     with open(path, "rb") as f:
         head = f.read(8)
+        kind = pickle_kind(head)
+        if kind:
+            raise CheckpointError(
+                f"{path} is a PyTorch pickle ({kind}), not safetensors; refused, because loading a pickle can run code. "
+                "Convert it once, in a process you trust: safetensors.torch.save_file(torch.load(path, "
+                "weights_only=True), 'model.safetensors')"
+            )
         if len(head) < 8:
             raise CheckpointError(f"{path} is truncated or not a safetensors file: only {size} bytes")
         (header_len,) = struct.unpack("<Q", head)
@@ -203,6 +220,8 @@ def read_safetensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[st
             header = json.loads(f.read(header_len))
         except ValueError as err:
             raise CheckpointError(f"{path} is not a safetensors file (unreadable header: {err})") from err
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path} is not a safetensors file (its header is not a JSON object)")
     ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)]
     expected = 8 + header_len + max(ends, default=0)
     if size < expected:
@@ -210,12 +229,36 @@ def read_safetensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[st
             f"{path} is truncated: it has {size:,} bytes but its header describes {expected:,}; "
             "the download or save was interrupted, so fetch or save it again"
         )
+    return header
+
+
+def read_safetensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """All tensors and the metadata of a safetensors file, with a clear error if it is damaged.
+
+    The header says where each tensor's bytes end; a file shorter than that was cut off (an
+    interrupted download or copy), and the error gives both sizes. A PyTorch pickle is named as
+    such and refused: loading one can run code (``load_state_dict_file`` is the explicit way).
+    """
+    path = Path(path)
+    header = _checked_header(path)
 
     try:
         tensors = load_file(path)
     except SafetensorError as err:
         raise CheckpointError(f"{path} is a damaged safetensors file: {err}") from err
     return tensors, header.get("__metadata__") or {}
+
+
+def checkpoint_extra(path: str | Path) -> dict:
+    """The ``extra`` dict of a ``save_checkpoint`` file, read from its header alone (no tensor is loaded).
+
+    ``pretrain --resume`` compares the options stored there with its own before loading anything.
+    """
+    path = Path(path)
+    meta = _checked_header(path).get("__metadata__") or {}
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is a safetensors file but not an llmscratch training checkpoint (no {FORMAT!r} marker)")
+    return json.loads(meta["llmscratch"]).get("extra", {})
 
 
 def check_state_dict(model: nn.Module, state: dict[str, torch.Tensor], *, source: str = "the checkpoint") -> None:
@@ -296,7 +339,6 @@ def save_weights(path: str | Path, model: nn.Module, *, metadata: dict[str, str]
     needs to rebuild the model and its tokenizer); read them back with ``read_safetensors``.
     """
     tensors, aliases = model_tensors(model)
-
     meta = {"aliases": json.dumps(aliases), "config": json.dumps(_config_dict(_unwrap(model)))}
     for key, value in (metadata or {}).items():
         if key in meta or not isinstance(value, str):

@@ -14,8 +14,12 @@ order is a function of the seed and the epoch, which is what makes ``--resume`` 
 In ``--out-dir`` (rank 0 writes): ``checkpoint.safetensors`` (the latest, every
 ``--checkpoint-every`` steps and at the end, written atomically), ``log.jsonl`` (one line per
 step: step, loss, learning rate, tokens seen), ``history.json`` and ``model.safetensors`` +
-``config.json`` at the end. Every setting is an option (``--help``); the settings of the run are
-stored in the checkpoint.
+``config.json`` at the end; every file is written atomically. Every setting is an option
+(``--help``); the settings of the run are stored in the checkpoint, and ``--resume`` refuses to
+continue with settings that would change the run (another batch size, learning rate, corpus...)
+unless ``--override-resume`` says so. On resume ``log.jsonl`` is cut back to the checkpoint's
+step, so each step is logged once. Bad input (a missing or pickled file, a device this machine
+lacks, a bad option) ends the run with one ``error: ...`` line and exit code 2.
 
 Under ``torchrun`` the model is wrapped in ``DistributedDataParallel`` (NCCL on GPUs, gloo on
 CPUs, see ``distributed``); ``--batch-size`` is per process, so the global batch is
@@ -38,6 +42,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from ..assets import read_text
 from ..constants import ENDOFTEXT
 from ..device import get_device
+from ..fileio import atomic_write, remove_stale_parts
 from ..model.config import PRESETS
 from ..model.generate import generate
 from ..model.gpt import GPTModel
@@ -45,21 +50,36 @@ from ..settings import seed_everything
 from ..text.dataset import NextTokenDataset
 from ..text.gpt2 import gpt2_encoding
 from . import distributed
-from .checkpoint import load_checkpoint, save_checkpoint, save_weights
+from .checkpoint import CheckpointError, checkpoint_extra, load_checkpoint, save_checkpoint, save_weights
 from .history import History
 from .loop import train
 from .precision import PrecisionChoice, choose_precision
 from .schedules import WarmupCosine
 
 CHECKPOINT = "checkpoint.safetensors"
+OUTPUTS = (CHECKPOINT, "model.safetensors", "config.json", "history.json", "log.jsonl")  # what a run writes
 TEXT_SUFFIXES = (".txt", ".md")
 
 
+# Options that may differ on --resume: where and how the run is watched, not what it computes.
+RESUME_FREE = frozenset({"resume", "override_resume", "out_dir", "device", "threads", "no_progress", "eval_every",
+                         "eval_batches", "checkpoint_every", "sample_prompt", "sample_tokens"})
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line, ``error: ...`` (exit code 2), like every other error here."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m llmscratch.training.pretrain", description=__doc__.split("\n\n")[0])
+    p = OneLineParser(prog="python -m llmscratch.training.pretrain", description=__doc__.split("\n\n")[0])
     p.add_argument("data", type=Path, help="a UTF-8 text file, or a folder of .txt/.md files")
     p.add_argument("--out-dir", type=Path, required=True, help="where checkpoints, logs and the final model go")
     p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.safetensors if it exists")
+    p.add_argument("--override-resume", action="store_true",
+                   help="with --resume: continue even if options that change the run differ from the checkpoint's")
     g = p.add_argument_group("model")
     g.add_argument("--model", default="tiny", choices=sorted(PRESETS), help="size preset (default: tiny)")
     for name in ("context_length", "emb_dim", "n_heads", "n_layers"):
@@ -104,6 +124,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--lr must be positive, got {args.lr}")
     if not args.data.exists():
         parser.error(f"{args.data} does not exist: give a text file or a folder of .txt/.md files")
+    if args.override_resume and not args.resume:
+        parser.error("--override-resume only means something with --resume")
+    if args.device is not None:
+        try:
+            get_device(args.device)
+        except ValueError as err:
+            parser.error(str(err))
     return args
 
 
@@ -111,7 +138,7 @@ def read_corpus(path: Path) -> str:
     """One text file, or every .txt/.md file under a folder (sorted), joined with ``<|endoftext|>``."""
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES and p.is_file())
     if not files:
-        raise SystemExit(f"{path} holds no .txt or .md files")
+        raise ValueError(f"{path} holds no .txt or .md files")
     return ENDOFTEXT.join(read_text(f) for f in files)
 
 
@@ -162,6 +189,50 @@ def model_config(args: argparse.Namespace):
     return PRESETS[args.model].with_(**overrides)
 
 
+def run_options(args: argparse.Namespace, **facts) -> dict:
+    """The run's settings as stored in its checkpoints: every option (the corpus as an absolute path) plus ``facts``."""
+    options = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    options["data"] = str(Path(args.data).resolve())
+    return options | facts
+
+
+def resume_mismatch(saved: dict, current: dict) -> list[str]:
+    """``"name: saved -> now"`` for each option that changes the run (not in ``RESUME_FREE``) and differs.
+
+    An option the checkpoint does not record (an older version wrote it) is not compared.
+
+    >>> resume_mismatch({"lr": 4e-4, "batch_size": 4, "eval_every": 50}, {"lr": 1e-3, "batch_size": 4, "eval_every": 10})
+    ['lr: 0.0004 -> 0.001']
+    """
+    return [f"{k}: {saved[k]!r} -> {current[k]!r}" for k in sorted(set(saved) & set(current))
+            if k not in RESUME_FREE and saved[k] != current[k]]
+
+
+def trim_log(log_path: Path, step: int) -> int:
+    """Keep the lines of ``log.jsonl`` up to ``step`` (a resumed run logs the later ones again); return how many went.
+
+    A line cut off by the kill that ended the run is dropped too. The file is rewritten atomically.
+    """
+    if not log_path.is_file():
+        return 0
+    kept, dropped = [], 0
+    for line in log_path.read_text(encoding="utf-8").splitlines():
+        try:
+            keep = json.loads(line)["step"] <= step
+        except (ValueError, KeyError, TypeError):
+            keep = False
+        kept += [line] if keep else []
+        dropped += not keep
+    if dropped:
+        _write_text(log_path, "".join(line + "\n" for line in kept))
+    return dropped
+
+
+def _write_text(path: Path, text: str) -> None:
+    with atomic_write(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 def run(args: argparse.Namespace) -> History:
     """Train as the options say; returns the ``History`` (on every rank)."""
     if args.threads:
@@ -187,11 +258,27 @@ def run(args: argparse.Namespace) -> History:
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = args.out_dir / CHECKPOINT
+    log_path = args.out_dir / "log.jsonl"
+    options = run_options(args, world_size=ctx.world_size, train_tokens=n_train)
+    if ctx.is_main:
+        for name in OUTPUTS:
+            for part in remove_stale_parts(args.out_dir / name):
+                distributed.print0(f"removed {part.name}, left by a save that was killed")
     history = None
     if args.resume and ckpt_path.is_file():
+        differ = resume_mismatch(checkpoint_extra(ckpt_path).get("options", {}), options)
+        if differ and not args.override_resume:
+            raise ValueError(f"--resume: {ckpt_path} was saved with other settings ({'; '.join(differ)}); continuing "
+                             "would reinterpret its position. Use the saved values, or pass --override-resume")
+        if differ:
+            distributed.print0(f"--override-resume: continuing with new settings ({'; '.join(differ)})")
         restored = load_checkpoint(ckpt_path, core, optimizer)
         history = restored.history
         distributed.print0(f"resumed from {ckpt_path} at step {history.position.step}")
+        if ctx.is_main:
+            dropped = trim_log(log_path, history.position.step)
+            if dropped:
+                distributed.print0(f"log.jsonl: dropped {dropped} line(s) logged after the checkpoint's step")
     elif args.resume:
         distributed.print0(f"--resume: no {ckpt_path} yet, starting fresh")
 
@@ -200,10 +287,8 @@ def run(args: argparse.Namespace) -> History:
         f"validation tokens | {ctx.world_size} process(es) on {ctx.device}, global batch "
         f"{args.batch_size * ctx.world_size} x {cfg.context_length} tokens | {steps_per_epoch} steps/epoch | {choice}"
     )
-    options = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
-    log_path = args.out_dir / "log.jsonl"
     if ctx.is_main and history is None:
-        log_path.write_text("")  # a fresh run starts a fresh log
+        _write_text(log_path, "")  # a fresh run starts a fresh log
 
     def on_step(_model, opt, hist: History) -> None:
         pos = hist.position
@@ -231,8 +316,8 @@ def run(args: argparse.Namespace) -> History:
     if ctx.is_main:
         save_checkpoint(ckpt_path, core, optimizer, history=history, schedule=schedule, extra={"options": options})
         save_weights(args.out_dir / "model.safetensors", core)
-        (args.out_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2))
-        (args.out_dir / "history.json").write_text(json.dumps(history.to_dict()))
+        _write_text(args.out_dir / "config.json", json.dumps(dataclasses.asdict(cfg), indent=2))
+        _write_text(args.out_dir / "history.json", json.dumps(history.to_dict()))
         tokens_per_s = history.position.tokens_seen / max(history.seconds, 1e-9)
         print(f"done: {history.position.step} steps, {history.position.tokens_seen:,} tokens in {history.seconds:.1f} s "
               f"({tokens_per_s:,.0f} tokens/s); train loss {history.train_losses[-1]:.3f}, val loss {history.val_losses[-1]:.3f}",
@@ -245,7 +330,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     try:
         run(args)
-    except ValueError as err:  # bad data or settings: one clear line, no traceback
+    except (ValueError, CheckpointError, OSError) as err:  # bad data, files or settings: one clear line, no traceback
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     finally:

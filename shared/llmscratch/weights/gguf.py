@@ -22,13 +22,14 @@ F32 and F16; any other type gets an error naming it):
   nibble, and ``x = d * q + m``.
 
 ``read_gguf`` parses header, metadata and tensor table with ``struct`` and maps the data with
-NumPy (nothing is loaded until asked). This module knows no model and no tokenizer: ``weights.llama``
+NumPy (nothing is loaded until asked; ``with read_gguf(path) as gguf:`` unmaps it at the end). This module knows no model and no tokenizer: ``weights.llama``
 turns the tensors into a ``LlamaModel`` and ``text.gguf_vocab`` the vocabulary into a tokenizer.
 Everything is checked against ``gguf``, llama.cpp's own Python reader, in ``tests/unit/test_gguf.py``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import struct
 from dataclasses import dataclass, field
@@ -100,7 +101,24 @@ class GGUFFile:
     def raw(self, name: str) -> np.ndarray:
         """The stored bytes of one tensor (``uint8``, a view of the mapped file; nothing is copied)."""
         info = self._info(name)
+        if self.closed:
+            raise ValueError(f"{self.path.name} is closed: read its tensors before close() (or inside the with block)")
         return np.frombuffer(self._buffer, dtype=np.uint8, count=info.n_bytes, offset=info.offset)
+
+    @property
+    def closed(self) -> bool:
+        return self._buffer is None or self._buffer.closed
+
+    def close(self) -> None:
+        """Unmap the file and release its file handle (metadata and the tensor table stay readable)."""
+        if self._buffer is not None and not self._buffer.closed:
+            self._buffer.close()  # BufferError if a ``raw()`` view is still alive: drop it first
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def tensor(self, name: str) -> torch.Tensor:
         """One tensor dequantized to float32, in PyTorch's shape."""
@@ -169,6 +187,15 @@ def read_gguf(path: str | Path) -> GGUFFile:
         if head != GGUF_MAGIC:
             raise ValueError(f"{path.name} is not a GGUF file: it starts with {head!r}, a GGUF file with {GGUF_MAGIC!r}")
         buffer = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        return _parse(path, buffer)
+    except BaseException:
+        with contextlib.suppress(BufferError):
+            buffer.close()  # a file we refuse keeps no handle open
+        raise
+
+
+def _parse(path: Path, buffer: mmap.mmap) -> GGUFFile:
     cur = _Cursor(buffer, path)
     cur.pos = 4
     version = cur.scalar("<I", "the version")
@@ -180,7 +207,10 @@ def read_gguf(path: str | Path) -> GGUFFile:
     for _ in range(n_kv):
         key = cur.string("a metadata key")
         metadata[key] = cur.value(cur.scalar("<I", f"the type of {key!r}"), f"metadata {key!r}")
-    alignment = int(metadata.get("general.alignment", DEFAULT_ALIGNMENT))
+    alignment = metadata.get("general.alignment", DEFAULT_ALIGNMENT)
+    if isinstance(alignment, bool) or not isinstance(alignment, int) or alignment < 1 or alignment & (alignment - 1):
+        raise ValueError(f"{path.name}: general.alignment = {alignment!r} is not a positive power of two (GGUF "
+                         f"aligns tensor data to one, {DEFAULT_ALIGNMENT} by default); the file is damaged")
     table = []
     for _ in range(n_tensors):
         name = cur.string("a tensor name")

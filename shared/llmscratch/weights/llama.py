@@ -205,7 +205,10 @@ def gguf_key_map(n_layers: int, tie_embeddings: bool) -> dict[str, str]:
 
 def load_llama_gguf(path: str | Path | GGUFFile, *, dtype: torch.dtype = torch.float32, **config_overrides) -> LlamaModel:
     """A ``LlamaModel`` with the dequantized weights of a GGUF file (configuration from its metadata)."""
-    gguf = path if isinstance(path, GGUFFile) else read_gguf(path)
+    if not isinstance(path, GGUFFile):
+        with read_gguf(path) as gguf:  # unmapped once the tensors are copied out
+            return load_llama_gguf(gguf, dtype=dtype, **config_overrides)
+    gguf = path
     cfg = llama_config_from_gguf(gguf, **config_overrides)
     state = {}
     for ours, theirs in gguf_key_map(cfg.n_layers, cfg.tie_embeddings).items():

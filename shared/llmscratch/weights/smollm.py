@@ -11,7 +11,8 @@ and read it with our own ``gguf.py``.
 
 - ``smollm2_gguf_path()``: the verified file, or a ``FileNotFoundError`` that says how to install it;
 - ``load_smollm2()``: ``(LlamaModel, tokenizer)``, both from that one file;
-- ``chat_prompt(messages)``: SmolLM2's ChatML chat template as plain Python;
+- ``chat_prompt(messages)``: SmolLM2's ChatML chat template as plain Python (text to read), and
+  ``encode_chat(tokenizer, messages)``: the same prompt as token ids, user text never special;
 - ``load_smollm2_base()``: the original base model ``HuggingFaceTB/SmolLM2-135M`` (safetensors),
   online only, through ``huggingface_hub``.
 """
@@ -91,11 +92,29 @@ def smollm2_available() -> bool:
 
 def load_smollm2(*, dtype: torch.dtype = torch.float32, device: str | torch.device | None = None, **config_overrides):
     """``(model, tokenizer)`` for SmolLM2-135M-Instruct, read with our GGUF reader (eval mode)."""
-    gguf = read_gguf(smollm2_gguf_path())
-    model = load_llama_gguf(gguf, dtype=dtype, **config_overrides)
+    with read_gguf(smollm2_gguf_path()) as gguf:
+        model = load_llama_gguf(gguf, dtype=dtype, **config_overrides)
+        tokenizer = tokenizer_from_gguf(gguf)
     if device is not None:
         model = model.to(device)
-    return model, tokenizer_from_gguf(gguf)
+    return model, tokenizer
+
+
+def _chat_parts(messages: list[dict[str, str]], add_generation_prompt: bool, system: str) -> list[tuple[str, str]]:
+    """ChatML as ``(kind, text)`` parts: ``"special"`` for the template's tokens, ``"text"`` for the rest."""
+    if not messages:
+        raise ValueError("messages is empty: give at least one {'role': ..., 'content': ...}")
+    for m in messages:
+        if not isinstance(m, dict) or set(m) < {"role", "content"}:
+            raise ValueError(f"each message must be a dict with 'role' and 'content', got {m!r}")
+    if messages[0]["role"] != "system":
+        messages = [{"role": "system", "content": system}, *messages]
+    parts = []
+    for m in messages:  # the role and its content are one text part, as a whole-string encoding would split them
+        parts += [("special", IM_START), ("text", f"{m['role']}\n{m['content']}"), ("special", IM_END), ("text", "\n")]
+    if add_generation_prompt:
+        parts += [("special", IM_START), ("text", "assistant\n")]
+    return parts
 
 
 def chat_prompt(messages: list[dict[str, str]], *, add_generation_prompt: bool = True, system: str = DEFAULT_SYSTEM) -> str:
@@ -103,20 +122,28 @@ def chat_prompt(messages: list[dict[str, str]], *, add_generation_prompt: bool =
 
     A system message is put first unless the conversation starts with one; with
     ``add_generation_prompt`` the text ends with ``<|im_start|>assistant\\n`` for the model to continue.
+    The text is for reading; to feed the model use ``encode_chat``, which keeps the template's
+    special tokens apart from what the users wrote.
 
     >>> chat_prompt([{"role": "user", "content": "Hi"}], system="Be brief")
     '<|im_start|>system\\nBe brief<|im_end|>\\n<|im_start|>user\\nHi<|im_end|>\\n<|im_start|>assistant\\n'
     """
-    if not messages:
-        raise ValueError("messages is empty: give at least one {'role': ..., 'content': ...}")
-    for m in messages:
-        if not isinstance(m, dict) or set(m) < {"role", "content"}:
-            raise ValueError(f"each message must be a dict with 'role' and 'content', got {m!r}")
-    parts = [] if messages[0]["role"] == "system" else [f"{IM_START}system\n{system}{IM_END}\n"]
-    parts += [f"{IM_START}{m['role']}\n{m['content']}{IM_END}\n" for m in messages]
-    if add_generation_prompt:
-        parts.append(f"{IM_START}assistant\n")
-    return "".join(parts)
+    return "".join(text for _, text in _chat_parts(messages, add_generation_prompt, system))
+
+
+def encode_chat(tokenizer, messages: list[dict[str, str]], *, add_generation_prompt: bool = True,
+                system: str = DEFAULT_SYSTEM) -> list[int]:
+    """The token ids of ``chat_prompt(messages)``: template tokens are special ids, message text is ordinary text.
+
+    This is ``pretrained.TextTokenizer``'s special-token policy at work: a message that *contains*
+    ``"<|im_start|>"`` cannot open a turn of its own, because only ``tokenizer.special_id`` makes a
+    special id. For messages without such text the ids equal those of the whole prompt encoded with
+    every special token allowed (``tests/unit/test_gguf.py`` checks it against HuggingFace).
+    """
+    ids: list[int] = []
+    for kind, text in _chat_parts(messages, add_generation_prompt, system):
+        ids += [tokenizer.special_id(text)] if kind == "special" else tokenizer.encode(text)
+    return ids
 
 
 def load_smollm2_base(*, revision: str = SMOLLM2_BASE_REVISION, dtype: torch.dtype = torch.float32, endpoint: str | None = None):
