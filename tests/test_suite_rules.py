@@ -45,7 +45,7 @@ def test_the_rule_catches_a_bare_raises(tmp_path):
 
 def readme_commands(readme: str) -> dict[str, str]:
     """The README's install commands, by label: ``{"a": "pip install ...", "b": ...}`` (the text before ``# (x)``)."""
-    return {m[2]: m[1].strip() for m in re.finditer(r"^(pip install .+?)\s+# \((\w)\)", readme, re.M)}
+    return {m[2]: m[1].strip() for m in re.finditer(r"^(pip install .+?)\s+# \((\w)\)", readme, re.MULTILINE)}
 
 
 def test_ci_runs_the_readme_test_command_verbatim():
