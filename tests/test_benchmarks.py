@@ -1,50 +1,17 @@
-"""Every script in ``benchmarks/`` runs at its ``--tiny`` size, so none goes stale as the package changes.
+"""The benchmark scripts' helpers. Each script's ``--tiny`` smoke run is in ``test_documented_commands.py``.
 
-These are smoke tests: they check that each script runs to the end and prints its result line,
-never a timing (performance is read from the scripts' printed ratios, by a person, on a quiet machine).
+Every script in ``benchmarks/`` is listed in the README (a test there checks it), so the
+documented-commands test runs each one at its ``--tiny`` size and checks that it reaches the line its
+full run prints: none goes stale as the package changes. Never a timing (performance is read from the
+scripts' printed ratios, by a person, on a quiet machine).
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-
-# script -> a line its full run also prints: the smoke run must reach the end of the script
-EXPECTED = {
-    "attention.py": "teaching / sdpa",
-    "bpe.py": "identical ids",
-    "dataset_memory.py": "copies / views memory ratio",
-    "generation.py": "sdpa / teaching attention",
-    "llama_generation.py": "same 100 tokens",
-    "precision.py": "bf16 autocast",
-    "training.py": "ours faster by",
-    "run_all.py": "wrote",
-}
-# The smoke run's arguments: --tiny, except run_all.py, which only rebuilds a README (into tmp_path).
-ARGS = {"run_all.py": ["--readme-only", "--readme", "{tmp}/README.md"]}
-
-
-def test_every_benchmark_has_a_smoke_test():
-    scripts = [p.name for p in BENCHMARKS.glob("*.py") if not p.name.startswith("_")]  # _harness.py: shared helpers
-    assert sorted(scripts) == sorted(EXPECTED)
-
-
-@pytest.mark.parametrize("script", sorted(EXPECTED))
-def test_benchmark_runs_at_tiny_size(script, tmp_path):
-    env = {**os.environ, "LLMSCRATCH_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    result = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), *(a.format(tmp=tmp_path) for a in ARGS.get(script, ["--tiny"]))],
-        capture_output=True, text=True, timeout=300, env=env
-    )
-    assert result.returncode == 0, f"{script} --tiny failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
-    assert EXPECTED[script] in result.stdout, result.stdout[-2000:]
-    assert "ERROR" not in result.stdout
 
 
 def test_readme_summary_names_each_row_it_extracts():

@@ -2,8 +2,9 @@
 
 Checked on every committed notebook (found automatically, no hand-kept list):
 executed outputs present with execution counts (nbval needs them), no committed error outputs
-(unless the cell is tagged ``raises-exception``), no absolute paths, no remote images, a first
-code cell that prints the quick/full mode banner, and a sane size.
+(unless the cell is tagged ``raises-exception``), no absolute paths, no remote images, the Colab
+setup cell first (``.ci/colab_cells.py``; ``test_colab.py`` checks it is current) and then a code cell
+that prints the quick/full mode banner, ipykernel's own kernelspec, and a sane size.
 """
 
 from __future__ import annotations
@@ -57,10 +58,16 @@ def test_portable_and_self_contained(path: Path):
             assert not ABSOLUTE_PATH.search(shown), f"{path.name} cell {i}: output shows an absolute path"
 
 
+def _is_colab_setup(cell: dict) -> bool:
+    return "colab-setup" in cell.get("metadata", {}).get("tags", [])
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_first_code_cell_prints_the_mode(path: Path):
-    first = next(c for c in _cells(path) if c["cell_type"] == "code")
-    assert "mode_banner()" in _src(first), f"{path.name}: the first code cell must print(mode_banner())"
+def test_colab_setup_then_the_mode(path: Path):
+    code = [c for c in _cells(path) if c["cell_type"] == "code"]
+    assert _is_colab_setup(code[0]), f"{path.name}: the first code cell must be the Colab setup cell (run: python .ci/colab_cells.py)"
+    assert not code[0].get("outputs"), f"{path.name}: the Colab setup cell prints nothing outside Colab; clear its outputs"
+    assert "mode_banner()" in _src(code[1]), f"{path.name}: the code cell after the Colab setup must print(mode_banner())"
 
 
 # A float printed with this many digits is machine noise: float32 carries about 7 significant
@@ -123,11 +130,13 @@ def test_the_pin_check_catches_fragile_pins():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_kernelspec_is_python3(path: Path):
+def test_kernelspec_is_ipykernels_python3(path: Path):
+    # Exactly what ipykernel writes on save: any other display_name (e.g. "Python 3") makes JupyterLab
+    # open every notebook as modified and rewrite that line in git.
     spec = json.loads(path.read_text(encoding="utf-8"))["metadata"].get("kernelspec", {})
-    assert spec.get("name") == "python3" and spec.get("language") == "python", (
-        f"{path.name}: kernelspec metadata is {spec!r}; set {{'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}} "
-        "so Jupyter and Colab open it without asking"
+    assert spec == {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}, (
+        f"{path.name}: kernelspec metadata is {spec!r}; set {{'name': 'python3', 'display_name': 'Python 3 (ipykernel)', "
+        "'language': 'python'}} so Jupyter and Colab open it without asking (and saving changes nothing)"
     )
 
 
