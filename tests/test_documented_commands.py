@@ -156,6 +156,7 @@ def _story_folder(path: Path) -> None:
 
 def _chat_checkpoint(path: Path) -> None:
     import torch
+
     from llmscratch.chat import save_chat_weights
     from llmscratch.model.config import TINY
     from llmscratch.model.gpt import GPTModel
