@@ -27,6 +27,7 @@ from .assets import ASSET_DIR
 
 __all__ = [
     "ALPACA_NOTICE",
+    "CLOSED_KINDS",
     "INSTRUCTIONS_PATH",
     "KINDS",
     "generate_instructions",
@@ -42,6 +43,13 @@ ALPACA_NOTICE = (
     "It is downloaded when you ask for it, never bundled."
 )
 ALPACA_SIZE = 52_002
+
+# Kinds whose answers repeat by construction: the split may put equal answers in train and test
+# (``instruct.split_instructions`` keeps every other kind's equal answers in one split).
+CLOSED_KINDS = {
+    "sentiment": "the answer is one of two sentences (positive / negative), so every test answer is also a "
+                 "training answer, and must be: the model learns the label, not a memorised text",
+}
 
 # ---------------------------------------------------------------------------------------------
 # Word and fact tables (written for this repository)

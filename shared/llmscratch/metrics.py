@@ -180,7 +180,8 @@ def format_table(before: Sequence[dict], after: Sequence[dict] | None = None, *,
         raise ValueError("before and after must list the same kinds in the same order (score the same test entries)")
     missing = [m for m in metrics if m not in before[0]] if before else []
     if missing:
-        raise ValueError(f"metrics {missing} are not in the rows (they have: {', '.join(k for k in before[0] if k not in ('kind', 'n'))})")
+        have = ", ".join(k for k in before[0] if k not in ("kind", "n"))
+        raise ValueError(f"metrics {missing} are not in the rows (they have: {have})")
     mark = "correct" in metrics
     lines = [["kind", "n", *metrics]]
     starred = False
