@@ -109,7 +109,10 @@ def test_plot_metrics_by_kind():
     assert len(ax.patches) == 2 * len(before)
     assert sorted(round(p.get_width(), 4) for p in ax.patches)[-3:] == [1.0, 1.0, 1.0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["capital (n=1)", "sort_list (n=1)", "all (n=2)"]
-    with pytest.raises(ValueError, match="metric 'bleu' is not in the rows"):
+    with pytest.raises(ValueError, match="metric 'bleu' is not in the rows; choose one of correct, exact_match"):
         plot_metrics_by_kind(before, after, metric="bleu")
+    ax = plot_metrics_by_kind(before, after)  # the headline score by default
+    assert ax.get_xlabel().startswith("share of correct answers")
+    assert sorted(round(p.get_width(), 4) for p in ax.patches) == [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]
     with pytest.raises(ValueError, match="same kinds in the same order"):
         plot_metrics_by_kind(before, after[:1])
