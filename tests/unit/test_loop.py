@@ -129,6 +129,43 @@ def test_resuming_from_a_checkpoint_gives_the_uninterrupted_losses(tmp_path):
     assert resumed.lrs == full.lrs and resumed.position == full.position
 
 
+def _shuffled_with_generator(seed: int = 5):
+    """Like chapter 7's loader: shuffled by the DataLoader's own generator (no epoch-aware sampler)."""
+    train_ds = NextTokenDataset(_ids()[:500], MICRO.context_length, 8)
+    return train_ds, DataLoader(train_ds, batch_size=4, shuffle=True, drop_last=True,
+                                generator=torch.Generator().manual_seed(seed))
+
+
+def test_a_fixed_training_sample_is_the_same_batches_every_time_and_leaves_training_alone():
+    train_ds, _ = _shuffled_with_generator()
+    fixed = list(DataLoader(train_ds, batch_size=4))[:3]  # the first 3 batches, unshuffled
+    losses = {}
+    for name, kwargs in (("often", dict(eval_every=2)), ("at_end", dict(eval_at_start=False))):
+        model, opt = _setup()
+        h = train(model, opt, _shuffled_with_generator()[1], max_steps=8, train_eval_loader=fixed, eval_batches=2,
+                  progress=False, **kwargs)
+        losses[name] = h
+    # evaluating five times or once: the same training batches in the same order, the same losses
+    assert losses["often"].step_losses == losses["at_end"].step_losses
+    assert losses["often"].train_losses[-1] == losses["at_end"].train_losses[-1]
+
+    # with a learning rate of 0 nothing changes, so a fixed sample must give one value at every point ...
+    model, opt = _setup()
+    opt.param_groups[0]["lr"] = 0.0
+    h = train(model, opt, _shuffled_with_generator()[1], max_steps=6, eval_every=2, train_eval_loader=fixed,
+              eval_batches=2, progress=False)
+    assert len(h.train_losses) == 4 and len(set(h.train_losses)) == 1
+    # ... and it is the loss of the first 2 of those batches
+    from llmscratch.training.losses import loss_over_loader
+
+    assert h.train_losses[0] == pytest.approx(loss_over_loader(model, fixed[:2]))
+    # while the first batches of the shuffled loader itself differ from one evaluation to the next
+    model, opt = _setup()
+    opt.param_groups[0]["lr"] = 0.0
+    h = train(model, opt, _shuffled_with_generator()[1], max_steps=6, eval_every=2, eval_batches=2, progress=False)
+    assert len(set(h.train_losses)) > 1
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

@@ -2,7 +2,8 @@
 
 ``load_instructions(source="bundled" | "alpaca")`` is the one-line switch between the two.
 ``validate_entries`` checks every entry (the error names its index); ``split_instructions`` makes a
-seeded 85/5/10 train/validation/test split, stratified by ``kind``, with no prompt in two splits. The bundled
+seeded 85/5/10 train/validation/test split, stratified by ``kind``, with no prompt in two splits and
+no answer in two splits (except for closed-answer kinds). The bundled
 file (``assets/instructions.json``) is written by ``instruct_gen``. Stanford Alpaca (52,002 entries
 written by OpenAI's text-davinci-003) is licensed CC BY-NC 4.0, *non-commercial use only*: we do not
 ship it; this module registers it with the download registry and fetches it when you ask.
@@ -12,17 +13,20 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..assets import ASSET_DIR
 from ..downloads import Resource, fetch, register
+from .normalize import normalize
 
 __all__ = [
     "ALPACA",
     "ALPACA_NOTICE",
     "ALPACA_SIZE",
+    "CLOSED_KINDS",
     "INSTRUCTIONS_PATH",
     "InstructionSplits",
     "check_alpaca",
@@ -38,6 +42,12 @@ ALPACA_NOTICE = (
 )
 ALPACA_SIZE = 52_002
 
+# Kinds whose answers repeat by construction: the split may put equal answers in train and test
+# (``split_instructions`` keeps every other kind's equal answers in one split).
+CLOSED_KINDS = {
+    "sentiment": "the answer is one of two sentences (positive / negative), so every test answer is also a "
+                 "training answer, and must be: the model learns the label, not a memorised text",
+}
 
 
 
@@ -109,9 +119,17 @@ def validate_entries(entries: Sequence[dict]) -> list[dict[str, str]]:
     return clean
 
 
+_PROMPT_WORD = re.compile(r"-?\d+|[^\W\d_]+")
+
+
 def _prompt_key(entry: dict) -> str:
-    """What makes two prompts 'the same question': instruction + input, case and spacing ignored."""
-    return " ".join(f"{entry['instruction']}\n{entry.get('input') or ''}".lower().split())
+    """What makes two prompts 'the same question': the words and numbers of instruction + input,
+    lower-cased, punctuation and spacing ignored, but a number's minus sign kept ("-10 °C" is not "10 °C").
+
+    >>> _prompt_key({"instruction": "What is  -10 °C in Fahrenheit?", "input": ""})
+    'what is -10 c in fahrenheit'
+    """
+    return " ".join(_PROMPT_WORD.findall(f"{entry['instruction']}\n{entry.get('input') or ''}".lower()))
 
 
 @dataclass
@@ -127,11 +145,20 @@ class InstructionSplits:
 
 
 def split_instructions(entries: Sequence[dict], fractions: tuple[float, float, float] = (0.85, 0.05, 0.10),
-                       *, seed: int = 123) -> InstructionSplits:
+                       *, seed: int = 123, closed_kinds: Collection[str] = tuple(CLOSED_KINDS)) -> InstructionSplits:
     """A seeded split, stratified by ``kind`` (every kind lands in every split in proportion).
 
-    Entries are validated first; duplicate prompts (same instruction and input, ignoring case and
-    spacing) raise ``ValueError``, because one copy in train and one in test would leak the answer.
+    Two leaks are ruled out. Duplicate prompts (the same words and numbers in instruction and
+    input, see ``_prompt_key``) raise ``ValueError``: one copy in train and one in test would leak the
+    answer. And entries of a kind whose answers are equal after normalization ("Lyon" asked of two
+    records) form one group that goes to one split as a whole, so no test answer is a training
+    answer the model could repeat from memory. Groups are dealt per kind in a seeded order: a group
+    goes to test if it still fits there, else to validation if it fits, else to training (so large
+    groups end up in training and test sizes stay exact). ``closed_kinds`` are split entry by entry,
+    because their answers repeat by construction (see ``CLOSED_KINDS``).
+
+    Each kind is shuffled by its own ``random.Random`` (seeded from ``seed`` and the kind), so
+    adding a kind leaves the others' splits as they were.
 
     >>> data = [{"instruction": f"Add 1 to {i}.", "output": str(i + 1)} for i in range(20)]
     >>> split_instructions(data).sizes()
@@ -147,19 +174,30 @@ def split_instructions(entries: Sequence[dict], fractions: tuple[float, float, f
             raise ValueError(f"entries {first_seen[key]} and {i} have the same prompt; remove duplicates before splitting "
                              "(a copy in train and one in test would leak the answer)")
         first_seen[key] = i
-    rng = random.Random(seed)
     by_kind: dict[str, list[dict]] = {}
     for entry in entries:
         by_kind.setdefault(entry["kind"], []).append(entry)
     train, val, test = [], [], []
     for kind in sorted(by_kind):
-        group = by_kind[kind]
-        rng.shuffle(group)
-        n_test = round(len(group) * fractions[2])
-        n_val = round(len(group) * fractions[1])
-        test += group[:n_test]
-        val += group[n_test:n_test + n_val]
-        train += group[n_test + n_val:]
+        group_of: dict[str, list[dict]] = {}
+        for i, entry in enumerate(by_kind[kind]):
+            key = str(i) if kind in closed_kinds else normalize(entry["output"])
+            group_of.setdefault(key, []).append(entry)
+        groups = list(group_of.values())
+        random.Random(f"{seed}:{kind}").shuffle(groups)
+        n = len(by_kind[kind])
+        n_test, n_val = round(n * fractions[2]), round(n * fractions[1])
+        kind_test, kind_val = [], []
+        for group in groups:
+            if len(kind_test) + len(group) <= n_test:
+                kind_test += group
+            elif len(kind_val) + len(group) <= n_val:
+                kind_val += group
+            else:
+                train += group
+        test += kind_test
+        val += kind_val
+    rng = random.Random(seed)
     for part in (train, val, test):
         rng.shuffle(part)
     return InstructionSplits(train, val, test)

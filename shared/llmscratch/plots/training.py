@@ -104,7 +104,7 @@ def plot_accuracy_comparison(results: dict[str, dict[str, float]], *, title: str
     return ax
 
 
-def plot_metrics_by_kind(before: Sequence[dict], after: Sequence[dict], *, metric: str = "rouge_l",
+def plot_metrics_by_kind(before: Sequence[dict], after: Sequence[dict], *, metric: str = "correct",
                          labels: tuple[str, str] = ("before fine-tuning", "after fine-tuning"), ax=None):
     """Horizontal bars per task kind: one score (``metric``) before and after fine-tuning.
 
@@ -114,7 +114,8 @@ def plot_metrics_by_kind(before: Sequence[dict], after: Sequence[dict], *, metri
     if [r["kind"] for r in before] != [r["kind"] for r in after]:
         raise ValueError("before and after must list the same kinds in the same order (score the same test entries)")
     if metric not in before[0]:
-        raise ValueError(f"metric {metric!r} is not in the rows; choose one of exact_match, token_f1, rouge_l")
+        choices = ", ".join(k for k in before[0] if k not in ("kind", "n"))
+        raise ValueError(f"metric {metric!r} is not in the rows; choose one of {choices}")
     kinds = [r["kind"] for r in before]
     y = np.arange(len(kinds))[::-1]  # first kind at the top
     if ax is None:
@@ -125,7 +126,8 @@ def plot_metrics_by_kind(before: Sequence[dict], after: Sequence[dict], *, metri
     ax.set_yticks(y, [f"{r['kind']} (n={r['n']})" for r in before])
     ax.axhline(0.5, color="#333333", linewidth=0.8)  # separates the overall row (y = 0)
     ax.set_xlim(0, 1)
-    name = {"exact_match": "exact match", "token_f1": "token F1", "rouge_l": "ROUGE-L"}.get(metric, metric)
+    name = {"correct": "share of correct answers", "exact_match": "exact match", "token_f1": "token F1",
+            "rouge_l": "ROUGE-L"}.get(metric, metric)
     ax.set_xlabel(f"{name} (0 to 1, higher is better)")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=9, frameon=False)
     return ax

@@ -12,7 +12,8 @@ and returns a ``History``. What differs between chapters is passed in, never cop
 - ``sample(model) -> str``: text to show at each evaluation point (e.g. a greedy continuation).
 
 Everything else is an option: ``epochs`` / ``max_steps``, evaluation every ``eval_every`` steps on
-``eval_batches`` batches of the training and validation loaders, a learning-rate schedule (a pure
+``eval_batches`` batches of the training and validation loaders (or of ``train_eval_loader``, a
+fixed sample of training batches: see below), a learning-rate schedule (a pure
 function of the step, see ``schedules``), gradient clipping, bf16 autocast (see ``precision``),
 and an ``on_step(model, optimizer, history)`` hook after every optimizer step (the command-line
 trainer saves checkpoints from it).
@@ -23,6 +24,13 @@ there: it skips the consumed batches of the current epoch, and with a sampler wh
 function of the epoch (``torch.utils.data.DistributedSampler``, whose ``set_epoch`` the loop
 calls; it also works with one process) together with the restored RNG states (``checkpoint``),
 the resumed run computes the same losses as an uninterrupted one.
+
+**A fixed training sample.** By default the training loss at an evaluation point is measured on
+the first ``eval_batches`` batches of ``train_loader`` itself. A shuffled ``DataLoader`` deals other
+batches each time, and one with its own ``generator`` draws from it at every pass, so evaluating
+then also changes the order of later training batches. Pass ``train_eval_loader`` (an unshuffled
+loader over the training set, or a list of batches) to measure on the same batches every time and
+leave the training loader alone; with ``eval_batches=N`` only its first N batches are used.
 
 **Guard rails.** A NaN or infinite loss raises ``NonFiniteLossError`` naming the step before the
 weights are touched. Under DistributedDataParallel the step losses in the history are the mean
@@ -92,6 +100,7 @@ def train(
     train_loader: Iterable,
     *,
     val_loader: Iterable | None = None,
+    train_eval_loader: Iterable | None = None,
     epochs: int = 1,
     max_steps: int | None = None,
     batch_loss: BatchLoss = lm_batch_loss,
@@ -118,6 +127,9 @@ def train(
             when ``lr_schedule`` is given.
         train_loader: an iterable of batches (re-iterated each epoch).
         val_loader: batches for the validation loss at evaluation points (optional).
+        train_eval_loader: batches for the *training* loss at evaluation points (default:
+            ``train_loader``); a fixed, unshuffled sample gives comparable points and never touches
+            the training loader's shuffling.
         epochs: passes over ``train_loader`` (counted from the start of the run, not the resume).
         max_steps: stop after this many optimizer steps in total (None: run all epochs).
         batch_loss: ``(model, batch, device) -> loss``; default the language-modelling loss.
@@ -161,7 +173,8 @@ def train(
         history.tokens_seen.append(pos.tokens_seen)
         history.epochs.append(pos.epoch + (pos.batch_in_epoch / per_epoch if per_epoch else 0.0))
         kwargs = dict(device=device, max_batches=eval_batches)
-        train_loss = loss_over_loader(model, train_loader, batch_loss, **kwargs)
+        measured = train_loader if train_eval_loader is None else train_eval_loader
+        train_loss = loss_over_loader(model, measured, batch_loss, **kwargs)
         history.train_losses.append(distributed.mean_across_ranks(train_loss, device))
         if val_loader is not None:
             val_loss = loss_over_loader(model, val_loader, batch_loss, **kwargs)
