@@ -181,6 +181,18 @@ def test_resume_refuses_other_settings_unless_overridden_and_logs_each_step_once
     assert "--override-resume: continuing with new settings (seed: 5 -> 6)" in proc.stdout
 
 
+def test_resume_without_retyping_the_options_continues_the_saved_run(tmp_path):
+    """The documented ``--out-dir runs/x --resume``: options not typed again take their saved values."""
+    out = tmp_path / "run"
+    _ok(_pretrain(out, *QUICK))  # batch 2, 4 steps, seed 5
+    proc = _pretrain(out, "--resume")  # batch size, steps and seed not typed again
+    _ok(proc)
+    assert "saved settings: batch_size=2, max_steps=4, seed=5" in proc.stdout
+    assert "resumed from" in proc.stdout
+    steps = [json.loads(line)["step"] for line in (out / "log.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4]
+
+
 def test_bad_files_devices_and_options_are_one_line_errors(tmp_path):
     out = tmp_path / "run"
     out.mkdir()

@@ -15,9 +15,10 @@ In ``--out-dir`` (rank 0 writes): ``checkpoint.safetensors`` (the latest, every
 ``--checkpoint-every`` steps and at the end, written atomically), ``log.jsonl`` (one line per
 step: step, loss, learning rate, tokens seen), ``history.json`` and ``model.safetensors`` +
 ``config.json`` at the end; every file is written atomically. Every setting is an option
-(``--help``); the settings of the run are stored in the checkpoint, and ``--resume`` refuses to
-continue with settings that would change the run (another batch size, learning rate, corpus...)
-unless ``--override-resume`` says so. On resume ``log.jsonl`` is cut back to the checkpoint's
+(``--help``); the settings of the run are stored in the checkpoint. ``--resume`` takes the saved
+value of every option not typed on its command line (so ``--out-dir runs/x --resume`` continues
+the run as it was started) and refuses a typed option that would change the run (another batch
+size, learning rate, corpus...) unless ``--override-resume`` says so. On resume ``log.jsonl`` is cut back to the checkpoint's
 step, so each step is logged once. Bad input (a missing or pickled file, a device this machine
 lacks, a bad option) ends the run with one ``error: ...`` line and exit code 2.
 
@@ -111,9 +112,22 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def typed_options(argv: list[str] | None) -> set[str]:
+    """The options (by ``dest`` name) written on the command line, as opposed to left at their defaults.
+
+    >>> sorted(typed_options(["text.txt", "--out-dir", "runs/x", "--lr", "1e-3"]))
+    ['data', 'lr', 'out_dir']
+    """
+    parser = build_parser()
+    for action in parser._actions:  # argparse has no public way to ask which options were given
+        action.default = argparse.SUPPRESS
+    return set(vars(parser.parse_args(argv)))
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.typed = typed_options(argv)
     for name in ("batch_size", "epochs", "max_steps", "eval_every", "eval_batches", "checkpoint_every", "stride", "threads"):
         value = getattr(args, name)
         if value is not None and value < 1:
@@ -191,7 +205,7 @@ def model_config(args: argparse.Namespace):
 
 def run_options(args: argparse.Namespace, **facts) -> dict:
     """The run's settings as stored in its checkpoints: every option (the corpus as an absolute path) plus ``facts``."""
-    options = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    options = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "typed"}
     options["data"] = str(Path(args.data).resolve())
     return options | facts
 
@@ -233,8 +247,31 @@ def _write_text(path: Path, text: str) -> None:
         f.write(text)
 
 
+def take_saved_options(args: argparse.Namespace, saved: dict) -> list[str]:
+    """With ``--resume``: every option that changes the run and was not typed takes its saved value.
+
+    Returns ``"name=value"`` for each option taken, to say so. ``args.typed`` lists what was typed.
+
+    >>> args = argparse.Namespace(data=Path("t.txt"), lr=4e-4, epochs=1, device=None, typed={"data"})
+    >>> take_saved_options(args, {"lr": 1e-3, "epochs": 3, "device": "cuda", "world_size": 2}), args.lr, args.epochs
+    (['epochs=3', 'lr=0.001'], 0.001, 3)
+    """
+    taken = []
+    for name in sorted(set(saved) & set(vars(args)) - RESUME_FREE - getattr(args, "typed", set())):
+        value = Path(saved[name]) if isinstance(getattr(args, name), Path) else saved[name]
+        if value != getattr(args, name):
+            setattr(args, name, value)
+            taken.append(f"{name}={saved[name]}")
+    return taken
+
+
 def run(args: argparse.Namespace) -> History:
     """Train as the options say; returns the ``History`` (on every rank)."""
+    resume_from = args.out_dir / CHECKPOINT
+    if args.resume and resume_from.is_file():
+        taken = take_saved_options(args, checkpoint_extra(resume_from).get("options", {}))
+        if taken:
+            distributed.print0(f"--resume: the run's saved settings: {', '.join(taken)}")
     if args.threads:
         torch.set_num_threads(args.threads)
     ctx = distributed.setup(get_device(args.device) if args.device else None)
@@ -257,7 +294,7 @@ def run(args: argparse.Namespace) -> History:
         choice = PrecisionChoice(torch.bfloat16 if args.precision == "bf16" else None, f"--precision {args.precision}")
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    ckpt_path = args.out_dir / CHECKPOINT
+    ckpt_path = resume_from
     log_path = args.out_dir / "log.jsonl"
     options = run_options(args, world_size=ctx.world_size, train_tokens=n_train)
     if ctx.is_main:
