@@ -444,7 +444,8 @@ def respond_all(model, entries: Sequence[dict], encode: Callable[[str], list[int
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if batch_size == 1 or kwargs.get("generator") is not None:
-        from tqdm import tqdm  # plain tqdm: tqdm.auto warns in notebooks without ipywidgets
+        # plain tqdm: tqdm.auto warns in notebooks without ipywidgets
+        from tqdm import tqdm
 
         return [respond(model, entry, encode, decode, **kwargs)
                 for entry in tqdm(entries, desc="responses", disable=not progress, leave=False)]
