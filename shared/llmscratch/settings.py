@@ -9,6 +9,8 @@ when a notebook behaves differently on your machine and in CI:
   and notebooks take their offline path. Also on in every pytest run.
 - ``LLMSCRATCH_HOME``      where downloads and checkpoints are cached
   (default ``~/.cache/llmscratch``). Nothing large is ever written into the repository.
+- ``LLMSCRATCH_WEIGHT_FORMAT`` ``auto`` (default: a short measured probe picks), ``fp32``, ``bf16``
+  or ``int8``: the weight format for generation (``quantize.choose_weight_format``).
 
 Notebooks write ``num_epochs = pick(full=10, quick=1)`` so a reader sees both sizes side by side.
 """
@@ -55,6 +57,11 @@ def mode_banner() -> str:
     if is_quick():
         return "Quick mode is ON (LLMSCRATCH_QUICK=1): small models, few steps. Numbers will differ from the text."
     return "Full mode: full-size settings (set LLMSCRATCH_QUICK=1 for a fast smoke run)."
+
+
+def weight_format() -> str:
+    """``LLMSCRATCH_WEIGHT_FORMAT`` lower-cased, ``"auto"`` when unset (checked by ``quantize.choose_weight_format``)."""
+    return os.environ.get("LLMSCRATCH_WEIGHT_FORMAT", "").strip().lower() or "auto"
 
 
 def cache_dir() -> Path:

@@ -15,6 +15,7 @@ from llmscratch.finetune.classify import (
     add_classification_head,
     class_logits,
     classify,
+    classify_all,
     cls_batch_loss,
     cls_loss,
     cls_loss_over_loader,
@@ -244,6 +245,22 @@ def test_classify_bad_input(model):
         assert classify(model, "x" * 100, encode) in ("ham", "spam")
     with pytest.raises(ValueError, match="label_names has 3 names but the model's head has 2 classes"):
         classify(model, "hi", encode, label_names=("a", "b", "c"))
+
+
+def test_classify_all_gives_the_labels_of_classify_one_by_one(model):
+    torch.manual_seed(3)
+    add_classification_head(model, num_classes=3)
+    nn.init.normal_(model.out_head.weight, std=1.0)  # a random head that does not give every text the same class
+    names = ("a", "b", "c")
+    texts = [f"message {i}: " + "word " * (i % 7) + "!" * (i % 3) for i in range(13)]
+    one_by_one = [classify(model, t, encode, label_names=names) for t in texts]
+    assert len(set(one_by_one)) > 1
+    for batch_size in (1, 4, 32):
+        assert classify_all(model, texts, encode, label_names=names, batch_size=batch_size) == one_by_one
+    with pytest.raises(ValueError, match="text 1 is empty"):
+        classify_all(model, ["hi", " "], encode, label_names=names)
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+        classify_all(model, ["hi"], encode, label_names=names, batch_size=0)
 
 
 # --- files -----------------------------------------------------------------------------------

@@ -278,3 +278,55 @@ def test_respond_fits_a_long_prompt_into_the_context_and_says_so():
     with pytest.warns(UserWarning, match=r"only 54 fit \(context_length=64 minus max_new_tokens=10\)"):
         answer = respond(model, long_entry, _encode, ENC.decode, max_new_tokens=10)
     assert isinstance(answer, str)
+
+
+# ---- respond_all: batched, with the answers of the one-by-one loop ----------------------------------------
+
+MANY = ENTRIES + [
+    {"instruction": "Name a colour.", "output": "Blue."},
+    {"instruction": "Translate into French, please, and keep the meaning exactly.", "input": "The cat sleeps on the warm mat.", "output": "x"},
+    {"instruction": "Hi", "output": "Hello."},
+    {"instruction": "Write the numbers from one to five as words, separated by commas.", "output": "one, two"},
+]
+
+
+def _untied_tiny_model():
+    from llmscratch.model.config import TINY
+    from llmscratch.model.gpt import GPTModel
+
+    torch.manual_seed(1)
+    return GPTModel(TINY.with_(tie_embeddings=False)).eval()  # an untied random model wanders through the vocabulary
+
+
+def test_respond_all_in_batches_gives_the_one_by_one_answers_with_early_stops():
+    from llmscratch.model.generate import generate
+
+    model = _untied_tiny_model()
+    firsts = [generate(model, torch.tensor([_encode(format_prompt(e))]), 6)[0, -6:].tolist() for e in MANY]
+    eos = firsts[0][2]  # a token that ends entry 0's answer early, so batches see rows stop at different steps
+    one_by_one = [respond(model, e, _encode, ENC.decode, max_new_tokens=10, eos_id=eos) for e in MANY]
+    assert len(set(one_by_one)) > 2  # different answers, so a row mix-up would show
+    for batch_size in (2, 16):
+        got = respond_all(model, MANY, _encode, ENC.decode, max_new_tokens=10, eos_id=eos, batch_size=batch_size, progress=False)
+        assert got == one_by_one
+    assert respond_all(model, MANY, _encode, ENC.decode, max_new_tokens=10, eos_id=eos, batch_size=1, progress=False) == one_by_one
+
+
+def test_respond_all_seeded_sampling_matches_respond_with_per_entry_generators():
+    model = _untied_tiny_model()
+    kwargs = {"max_new_tokens": 8, "temperature": 1.0, "top_k": 50}
+    got = respond_all(model, MANY, _encode, ENC.decode, seed=11, batch_size=3, progress=False, **kwargs)
+    assert got == respond_all(model, MANY, _encode, ENC.decode, seed=11, batch_size=7, progress=False, **kwargs)
+    alone = [respond(model, e, _encode, ENC.decode, generator=torch.Generator().manual_seed(11 + i), **kwargs) for i, e in enumerate(MANY)]
+    assert got == alone
+    shared = respond_all(model, MANY[:2], _encode, ENC.decode, generator=torch.Generator().manual_seed(5), progress=False, **kwargs)
+    g = torch.Generator().manual_seed(5)  # a shared generator: the one-by-one loop, in order
+    assert shared == [respond(model, e, _encode, ENC.decode, generator=g, **kwargs) for e in MANY[:2]]
+
+
+def test_respond_all_bad_arguments():
+    model = _untied_tiny_model()
+    with pytest.raises(ValueError, match="batch_size must be at least 1, got 0"):
+        respond_all(model, MANY, _encode, ENC.decode, batch_size=0)
+    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) \['max_tokens'\]"):
+        respond_all(model, MANY, _encode, ENC.decode, max_tokens=3)

@@ -36,6 +36,7 @@ from torch import nn
 
 from ..fileio import atomic_write
 from ..training.checkpoint import read_safetensors
+from .classify_data import pad_batch
 
 POOLINGS = ("last", "last_position", "first")
 
@@ -251,6 +252,51 @@ def classify(
     finally:
         model.train(was_training)
     return label_names[int(logits.argmax(dim=-1))]
+
+
+@torch.no_grad()
+def classify_all(
+    model: nn.Module,
+    texts: Sequence[str],
+    encode: Callable[[str], list[int]],
+    *,
+    label_names: Sequence[str] = ("ham", "spam"),
+    max_length: int | None = None,
+    batch_size: int = 32,
+) -> list[str]:
+    """``classify`` for many texts, ``batch_size`` at a time: the same labels, one forward pass per batch.
+
+    Messages of similar length share a batch, right-padded (causal attention: a real token never
+    sees the padding after it, so no mask reaches the model) and pooled at each row's last real token.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    for i, text in enumerate(texts):
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"text {i} is empty ({text!r}): there is nothing to classify")
+    if len(label_names) != num_classes_of(model):
+        raise ValueError(f"label_names has {len(label_names)} names but the model's head has {num_classes_of(model)} classes")
+    max_length = max_length or model.cfg.context_length
+    ids = [list(encode(text)) for text in texts]
+    long = [i for i, row in enumerate(ids) if len(row) > max_length]
+    if long:
+        warnings.warn(f"{len(long)} message(s) have more than max_length={max_length} tokens (indices {long[:10]}); "
+                      f"only their first {max_length} tokens were classified", stacklevel=2)
+    ids = [row[:max_length] for row in ids]
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    device, labels = _model_device(model), [""] * len(ids)
+    was_training = model.training
+    model.eval()
+    try:
+        for start in range(0, len(order), batch_size):
+            chunk = order[start:start + batch_size]
+            token_ids, attention_mask = pad_batch([ids[i] for i in chunk], pad_id=0, padding_side="right")
+            logits = class_logits(model, token_ids.to(device), attention_mask.to(device))  # (B, num_classes)
+            for i, label in zip(chunk, logits.argmax(dim=-1).tolist()):
+                labels[i] = label_names[label]
+    finally:
+        model.train(was_training)
+    return labels
 
 
 # ---------------------------------------------------------------------------------------------

@@ -158,28 +158,73 @@ def generate_stream(
                 held_mask = torch.ones_like(held_ids, dtype=torch.bool) if held_mask is None else held_mask
                 mask = torch.cat([held_mask, torch.ones_like(seq, dtype=torch.bool) if mask is None else mask], dim=1)
             seq = torch.cat([held_ids, seq], dim=1)
+    generators = _row_generators(generator, seq.shape[0])
+    # Rows still generating (indices into the batch). Finished rows leave seq, mask and an internal cache,
+    # so they stop costing work; a cache the caller passed keeps every row (the caller continues them all).
+    alive = torch.arange(seq.shape[0], device=device)
+    shrink = eos_id is not None and kv_cache is None and seq.shape[0] > 1 and (cache is None or hasattr(cache, "keep_rows"))
     finished = torch.zeros(seq.shape[0], dtype=torch.bool, device=device)
     was_training = model.training
     model.eval()
     try:
         for _ in range(max_new_tokens):
-            logits = _step(model, seq, mask, cache, context_length, n_unseen)  # (B, 1, V)
-            new = next_token(logits[:, -1, :], temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
-            if eos_id is not None:
-                new = new.masked_fill(finished.unsqueeze(1), eos_id)  # (B, 1): finished rows keep padding
+            logits = _step(model, seq, mask, cache, context_length, n_unseen)[:, -1, :]  # (B_alive, V)
+            picked = _pick(logits, temperature, top_k, top_p, generator, generators)  # (B_alive, 1)
+            if eos_id is None:
+                new = picked
+            else:
+                new = torch.full((finished.shape[0], 1), eos_id, dtype=picked.dtype, device=device)
+                new[alive] = picked.masked_fill(finished[alive].unsqueeze(1), eos_id)  # (B, 1): finished rows get padding
                 finished |= new.squeeze(1) == eos_id
-            seq = torch.cat([seq, new], dim=1)  # (B, T) -> (B, T + 1)
+            seq = torch.cat([seq, new[alive] if shrink else new], dim=1)  # (B_alive, T) -> (B_alive, T + 1)
             if mask is not None:
-                mask = torch.cat([mask, torch.ones_like(new, dtype=torch.bool)], dim=1)
+                mask = torch.cat([mask, torch.ones_like(seq[:, -1:], dtype=torch.bool)], dim=1)
             yield new
             if eos_id is not None and bool(finished.all()):
                 break
+            if shrink and bool(finished[alive].any()):
+                keep = (~finished[alive]).nonzero().squeeze(1)  # (B_kept,) positions among the alive rows
+                seq, mask, cache = _keep_rows(seq, mask, cache, keep)
+                generators = None if generators is None else [generators[i] for i in keep.tolist()]
+                alive = alive[keep]
         if kv_cache is not None and seq.shape[1] + n_unseen > len(kv_cache):
             # The caller will continue this conversation: run the last picked token too, so the cache
             # holds everything returned and the next call passes only what comes after it.
             _step(model, seq, mask, kv_cache, context_length, n_unseen)
     finally:
         model.train(was_training)
+
+
+def _row_generators(generator, batch: int) -> list[torch.Generator] | None:
+    """A list of per-row generators (checked against the batch size), or None for one shared generator."""
+    if generator is None or isinstance(generator, torch.Generator):
+        return None
+    generators = list(generator)
+    if len(generators) != batch or not all(isinstance(g, torch.Generator) for g in generators):
+        raise ValueError(f"generator must be one torch.Generator or a list of one per row ({batch}), "
+                         f"got {len(generators)} items")
+    return generators
+
+
+def _pick(logits, temperature, top_k, top_p, generator, generators) -> torch.Tensor:
+    """``next_token`` for the batch; with per-row generators each row draws from its own (as if alone)."""
+    if generators is None or temperature == 0:
+        return next_token(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
+    return torch.cat([next_token(logits[i : i + 1], temperature=temperature, top_k=top_k, top_p=top_p, generator=g)
+                      for i, g in enumerate(generators)])  # (B, 1)
+
+
+def _keep_rows(seq: torch.Tensor, mask: torch.Tensor | None, cache: Any, keep: torch.Tensor):
+    """Only rows ``keep`` of the running batch, without the columns that are now padding in all of them."""
+    holds_prefix = cache is not None and len(cache) == seq.shape[1] - 1  # all but the newest token (no slide yet)
+    seq, start = seq[keep], 0  # (B_kept, T)
+    if mask is not None:
+        mask = mask[keep]
+        start = int(mask.any(dim=0).int().argmax())  # first column where some kept row has a real token
+        seq, mask = seq[:, start:], mask[:, start:]
+    if cache is not None:  # a cache rebuilt by a sliding window is emptied: the next step rebuilds it again
+        cache.keep_rows(keep, start if holds_prefix else len(cache))
+    return seq, mask, cache
 
 
 def _step(model: nn.Module, seq: torch.Tensor, mask: torch.Tensor | None, cache: Any, context_length: int, n_unseen: int) -> torch.Tensor:

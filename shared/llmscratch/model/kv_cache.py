@@ -61,6 +61,15 @@ class LayerKVCache:
         """Forget every cached token (the buffer is kept for reuse)."""
         self.length = 0
 
+    def keep_rows(self, rows: torch.Tensor, start: int = 0) -> None:
+        """Keep only batch rows ``rows`` and cached positions ``start ..`` (a new buffer, same capacity)."""
+        if self.keys is None:
+            return
+        keys = self.keys[rows, :, start : self.length]  # (B_kept, H, T_kept, D)
+        values = self.values[rows, :, start : self.length]
+        self.keys, self.values, self.length = None, None, 0
+        self.append(keys, values)
+
 
 class KVCache:
     """One ``LayerKVCache`` per transformer block. ``len(cache)`` = number of tokens cached.
@@ -120,6 +129,27 @@ class KVCache:
         for layer in self.layers:
             layer.reset()
         self._real = None
+
+    def keep_rows(self, rows: torch.Tensor, start: int = 0) -> None:
+        """Keep only batch rows ``rows`` (indices), and cached positions from ``start`` on.
+
+        Batched generation calls it when some rows have finished, so they stop costing work; ``start``
+        drops leading columns that are padding in every kept row (positions count real tokens only,
+        so the kept rows' keys, values and positions do not change).
+        """
+        if not 0 <= start <= len(self):
+            raise ValueError(f"start must be between 0 and the {len(self)} cached tokens, got {start}")
+        end = len(self)
+        for layer in self.layers:
+            layer.keep_rows(rows, start)
+        if self._ids is not None:
+            ids = self._ids[rows]  # (B_kept, capacity)
+            self._ids = ids.new_empty(ids.shape)
+            self._ids[:, : end - start] = ids[:, start:end]
+        if self._real is not None:
+            real = self._real[rows]
+            self._real = real.new_ones(real.shape)
+            self._real[:, : end - start] = real[:, start:end]
 
     def crop(self, length: int) -> None:
         """Keep only the first ``length`` cached tokens (a chat reuses the part of the conversation that did not change)."""

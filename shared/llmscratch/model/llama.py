@@ -198,6 +198,12 @@ class LlamaKVCache(KVCache):
         if self.padding is not None and length:
             self.padding = self.padding[:, :length]
 
+    def keep_rows(self, rows: torch.Tensor, start: int = 0) -> None:
+        end = len(self)
+        super().keep_rows(rows, start)
+        if self.padding is not None:
+            self.padding = self.padding[rows, start:end]
+
 
 class LlamaModel(nn.Module):
     """A Llama-style decoder built from a ``LlamaConfig``; same interface as ``GPTModel``.
