@@ -81,8 +81,8 @@ def plot_per_layer(values: dict, *, ylabel: str, xlabel: str = "layer", title: s
     ax.set_xticks(x, names, fontsize=8, rotation=0 if n <= 16 else 90)
     ax.set(xlabel=xlabel, ylabel=ylabel)
     if title:
-        ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
+        ax.set_title(title, fontsize=10, pad=24)
+    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(values), frameon=False)  # above the bars
     ax.grid(alpha=0.3, axis="y")
     return ax
 
@@ -93,19 +93,20 @@ def plot_parameter_breakdown(counts: dict[str, int], *, title: str = "", ax=None
         raise ValueError("need at least one part, and no negative counts")
     total = sum(counts.values())
     if ax is None:
-        _, ax = plt.subplots(figsize=(11, 2.6))
+        _, ax = plt.subplots(figsize=(11, 2.2))
     colours = ["#4c72b0", "#9ecae1", "#dd8452", "#55a868", "#c44e52", "#8172b2", "#937860"]
     left = 0
     for i, (part, n) in enumerate(counts.items()):
-        ax.barh(0, n, left=left, color=colours[i % len(colours)], edgecolor="white", label=f"{part}: {n:,} ({100 * n / total:.1f}%)")
+        ax.barh(0, n, height=0.6, left=left, color=colours[i % len(colours)], edgecolor="white", label=f"{part}: {n:,} ({100 * n / total:.1f}%)")
         if n / total > 0.06:
             ax.text(left + n / 2, 0, f"{100 * n / total:.1f}%", ha="center", va="center", color="white", fontsize=10, weight="bold")
         left += n
     ax.set_xlim(0, total)
     ax.set_yticks([])
-    ax.set_xlabel("parameters")
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v / 1e6:g}M")
+    ax.set_xlabel("parameters (millions)")
     ax.set_title(title or f"{total:,} parameters", fontsize=10)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.45), ncol=2, fontsize=8, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5), ncol=2, fontsize=8, frameon=False)
     return ax
 
 
@@ -124,12 +125,13 @@ def plot_logit_distributions(logits: dict, *, vocab_size: int):
         left.hist(flat, bins=80, histtype="step", lw=1.5, density=True, label=f"{name} (std {flat.std():.2f})")
         z = r[0] - r[0].max()
         probs = np.sort(np.exp(z) / np.exp(z).sum())[::-1]
-        right.loglog(np.arange(1, vocab_size + 1), probs, label=f"{name} (top token {probs[0]:.3f})")
+        right.loglog(np.arange(1, vocab_size + 1), probs, label=f"{name} (top token {probs[0]:.2g})")
     left.set_yscale("log")
     left.set(xlabel="logit", ylabel="density (log scale)")
     left.set_title("Next-token logits of untrained models", fontsize=10)
     left.legend(fontsize=7)
     right.axhline(1 / vocab_size, color="grey", ls=":", label=f"uniform: 1/{vocab_size:,}")
+    right.set_ylim(1e-3 / vocab_size, 2.0)  # far below uniform is "never": no need to draw 1e-30
     right.set(xlabel="candidate tokens, most likely first (rank)", ylabel="probability")
     right.set_title("Softmax probabilities at one position, sorted", fontsize=10)
     right.legend(fontsize=7)
