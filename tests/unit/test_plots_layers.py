@@ -38,14 +38,19 @@ def test_layernorm_effect_reports_each_rows_statistics():
 def test_activation_gradients_one_curve_each():
     xs = np.linspace(-2, 2, 9)
     ax = plots.plot_activation_gradients(xs, {"ReLU": (xs > 0).astype(float), "id": np.ones(9)})
-    assert [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")] == ["d ReLU(x) / dx", "d id(x) / dx"]
+    assert [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")] == [
+        "d ReLU(x) / dx",
+        "d id(x) / dx",
+    ]
     assert ax.get_ylabel() == "derivative"
     with pytest.raises(ValueError, match="same shape as xs"):
         plots.plot_activation_gradients(xs, {"bad": np.ones(3)})
 
 
 def test_per_layer_grouped_bars():
-    ax = plots.plot_per_layer({"a": [1.0, 2.0, 4.0], "b": [1.0, 1.0, 1.0]}, ylabel="size", layer_names=["emb", "1", "2"])
+    ax = plots.plot_per_layer(
+        {"a": [1.0, 2.0, 4.0], "b": [1.0, 1.0, 1.0]}, ylabel="size", layer_names=["emb", "1", "2"]
+    )
     assert len(ax.patches) == 6 and ax.get_yscale() == "log"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["emb", "1", "2"]
     with pytest.raises(ValueError, match="one value per layer"):

@@ -21,8 +21,14 @@ def _close_figures():
 
 def test_panels_operators_labels_and_masked_cells():
     scores = np.array([[0.5, -np.inf], [0.25, 1.0]])
-    fig = plot_matrices([(np.eye(2), "one-hot", ["a", "b"], ["0", "1"]), (np.ones((2, 3)), "table"), (scores, "masked", ["a", "b"], None)],
-                        ops=["@", "->"])
+    fig = plot_matrices(
+        [
+            (np.eye(2), "one-hot", ["a", "b"], ["0", "1"]),
+            (np.ones((2, 3)), "table"),
+            (scores, "masked", ["a", "b"], None),
+        ],
+        ops=["@", "->"],
+    )
     fig.canvas.draw()
     assert [ax.get_title() for ax in fig.axes] == ["one-hot\n2 x 2", "table\n2 x 3", "masked\n2 x 2"]
     assert [t.get_text() for t in fig.texts] == ["@", "->"]

@@ -26,7 +26,9 @@ def _texts(fig) -> list[str]:
 
 
 def test_tokenization_counts_tokens_and_unknowns():
-    fig = plots.plot_tokenization("Hi there", [("words", ["<|unk|>", "there"], [7, 3]), ("bpe", ["Hi", " there"], [17, 612])])
+    fig = plots.plot_tokenization(
+        "Hi there", [("words", ["<|unk|>", "there"], [7, 3]), ("bpe", ["Hi", " there"], [17, 612])]
+    )
     fig.canvas.draw()
     texts = _texts(fig)
     assert "words\n2 tokens, 1 unknown" in texts and "bpe\n2 tokens" in texts
@@ -77,7 +79,9 @@ def test_attention_heads_grid():
 
 
 def test_score_scaling():
-    fig = plots.plot_score_scaling([1, 4, 16], [1.0, 2.0, 4.0], [1.0, 1.0, 1.0], [0.9, 0.1, 0.0], [0.4, 0.3, 0.3])
+    fig = plots.plot_score_scaling(
+        [1, 4, 16], [1.0, 2.0, 4.0], [1.0, 1.0, 1.0], [0.9, 0.1, 0.0], [0.4, 0.3, 0.3]
+    )
     left, right = fig.axes
     assert left.get_xscale() == "log" and len(right.patches) == 6
     with pytest.raises(ValueError, match="one std per head size"):

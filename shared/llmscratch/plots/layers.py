@@ -25,7 +25,9 @@ def plot_layernorm_effect(before, after, *, labels: Sequence[str] | None = None)
     """
     a, b = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
     if a.ndim != 2 or a.shape != b.shape:
-        raise ValueError(f"before and after must be (N, C) matrices of the same shape, got {a.shape} and {b.shape}")
+        raise ValueError(
+            f"before and after must be (N, C) matrices of the same shape, got {a.shape} and {b.shape}"
+        )
     labels = list(labels) if labels is not None else [f"token {i}" for i in range(a.shape[0])]
     if len(labels) != a.shape[0]:
         raise ValueError(f"need one label per row: {a.shape[0]} rows but {len(labels)} labels")
@@ -33,7 +35,13 @@ def plot_layernorm_effect(before, after, *, labels: Sequence[str] | None = None)
     for ax, m, name in [(axes[0], a, "before LayerNorm"), (axes[1], b, "after LayerNorm")]:
         bins = np.linspace(m.min(), m.max(), 40)
         for row, label in zip(m, labels):
-            ax.hist(row, bins=bins, histtype="step", lw=1.5, label=f"{label}: mean {round(row.mean(), 2) + 0.0:.2f}, std {row.std():.2f}")  # + 0.0: no "-0.00"
+            ax.hist(
+                row,
+                bins=bins,
+                histtype="step",
+                lw=1.5,
+                label=f"{label}: mean {round(row.mean(), 2) + 0.0:.2f}, std {row.std():.2f}",
+            )  # + 0.0: no "-0.00"
         ax.set(xlabel="feature value", ylabel="features")
         ax.set_title(f"{name} ({m.shape[1]} features per token)", fontsize=10)
         ax.legend(fontsize=7)
@@ -60,12 +68,22 @@ def plot_activation_gradients(xs, gradients: dict, *, ax=None):
     return ax
 
 
-def plot_per_layer(values: dict, *, ylabel: str, xlabel: str = "layer", title: str = "", log: bool = True,
-                   layer_names: Sequence[str] | None = None, ax=None):
+def plot_per_layer(
+    values: dict,
+    *,
+    ylabel: str,
+    xlabel: str = "layer",
+    title: str = "",
+    log: bool = True,
+    layer_names: Sequence[str] | None = None,
+    ax=None,
+):
     """Grouped bars: one group per layer, one bar per variant (``{variant: [value per layer]}``)."""
     lengths = {len(v) for v in values.values()}
     if not values or len(lengths) != 1:
-        raise ValueError(f"need at least one variant, all with one value per layer; got lengths {sorted(lengths)}")
+        raise ValueError(
+            f"need at least one variant, all with one value per layer; got lengths {sorted(lengths)}"
+        )
     n = lengths.pop()
     names = list(layer_names) if layer_names is not None else [str(i + 1) for i in range(n)]
     if len(names) != n:
@@ -82,7 +100,9 @@ def plot_per_layer(values: dict, *, ylabel: str, xlabel: str = "layer", title: s
     ax.set(xlabel=xlabel, ylabel=ylabel)
     if title:
         ax.set_title(title, fontsize=10, pad=24)
-    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(values), frameon=False)  # above the bars
+    ax.legend(
+        fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(values), frameon=False
+    )  # above the bars
     ax.grid(alpha=0.3, axis="y")
     return ax
 
@@ -97,9 +117,26 @@ def plot_parameter_breakdown(counts: dict[str, int], *, title: str = "", ax=None
     colours = ["#4c72b0", "#9ecae1", "#dd8452", "#55a868", "#c44e52", "#8172b2", "#937860"]
     left = 0
     for i, (part, n) in enumerate(counts.items()):
-        ax.barh(0, n, height=0.6, left=left, color=colours[i % len(colours)], edgecolor="white", label=f"{part}: {n:,} ({100 * n / total:.1f}%)")
+        ax.barh(
+            0,
+            n,
+            height=0.6,
+            left=left,
+            color=colours[i % len(colours)],
+            edgecolor="white",
+            label=f"{part}: {n:,} ({100 * n / total:.1f}%)",
+        )
         if n / total > 0.06:
-            ax.text(left + n / 2, 0, f"{100 * n / total:.1f}%", ha="center", va="center", color="white", fontsize=10, weight="bold")
+            ax.text(
+                left + n / 2,
+                0,
+                f"{100 * n / total:.1f}%",
+                ha="center",
+                va="center",
+                color="white",
+                fontsize=10,
+                weight="bold",
+            )
         left += n
     ax.set_xlim(0, total)
     ax.set_yticks([])
@@ -117,12 +154,16 @@ def plot_logit_distributions(logits: dict, *, vocab_size: int):
     """
     rows = {name: np.atleast_2d(np.asarray(v, dtype=float)) for name, v in logits.items()}
     if not rows or any(r.shape[-1] != vocab_size for r in rows.values()):
-        raise ValueError(f"need at least one model, each with logits of last dimension vocab_size={vocab_size}, "
-                         f"got {[r.shape for r in rows.values()]}")
+        raise ValueError(
+            f"need at least one model, each with logits of last dimension vocab_size={vocab_size}, "
+            f"got {[r.shape for r in rows.values()]}"
+        )
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
     for name, r in rows.items():
         flat = r.ravel()
-        left.hist(flat, bins=80, histtype="step", lw=1.5, density=True, label=f"{name} (std {flat.std():.2f})")
+        left.hist(
+            flat, bins=80, histtype="step", lw=1.5, density=True, label=f"{name} (std {flat.std():.2f})"
+        )
         z = r[0] - r[0].max()
         probs = np.sort(np.exp(z) / np.exp(z).sum())[::-1]
         right.loglog(np.arange(1, vocab_size + 1), probs, label=f"{name} (top token {probs[0]:.2g})")

@@ -17,8 +17,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
-def plot_matrices(panels: Sequence[tuple], *, ops: Sequence[str] | None = None, fmt: str | None = "{:.2f}",
-                  cmap: str = "viridis", shared_scale: bool = False, title: str = ""):
+def plot_matrices(
+    panels: Sequence[tuple],
+    *,
+    ops: Sequence[str] | None = None,
+    fmt: str | None = "{:.2f}",
+    cmap: str = "viridis",
+    shared_scale: bool = False,
+    title: str = "",
+):
     """Draw ``panels`` in a row, with ``ops[i]`` written between panel i and i + 1.
 
     A panel is ``(matrix, title)`` or ``(matrix, title, row_labels, col_labels)`` (either label
@@ -34,14 +41,18 @@ def plot_matrices(panels: Sequence[tuple], *, ops: Sequence[str] | None = None, 
         raise ValueError("each panel is (matrix, title) or (matrix, title, row_labels, col_labels)")
     matrices = [np.atleast_2d(np.asarray(p[0], dtype=float)) for p in panels]
     if any(m.ndim != 2 for m in matrices):
-        raise ValueError(f"every panel must be a 1-D or 2-D matrix, got shapes {[np.shape(p[0]) for p in panels]}")
+        raise ValueError(
+            f"every panel must be a 1-D or 2-D matrix, got shapes {[np.shape(p[0]) for p in panels]}"
+        )
     labels = [(p[2], p[3]) if len(p) == 4 else (None, None) for p in panels]
     for m, (rows, cols), p in zip(matrices, labels, panels):
         if (rows is not None and len(rows) != m.shape[0]) or (cols is not None and len(cols) != m.shape[1]):
             raise ValueError(f"panel {p[1]!r}: labels do not match its shape {m.shape}")
     ops = list(ops or [])
     if ops and len(ops) != len(panels) - 1:
-        raise ValueError(f"need one operator between each pair of panels: {len(panels)} panels but {len(ops)} ops")
+        raise ValueError(
+            f"need one operator between each pair of panels: {len(panels)} panels but {len(ops)} ops"
+        )
     finite = [m[np.isfinite(m)] for m in matrices]
     if shared_scale:
         values = np.concatenate([f for f in finite if f.size]) if any(f.size for f in finite) else np.zeros(1)
@@ -50,13 +61,23 @@ def plot_matrices(panels: Sequence[tuple], *, ops: Sequence[str] | None = None, 
         scales = [(f.min(), f.max()) if f.size else (0.0, 1.0) for f in finite]
     widths = [m.shape[1] for m in matrices]
     height = max(m.shape[0] for m in matrices)
-    fig, axes = plt.subplots(1, len(matrices), figsize=(max(6.0, 0.45 * sum(widths) + 1.3 * len(matrices) + 1.0), 1.5 + 0.45 * height),
-                             gridspec_kw={"width_ratios": widths, "wspace": 0.7 if any(r is not None for r, _ in labels) else 0.35}, squeeze=False)
+    fig, axes = plt.subplots(
+        1,
+        len(matrices),
+        figsize=(max(6.0, 0.45 * sum(widths) + 1.3 * len(matrices) + 1.0), 1.5 + 0.45 * height),
+        gridspec_kw={
+            "width_ratios": widths,
+            "wspace": 0.7 if any(r is not None for r, _ in labels) else 0.35,
+        },
+        squeeze=False,
+    )
     axes = axes[0]
     colours = plt.get_cmap(cmap).with_extremes(bad="#d9d9d9")  # masked entries in grey
     for ax, m, panel, (rows, cols), (lo, hi) in zip(axes, matrices, panels, labels, scales):
         shown = np.where(np.isfinite(m), m, np.nan)
-        ax.imshow(np.ma.masked_invalid(shown), cmap=colours, vmin=lo, vmax=hi if hi > lo else lo + 1, aspect="equal")
+        ax.imshow(
+            np.ma.masked_invalid(shown), cmap=colours, vmin=lo, vmax=hi if hi > lo else lo + 1, aspect="equal"
+        )
         ax.set_title(f"{panel[1]}\n{m.shape[0]} x {m.shape[1]}", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
@@ -72,7 +93,10 @@ def plot_matrices(panels: Sequence[tuple], *, ops: Sequence[str] | None = None, 
                     text, colour = ("-inf" if v < 0 else "inf"), "#555555"
                 else:
                     r_, g_, b_, _ = colours((v - lo) / (hi - lo) if hi > lo else 0.0)
-                    text, colour = fmt.format(v), "white" if 0.299 * r_ + 0.587 * g_ + 0.114 * b_ < 0.5 else "black"  # on dark cells
+                    text, colour = (
+                        fmt.format(v),
+                        "white" if 0.299 * r_ + 0.587 * g_ + 0.114 * b_ < 0.5 else "black",
+                    )  # on dark cells
                 ax.text(c, r, text, ha="center", va="center", fontsize=7, color=colour)
     if ops:
         fig.canvas.draw()  # equal-aspect panels shrink when drawn: place the operators in the final gaps
