@@ -74,6 +74,6 @@ def test_logit_distributions_sorted_probabilities():
     right = fig.axes[1]
     flat, peaked = (line.get_ydata() for line in right.get_lines()[:2])
     assert np.allclose(flat, 0.1) and peaked[0] > 0.99 and np.all(np.diff(peaked) <= 0)
-    assert "top token 0.100" in right.get_lines()[0].get_label()
+    assert right.get_lines()[0].get_label() == "flat (top token 0.1)"
     with pytest.raises(ValueError, match="vocab_size=10"):
         plots.plot_logit_distributions({"x": np.zeros(5)}, vocab_size=10)
