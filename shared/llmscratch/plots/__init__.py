@@ -3,6 +3,8 @@
 - ``text``          tokens and sliding windows (chapter 2)
 - ``attention``     attention weights, queries/keys/values, heads (chapter 3), RoPE
 - ``architecture``  diagrams of the model: GPT, its block, embeddings, the KV cache (chapters 2-4)
+- ``matrices``      small matrices side by side, joined by operators (lookups, masks, sums)
+- ``layers``        numbers measured on chapter 4's layers: LayerNorm, GELU, sizes per layer, logits
 - ``course``        the course's pipeline (chapter 1) and chapter 6's classification stages
 - ``style``         the colours, boxes and arrows the diagrams share
 - ``training``      loss curves, decoding distributions, schedules, accuracies, scores per task kind
@@ -13,15 +15,33 @@ Every function is re-exported here, so a notebook writes ``from llmscratch impor
 
 from .architecture import plot_embedding_lookup, plot_gpt_model, plot_kv_cache_steps, plot_transformer_block
 from .attention import (
+    plot_attention_heads,
     plot_attention_weights,
     plot_head_split,
     plot_qkv_attention,
     plot_rnn_vs_attention,
     plot_rope,
+    plot_score_scaling,
     plot_token_heatmap,
 )
 from .course import plot_classification_stages, plot_llm_pipeline
-from .text import plot_sliding_windows, plot_token_rows, show_token
+from .layers import (
+    plot_activation_gradients,
+    plot_layernorm_effect,
+    plot_logit_distributions,
+    plot_parameter_breakdown,
+    plot_per_layer,
+)
+from .matrices import plot_matrices
+from .text import (
+    plot_shifted_batch,
+    plot_sliding_windows,
+    plot_token_lengths,
+    plot_token_rows,
+    plot_tokenization,
+    plot_vocab_growth,
+    show_token,
+)
 from .training import (
     plot_accuracy_comparison,
     plot_curves,
@@ -32,6 +52,8 @@ from .training import (
 
 __all__ = [
     "plot_accuracy_comparison",
+    "plot_activation_gradients",
+    "plot_attention_heads",
     "plot_attention_weights",
     "plot_classification_stages",
     "plot_curves",
@@ -39,16 +61,26 @@ __all__ = [
     "plot_gpt_model",
     "plot_head_split",
     "plot_kv_cache_steps",
+    "plot_layernorm_effect",
     "plot_llm_pipeline",
+    "plot_logit_distributions",
     "plot_losses",
+    "plot_matrices",
     "plot_metrics_by_kind",
+    "plot_parameter_breakdown",
+    "plot_per_layer",
     "plot_qkv_attention",
     "plot_rnn_vs_attention",
     "plot_rope",
+    "plot_score_scaling",
+    "plot_shifted_batch",
     "plot_sliding_windows",
     "plot_token_distributions",
     "plot_token_heatmap",
+    "plot_token_lengths",
     "plot_token_rows",
+    "plot_tokenization",
     "plot_transformer_block",
+    "plot_vocab_growth",
     "show_token",
 ]

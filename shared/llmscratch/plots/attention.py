@@ -3,6 +3,9 @@
 - ``plot_token_heatmap()``: a labelled square matrix (attention weights or token similarities).
 - ``plot_rnn_vs_attention()``, ``plot_head_split()``, ``plot_qkv_attention()``,
   ``plot_attention_weights()``: chapter 3's pictures of attention.
+- ``plot_attention_heads()``: one small weight matrix per head, side by side.
+- ``plot_score_scaling()``: why scores are divided by sqrt(d_k): their spread against head size,
+  and one softmax row with and without the division.
 - ``plot_rope()``: rotary position embeddings, the angle of every pair and the score against distance.
 """
 
@@ -179,5 +182,65 @@ def plot_rope(head_dim: int = 64, base: float = 10_000.0, n_positions: int = 64,
     ax2.set_ylabel("q . k after rotation")
     ax2.set_title("the score depends only on the distance", fontsize=9)
     ax2.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_attention_heads(weights, tokens: Sequence[str], *, n_cols: int = 6, title: str = ""):
+    """Every head's ``(T, T)`` weights of one sequence, ``weights`` of shape ``(H, T, T)``, in a grid.
+
+    All heads share one colour scale, so brighter means more attention in every panel. The scale
+    ends at the largest weight outside row 0 (the first token can only attend to itself, so its
+    weight is always 1 and would make every other cell dark); the token labels are written on the
+    first column and the last row only.
+    """
+    w = np.asarray(weights, dtype=float)
+    if w.ndim != 3 or w.shape[1] != w.shape[2] or w.shape[1] != len(tokens):
+        raise ValueError(f"weights must be (H, T, T) with T = len(tokens) = {len(tokens)}, got shape {w.shape}")
+    n_heads = w.shape[0]
+    n_rows = -(-n_heads // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(2.5 * n_cols, 2.6 * n_rows + 0.6), squeeze=False, layout="constrained")
+    top = w[:, 1:].max() if w.shape[1] > 1 else 1.0
+    labels = [show_token(t) for t in tokens]
+    for h, ax in enumerate(axes.flat):
+        if h >= n_heads:
+            ax.axis("off")
+            continue
+        image = ax.imshow(w[h], cmap="viridis", vmin=0, vmax=top)
+        ax.set_title(f"head {h}", fontsize=9)
+        row, col = divmod(h, n_cols)
+        last_row = row == n_rows - 1 or h + n_cols >= n_heads
+        ax.set_xticks(range(len(labels)), labels if last_row else [], rotation=90, fontsize=7)
+        ax.set_yticks(range(len(labels)), labels if col == 0 else [], fontsize=7)
+    fig.colorbar(image, ax=axes, shrink=0.6, label="attention weight (row 0 = 1, beyond the scale)")
+    fig.suptitle(title or f"{n_heads} heads, rows = queries, columns = keys", fontsize=10)
+    return fig
+
+
+def plot_score_scaling(d_ks: Sequence[int], std_unscaled: Sequence[float], std_scaled: Sequence[float], row_unscaled, row_scaled):
+    """Left: the standard deviation of query-key dot products against the head size ``d_k``, with
+    and without dividing by sqrt(d_k). Right: the softmax of one row of scores both ways.
+    """
+    if not len(d_ks) == len(std_unscaled) == len(std_scaled) or not len(d_ks):
+        raise ValueError(f"need one std per head size: got {len(d_ks)} sizes, {len(std_unscaled)} and {len(std_scaled)} stds")
+    a, b = np.asarray(row_unscaled, dtype=float), np.asarray(row_scaled, dtype=float)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"the two softmax rows must be 1-D and of the same length, got {a.shape} and {b.shape}")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
+    left.plot(d_ks, std_unscaled, "o-", label="q . k")
+    left.plot(d_ks, std_scaled, "s-", label="q . k / sqrt(d_k)")
+    left.plot(d_ks, np.sqrt(d_ks), ":", color="grey", label="sqrt(d_k)")
+    left.set_xscale("log", base=2)
+    left.set(xlabel="head size d_k (random unit-variance q, k)", ylabel="std of the score")
+    left.set_title("Unscaled scores spread like sqrt(d_k); scaled ones stay at 1", fontsize=10)
+    left.legend(fontsize=8)
+    left.grid(alpha=0.3)
+    x = np.arange(len(a))
+    right.bar(x - 0.2, a, 0.4, label="softmax(scores)")
+    right.bar(x + 0.2, b, 0.4, label="softmax(scores / sqrt(d_k))")
+    right.set_xticks(x, [f"key {i}" for i in x])
+    right.set(ylabel="attention weight", ylim=(0, 1))
+    right.set_title("One row of weights: unscaled, a few keys take everything", fontsize=10)
+    right.legend(fontsize=8)
     fig.tight_layout()
     return fig
