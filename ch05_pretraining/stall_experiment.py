@@ -36,15 +36,15 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
 
-from llmscratch.assets import load_text  # noqa: E402
-from llmscratch.config import GPT2_124M, TINY  # noqa: E402
-from llmscratch.data import create_dataloader  # noqa: E402
-from llmscratch.losses import lm_loss  # noqa: E402
-from llmscratch.model import GPTModel  # noqa: E402
-from llmscratch.precision import autocast, choose_precision  # noqa: E402
-from llmscratch.schedules import WarmupCosine  # noqa: E402
-from llmscratch.settings import seed_everything  # noqa: E402
-from llmscratch.train import train  # noqa: E402
+from llmscratch.assets import load_text
+from llmscratch.config import GPT2_124M, TINY
+from llmscratch.data import create_dataloader
+from llmscratch.losses import lm_loss
+from llmscratch.model import GPTModel
+from llmscratch.precision import autocast, choose_precision
+from llmscratch.schedules import WarmupCosine
+from llmscratch.settings import seed_everything
+from llmscratch.train import train
 
 VARIANTS = ("gpt2-tied", "gpt2-untied", "torch-untied", "gpt2-tied-warmup")
 LR, WEIGHT_DECAY, SEED, BATCH_SIZE = 4e-4, 0.1, 123, 2
@@ -62,7 +62,7 @@ def build(cfg, variant: str) -> GPTModel:
 def loaders(cfg):
     text = load_text()
     split = int(0.9 * len(text))
-    kw = dict(batch_size=BATCH_SIZE, max_length=cfg.context_length, stride=cfg.context_length)
+    kw = {"batch_size": BATCH_SIZE, "max_length": cfg.context_length, "stride": cfg.context_length}
     train_loader = create_dataloader(text[:split], shuffle=True, drop_last=True, generator=torch.Generator().manual_seed(SEED), **kw)
     val_loader = create_dataloader(text[split:], shuffle=False, drop_last=False, **kw)
     return train_loader, val_loader
@@ -102,8 +102,8 @@ def run(cfg, variant: str, train_loader, val_loader, steps: int, eval_every: int
     epochs = -(-steps // len(train_loader))
     h = train(model, opt, train_loader, val_loader=val_loader, epochs=epochs, max_steps=steps, eval_every=eval_every,
               eval_batches=4, lr_schedule=schedule(variant, warmup), autocast_dtype=dtype, progress=False)
-    return dict(step_losses=h.step_losses, steps=h.steps, train_losses=h.train_losses, val_losses=h.val_losses,
-                lrs=h.lrs, grad_norms=h.grad_norms, seconds=round(h.seconds, 1))
+    return {"step_losses": h.step_losses, "steps": h.steps, "train_losses": h.train_losses, "val_losses": h.val_losses,
+            "lrs": h.lrs, "grad_norms": h.grad_norms, "seconds": round(h.seconds, 1)}
 
 
 def main(argv=None) -> None:
@@ -124,8 +124,8 @@ def main(argv=None) -> None:
     dtype = choose_precision(torch.device("cpu")).dtype
     train_loader, val_loader = loaders(cfg)
     batch = next(iter(loaders(cfg)[0]))  # the first batch of a fresh loader: the one the notebook uses
-    result = dict(model=a.model, lr=LR, weight_decay=WEIGHT_DECAY, seed=SEED, warmup=a.warmup, batch_size=BATCH_SIZE,
-                  context_length=cfg.context_length, precision=str(dtype), one_batch={}, runs={})
+    result = {"model": a.model, "lr": LR, "weight_decay": WEIGHT_DECAY, "seed": SEED, "warmup": a.warmup, "batch_size": BATCH_SIZE,
+              "context_length": cfg.context_length, "precision": str(dtype), "one_batch": {}, "runs": {}}
     for variant in variants:
         start = time.perf_counter()
         result["one_batch"][variant] = one_batch(cfg, variant, batch, a.one_batch_steps, a.warmup, dtype)
