@@ -141,3 +141,39 @@ def test_untied_or_replaced_head_keeps_a_dense_lookup_gradient():
     assert not classifier.emb.tok_emb.weight.grad.is_sparse
     with torch.no_grad():
         assert not GPTModel(cfg)._sparse_token_grad()
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+@pytest.mark.parametrize("autocast", [False, True])
+def test_adamw_training_with_the_sparse_lookup_equals_the_dense_lookup(set_to_none, autocast):
+    """Several AdamW steps (weight decay on, as in chapter 5) take the same weights whichever lookup
+    gradient the tied table gets. Chapter 5's 124M run stalled; this rules out the sparse path: both
+    gradient contributions of the shared table (lookup rows and output layer) reach the optimizer,
+    and decay applies to the whole table either way. Both ``zero_grad`` modes are covered (with
+    ``set_to_none=False`` the step's gradient is added into an existing zero ``.grad``)."""
+    cfg = GPTConfig(vocab_size=257, context_length=16, emb_dim=32, n_heads=4, n_layers=2, drop_rate=0.0)
+    gen = torch.Generator().manual_seed(1)
+    batches = [torch.randint(0, cfg.vocab_size, (2, 17), generator=gen) for _ in range(4)]
+
+    def trained(sparse: bool) -> GPTModel:
+        torch.manual_seed(0)
+        model = GPTModel(cfg)
+        if not sparse:
+            model._sparse_token_grad = lambda: False
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
+        for ids in batches:
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+                logits = model(ids[:, :-1])  # (2, 16, V)
+            assert model._sparse_token_grad() == sparse
+            loss = F.cross_entropy(logits.float().flatten(0, 1), ids[:, 1:].flatten())
+            opt.zero_grad(set_to_none=set_to_none)
+            loss.backward()
+            opt.step()
+        return model
+
+    sparse, dense = trained(True).state_dict(), trained(False).state_dict()
+    for name, value in dense.items():
+        if name.endswith("W_key.bias"):  # its true gradient is 0 (softmax ignores a shift shared by all keys):
+            continue  # Adam divides rounding noise by its own size, so this bias moves by noise of size lr
+        assert_close(sparse[name], value, atol=1e-5, what=f"{name} after 4 AdamW steps, sparse vs dense lookup")
+    assert not torch.equal(dense["emb.tok_emb.weight"], GPTModel(cfg).emb.tok_emb.weight)  # training moved the table

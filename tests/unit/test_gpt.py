@@ -96,6 +96,39 @@ def test_gpt2_initialization():
     assert torch.equal(model.final_norm.weight, torch.ones(256))
 
 
+def test_torch_initialization_is_each_layers_pytorch_default():
+    """``init_weights("torch")``: embeddings N(0, 1), Linear weights and biases uniform in
+    +-1/sqrt(fan_in) (std 1/sqrt(3 fan_in)), norms the identity; ``init_weights()`` restores GPT-2's."""
+    torch.manual_seed(0)
+    cfg = CFG.with_(n_layers=2, emb_dim=256, vocab_size=4000, tie_embeddings=False)
+    model = GPTModel(cfg)
+    model.final_norm.weight.data.fill_(3.0), model.blocks[1].norm2.bias.data.fill_(3.0)  # not the identity any more
+    model.init_weights("torch")
+    assert abs(model.emb.tok_emb.weight.std().item() - 1.0) < 0.01
+    assert abs(model.emb.pos_emb.weight.std().item() - 1.0) < 0.1
+    for linear, fan_in in ((model.blocks[0].ff.fc, 256), (model.blocks[1].ff.proj, 1024), (model.out_head, 256)):
+        bound = 1 / math.sqrt(fan_in)
+        assert linear.weight.abs().max().item() <= bound
+        assert abs(linear.weight.std().item() - bound / math.sqrt(3)) < 0.05 * bound
+    assert model.blocks[0].ff.fc.bias.abs().max().item() <= 1 / math.sqrt(256) and model.blocks[0].ff.fc.bias.any()
+    assert torch.equal(model.final_norm.weight, torch.ones(256)) and not model.blocks[1].norm2.bias.any()
+    model.init_weights()
+    assert abs(model.emb.tok_emb.weight.std().item() - 0.02) < 0.001 and not model.blocks[0].ff.fc.bias.any()
+
+
+def test_torch_initialization_with_a_tied_head_gives_the_table_the_heads_init():
+    torch.manual_seed(0)
+    model = GPTModel(CFG.with_(emb_dim=256, vocab_size=4000))
+    model.init_weights("torch")
+    assert model.out_head.weight is model.emb.tok_emb.weight
+    assert model.emb.tok_emb.weight.abs().max().item() <= 1 / math.sqrt(256)
+
+
+def test_unknown_init_scheme_is_refused():
+    with pytest.raises(ValueError, match="scheme must be 'gpt2' or 'torch'"):
+        GPTModel(CFG).init_weights("xavier")
+
+
 def test_untrained_model_predicts_nearly_uniformly():
     """With GPT-2's init the first loss is close to ln(vocab_size), the loss of a uniform guess."""
     torch.manual_seed(0)
