@@ -37,14 +37,14 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
 
 from llmscratch.assets import load_text
-from llmscratch.config import GPT2_124M, TINY
-from llmscratch.data import create_dataloader
-from llmscratch.losses import lm_loss
-from llmscratch.model import GPTModel
-from llmscratch.precision import autocast, choose_precision
-from llmscratch.schedules import WarmupCosine
+from llmscratch.model.config import GPT2_124M, TINY
+from llmscratch.model.gpt import GPTModel
 from llmscratch.settings import seed_everything
-from llmscratch.train import train
+from llmscratch.text.dataset import create_dataloader
+from llmscratch.training.loop import train
+from llmscratch.training.losses import lm_loss
+from llmscratch.training.precision import autocast, choose_precision
+from llmscratch.training.schedules import WarmupCosine
 
 VARIANTS = ("gpt2-tied", "gpt2-untied", "torch-untied", "gpt2-tied-warmup")
 LR, WEIGHT_DECAY, SEED, BATCH_SIZE = 4e-4, 0.1, 123, 2
