@@ -23,6 +23,7 @@ head's initial weights. ``over_seeds`` runs a method over several seeds and ``Se
 reports mean, standard deviation and range of every accuracy, so a comparison is never one draw.
 
 ``python -m llmscratch.spam_finetune --method lora --n-train 96`` prints one JSON line (see ``run``);
+``heldout_accuracy_by_kind`` says which unseen kinds a run got right.
 ``--seeds 1 2 3`` runs each seed in a fresh process, prints one JSON line per seed, then the table.
 """
 
@@ -82,7 +83,8 @@ def run(
     """Fine-tune on the first ``n_*`` messages of each split and return what was measured.
 
     Returns a dict: ``method``, ``seed``, ``train_messages``, ``test_messages``, ``heldout_messages``,
-    ``val_accuracy``, ``test_accuracy``, ``heldout_accuracy`` (the held-out kinds: all 200, or the first ``n_heldout``), the
+    ``val_accuracy``, ``test_accuracy``, ``heldout_accuracy`` (the held-out kinds: all 200, or the first ``n_heldout``) and
+    ``heldout_predictions`` (one class id per held-out message, in file order, for a per-kind look), the
     baselines fitted on the same training messages (``bow_test_accuracy``, ``bow_heldout_accuracy``,
     ``majority_test_accuracy``, ``majority_heldout_accuracy``), ``seconds`` (training wall time), ``trainable`` (parameters),
     ``rss_before_training_mib`` (the process peak after loading and one inference pass) and
@@ -93,7 +95,7 @@ def run(
     """
     from .baselines import bow_logistic_regression, majority_class_accuracy
     from .classify import (ClassificationDataset, LabelledTexts, accuracy, add_classification_head, balance_by_undersampling,
-                           class_logits, classification_loader, cls_batch_loss, save_classifier, split_dataset)
+                           class_logits, classification_loader, cls_batch_loss, predictions, save_classifier, split_dataset)
     from .lora import apply_lora
     from .pretrained import load_backbone
     from .settings import seed_everything
@@ -131,14 +133,32 @@ def run(
     train(model, optimizer, loaders[0], epochs=epochs, batch_loss=batch_loss, eval_at_start=False,
           eval_batches=1, progress=progress, desc=method)
     seconds = time.perf_counter() - started
+    heldout_predictions = predictions(model, loaders[3], pooling=pooling)
     result = {"method": method, "seed": seed, "train_messages": len(parts[0]), "test_messages": len(parts[2]),
               "heldout_messages": len(parts[3]), "val_accuracy": accuracy(model, loaders[1], pooling=pooling),
               "test_accuracy": accuracy(model, loaders[2], pooling=pooling),
-              "heldout_accuracy": accuracy(model, loaders[3], pooling=pooling), **baselines, "seconds": seconds, "trainable": trainable, "rss_before_training_mib": rss_before_training,
+              "heldout_accuracy": sum(p == y for p, y in zip(heldout_predictions, parts[3].labels)) / len(parts[3]),
+              "heldout_predictions": heldout_predictions, **baselines, "seconds": seconds, "trainable": trainable, "rss_before_training_mib": rss_before_training,
               "peak_rss_mib": peak_rss_mib(), "device": str(next(model.parameters()).device), "backbone": backbone.name}
     if save:
         save_classifier(model, save, trainable_only=True)
     return result
+
+
+def heldout_accuracy_by_kind(predictions: Sequence[int]) -> dict[str, float]:
+    """Accuracy per held-out kind from ``run()["heldout_predictions"]`` (the first ``len(predictions)`` messages).
+
+    The kinds come from the generator (``assets.make_sms_heldout``), which writes the file in this order.
+    """
+    from .assets.make_sms_heldout import make_heldout_messages
+
+    messages = make_heldout_messages()
+    if len(predictions) > len(messages):
+        raise ValueError(f"{len(predictions)} predictions for {len(messages)} held-out messages")
+    right: dict[str, list[bool]] = {}
+    for p, (label, kind, _) in zip(predictions, messages):
+        right.setdefault(kind, []).append(p == ("ham", "spam").index(label))
+    return {kind: sum(r) / len(r) for kind, r in sorted(right.items())}
 
 
 # ---------------------------------------------------------------------------------------------

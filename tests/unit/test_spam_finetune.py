@@ -9,6 +9,7 @@ import llmscratch
 import pytest
 from llmscratch.spam_finetune import (
     Spread,
+    heldout_accuracy_by_kind,
     main,
     over_seeds,
     run,
@@ -108,3 +109,14 @@ def test_tiny_run_over_two_seeds_in_fresh_processes():
             assert 0 <= r[key] <= 1 and (r[key] * denominator) == pytest.approx(round(r[key] * denominator))
         assert r["majority_heldout_accuracy"] in (heldout.count(0) / 10, heldout.count(1) / 10)
     assert runs.spread("heldout_accuracy").n == 2
+
+
+def test_heldout_accuracy_by_kind_reads_the_file_order():
+    truth = load_sms("heldout_kinds").labels
+    by_kind = heldout_accuracy_by_kind(truth)  # perfect predictions: every kind 100%
+    assert len(by_kind) == 20 and set(by_kind.values()) == {1.0}
+    assert "romance" in by_kind and "landlord_boiler" in by_kind
+    all_spam = heldout_accuracy_by_kind([1] * len(truth))
+    assert all_spam["romance"] == 1.0 and all_spam["landlord_boiler"] == 0.0
+    with pytest.raises(ValueError, match="201 predictions for 200"):
+        heldout_accuracy_by_kind([0] * 201)
