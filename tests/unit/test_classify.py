@@ -22,6 +22,7 @@ from llmscratch.finetune.classify import (
     last_token_index,
     load_classifier,
     pool,
+    predictions,
     save_classifier,
 )
 from llmscratch.finetune.classify_data import (
@@ -232,6 +233,7 @@ def test_batch_loss_and_accuracy_plug_into_a_generic_loop(model):
     assert cls_loss_over_loader(model, loader) < before
     assert accuracy(model, loader) == 1.0 and model.training
     assert accuracy(model, loader, max_batches=1) == 1.0
+    assert predictions(model, loader) == [1, 0, 1, 0, 1, 0, 1, 0] and model.training
     assert classify(model, "win cash now!!", encode) == "spam"
     batch = next(iter(loader))  # the train loop's calling convention: (model, batch, device)
     assert torch.equal(cls_batch_loss(model, batch, torch.device("cpu")), cls_batch_loss(model, batch))

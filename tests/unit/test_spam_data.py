@@ -88,7 +88,7 @@ def test_malformed_row_names_its_row(text, pattern):
 
 
 def test_load_sms_rejects_an_unknown_source():
-    with pytest.raises(ValueError, match=r"source must be 'auto', 'bundled' or 'uci', got 'kaggle'"):
+    with pytest.raises(ValueError, match=r"source must be one of 'auto', 'bundled', 'uci', 'heldout_kinds', got 'kaggle'"):
         load_sms("kaggle")
 
 

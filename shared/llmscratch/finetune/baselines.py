@@ -1,6 +1,8 @@
 """Baselines a fine-tuned classifier must beat: the majority class and bag-of-words logistic regression.
 
 - ``majority_class_accuracy``: always answer the class most common in the *training* labels.
+- ``known_word_share``: how much of a test set a bag of words fitted on the training texts can even
+  see (the share of its word occurrences that are in the training vocabulary).
 - ``bow_logistic_regression``: each message becomes a 0/1 vector over the training vocabulary
   (which words occur, not where), then one ``nn.Linear`` layer is fitted with cross-entropy. It
   knows nothing about word order or meaning, so what a fine-tuned LLM gains over it is what
@@ -39,6 +41,22 @@ def majority_class_accuracy(train_labels: Sequence[int], eval_labels: Sequence[i
         raise ValueError("train_labels and eval_labels must not be empty")
     majority = Counter(train_labels).most_common(1)[0][0]
     return sum(label == majority for label in eval_labels) / len(eval_labels)
+
+
+def known_word_share(train_texts: Sequence[str], texts: Sequence[str]) -> float:
+    """Share of the word occurrences in ``texts`` that occur somewhere in ``train_texts``.
+
+    A word the training texts never contain is invisible to a bag of words (``BowResult.features``
+    ignores it); this says how much of a test set is left for it to read.
+
+    >>> known_word_share(["pay now", "see you"], ["pay the fee now"])
+    0.5
+    """
+    vocab = {w for text in train_texts for w in words(text)}
+    occurrences = [w for text in texts for w in words(text)]
+    if not occurrences:
+        raise ValueError("texts contain no words")
+    return sum(w in vocab for w in occurrences) / len(occurrences)
 
 
 @dataclass

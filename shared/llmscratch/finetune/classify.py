@@ -14,7 +14,7 @@ final norm and the head); ``class_logits`` (one row of class scores per message)
 
 Training pieces for ``training.loop.train`` (``batch_loss(model, batch, device) -> loss``): ``cls_batch_loss`` (built
 on ``cls_loss(logits, labels)``, a different thing from chapter 5's next-token ``lm_loss``),
-``accuracy`` and ``cls_loss_over_loader``. ``save_classifier`` / ``load_classifier`` write and
+``accuracy``, ``predictions`` and ``cls_loss_over_loader``. ``save_classifier`` / ``load_classifier`` write and
 read safetensors files atomically.
 
 Every function only uses the shared model interface (``model.blocks``, ``model.final_norm``,
@@ -209,6 +209,14 @@ def accuracy(model: nn.Module, loader, *, max_batches: int | None = None, poolin
     if total == 0:
         raise ValueError("the loader gave no messages")
     return correct / total
+
+
+def predictions(model: nn.Module, loader, *, pooling: str = "last") -> list[int]:
+    """The predicted class id of every message in ``loader``, in the loader's order (no gradients)."""
+    out: list[int] = []
+    for token_ids, attention_mask, _ in _eval_batches(model, loader, None):
+        out += class_logits(model, token_ids, attention_mask, pooling=pooling).argmax(dim=-1).tolist()
+    return out
 
 
 def cls_loss_over_loader(model: nn.Module, loader, *, max_batches: int | None = None, pooling: str = "last") -> float:

@@ -8,11 +8,16 @@ glues the following lines into one message. That is how the UCI file's 5,574 lin
 
 - ``load_sms(source="auto"|"bundled"|"uci")``: an ``SMSData`` (texts, labels 0 = ham / 1 = spam,
   and which source it used); ``texts, labels = load_sms()`` unpacks it.
+- ``load_sms("heldout_kinds")`` (or ``load_heldout_kinds()``): a second *test-only* set of 200
+  bundled messages whose kinds, templates and fact lists never occur in the training file (a
+  landlord about the boiler, a romance scam, ...): what a classifier does on messages unlike any
+  it was trained on. Never train on it.
 - ``parse_sms(text)``: the parser, with an error naming the 1-based row of a malformed line.
 - ``check_uci_zip(path)``: the structure check the download registry runs on the UCI zip (no
   checksum is published for it).
 
-The bundled file is made by ``llmscratch.assets.make_sms`` (see ``assets/SOURCES.md``).
+The bundled files are made by ``llmscratch.assets.make_sms`` and ``make_sms_heldout`` (see
+``assets/SOURCES.md``).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from ..assets import ASSET_DIR, read_text
 
 LABELS = ("ham", "spam")  # index = class id: 0 = ham (a genuine message), 1 = spam
 BUNDLED_FILE = ASSET_DIR / "sms_messages.tsv"
+HELDOUT_FILE = ASSET_DIR / "sms_heldout_kinds.tsv"  # test only: kinds that never occur in BUNDLED_FILE
+SOURCES = ("auto", "bundled", "uci", "heldout_kinds")
 UCI_RESOURCE = "uci-sms-spam"
 UCI_MEMBER = "SMSSpamCollection"  # the data file inside the zip
 UCI_LINES, UCI_HAM, UCI_SPAM = 5_574, 4_827, 747  # as documented by the UCI repository
@@ -46,7 +53,7 @@ class SMSData:
 
     texts: list[str]
     labels: list[int]
-    source: str  # "bundled" or "uci"
+    source: str  # "bundled", "uci" or "heldout_kinds"
     path: Path
     note: str = field(default="")  # why this source was used
 
@@ -124,6 +131,12 @@ def load_bundled() -> SMSData:
     return SMSData(texts, labels, "bundled", BUNDLED_FILE)
 
 
+def load_heldout_kinds() -> SMSData:
+    """The held-out kinds (``assets/sms_heldout_kinds.tsv``): a test set only, 100 ham and 100 spam."""
+    texts, labels = parse_sms(read_text(HELDOUT_FILE), what=HELDOUT_FILE.name)
+    return SMSData(texts, labels, "heldout_kinds", HELDOUT_FILE, note="test only: none of its kinds occur in the training messages")
+
+
 def load_uci(cache: Path | None = None) -> SMSData:
     """The UCI SMS Spam Collection (downloaded once, then read from the cache)."""
     path = downloads.fetch(UCI_RESOURCE, cache=cache)
@@ -132,17 +145,22 @@ def load_uci(cache: Path | None = None) -> SMSData:
 
 
 def load_sms(source: str = "auto", *, cache: Path | None = None) -> SMSData:
-    """Messages and labels from ``"uci"``, ``"bundled"`` or ``"auto"``.
+    """Messages and labels from ``"uci"``, ``"bundled"``, ``"auto"`` or ``"heldout_kinds"``.
+
+    ``"heldout_kinds"`` is the bundled test-only set of unseen kinds (``load_heldout_kinds``),
+    never downloaded.
 
     ``"auto"`` uses the bundled set in offline mode (``LLMSCRATCH_OFFLINE=1``, as in every test
     run, so results do not depend on what a machine has cached) and otherwise tries the UCI file,
     falling back to the bundled set if it cannot be had. ``SMSData.source`` and ``.note`` say
     which was used and why.
     """
-    if source not in ("auto", "bundled", "uci"):
-        raise ValueError(f"source must be 'auto', 'bundled' or 'uci', got {source!r}")
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(repr(s) for s in SOURCES)}, got {source!r}")
     if source == "bundled":
         return load_bundled()
+    if source == "heldout_kinds":
+        return load_heldout_kinds()
     if source == "uci":
         return load_uci(cache)
     if settings.is_offline():

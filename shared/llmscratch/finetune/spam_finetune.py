@@ -13,7 +13,18 @@ records the peak after loading the backbone and running one inference batch, and
 training; the difference is what training added (activations kept for the backward pass,
 gradients, optimizer state).
 
-``python -m llmscratch.finetune.spam_finetune --method lora --n-train 96`` prints one JSON line (see ``run``).
+Every run also scores the chapter's two baselines (majority class, bag-of-words logistic regression)
+on the *same* training messages, and all three on two test sets: the usual test split (kinds the
+model was trained on) and the held-out kinds (``spam_data.load_heldout_kinds``: scenarios, templates
+and words that never occur in training).
+
+One seed is one draw: the seed picks the balanced subset, the split, the batch order and the new
+head's initial weights. ``over_seeds`` runs a method over several seeds and ``SeedRuns.table()``
+reports mean, standard deviation and range of every accuracy, so a comparison is never one draw.
+
+``python -m llmscratch.finetune.spam_finetune --method lora --n-train 96`` prints one JSON line (see ``run``);
+``heldout_accuracy_by_kind`` says which unseen kinds a run got right.
+``--seeds 1 2 3`` runs each seed in a fresh process, prints one JSON line per seed, then the table.
 """
 
 from __future__ import annotations
@@ -21,18 +32,32 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import resource
+import statistics
+import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
+from ..assets.make_sms_heldout import make_heldout_messages
 from ..model.lora import apply_lora
 from ..settings import seed_everything
 from ..training.loop import train
 from ..weights.backbone import load_backbone
-from .classify import accuracy, add_classification_head, class_logits, cls_batch_loss, save_classifier
+from .baselines import bow_logistic_regression, majority_class_accuracy
+from .classify import (
+    accuracy,
+    add_classification_head,
+    class_logits,
+    cls_batch_loss,
+    predictions,
+    save_classifier,
+)
 from .classify_data import (
     ClassificationDataset,
     LabelledTexts,
@@ -40,7 +65,7 @@ from .classify_data import (
     classification_loader,
     split_dataset,
 )
-from .spam_data import load_sms
+from .spam_data import load_heldout_kinds, load_sms
 
 
 def peak_rss_mib() -> float:
@@ -66,6 +91,7 @@ def run(
     n_train: int | None = None,
     n_val: int | None = None,
     n_test: int | None = None,
+    n_heldout: int | None = None,
     epochs: int = 1,
     lr: float = 1e-4,
     rank: int = 8,
@@ -79,8 +105,11 @@ def run(
 ) -> dict:
     """Fine-tune on the first ``n_*`` messages of each split and return what was measured.
 
-    Returns a dict: ``method``, ``train_messages``, ``test_messages``, ``val_accuracy``,
-    ``test_accuracy``, ``seconds`` (training wall time), ``trainable`` (parameters),
+    Returns a dict: ``method``, ``seed``, ``train_messages``, ``test_messages``, ``heldout_messages``,
+    ``val_accuracy``, ``test_accuracy``, ``heldout_accuracy`` (the held-out kinds: all 200, or the first ``n_heldout``) and
+    ``heldout_predictions`` (one class id per held-out message, in file order, for a per-kind look), the
+    baselines fitted on the same training messages (``bow_test_accuracy``, ``bow_heldout_accuracy``,
+    ``majority_test_accuracy``, ``majority_heldout_accuracy``), ``seconds`` (training wall time), ``trainable`` (parameters),
     ``rss_before_training_mib`` (the process peak after loading and one inference pass) and
     ``peak_rss_mib`` (the peak after training), ``device``. With ``save`` the
     trainable parameters are written there (``classify.save_classifier(..., trainable_only=True)``).
@@ -92,6 +121,12 @@ def run(
     data = load_sms()
     splits = split_dataset(*balance_by_undersampling(data.texts, data.labels, seed=seed), seed=seed)
     parts = [LabelledTexts(s.texts[:n], s.labels[:n]) for s, n in ((splits.train, n_train), (splits.val, n_val), (splits.test, n_test))]
+    heldout = load_heldout_kinds()
+    parts.append(LabelledTexts(heldout.texts[:n_heldout], heldout.labels[:n_heldout]))
+    evals = {"test": parts[2], "heldout": parts[3]}
+    bow = bow_logistic_regression(parts[0].texts, parts[0].labels, {k: (p.texts, p.labels) for k, p in evals.items()}, seed=seed)
+    baselines = {f"{name}_{k}_accuracy": value for k in evals for name, value in
+                 (("bow", bow.accuracies[k]), ("majority", majority_class_accuracy(parts[0].labels, evals[k].labels)))}
     backbone = load_backbone(verbose=False)
     model, tokenizer = backbone.model, backbone.tokenizer
     loaders = [classification_loader(ClassificationDataset(p.texts, p.labels, tokenizer.encode, max_length=model.cfg.context_length),
@@ -112,31 +147,166 @@ def run(
     train(model, optimizer, loaders[0], epochs=epochs, batch_loss=batch_loss, eval_at_start=False,
           eval_batches=1, progress=progress, desc=method)
     seconds = time.perf_counter() - started
-    result = {"method": method, "train_messages": len(parts[0]), "test_messages": len(parts[2]),
-              "val_accuracy": accuracy(model, loaders[1], pooling=pooling), "test_accuracy": accuracy(model, loaders[2], pooling=pooling),
-              "seconds": seconds, "trainable": trainable, "rss_before_training_mib": rss_before_training,
+    heldout_predictions = predictions(model, loaders[3], pooling=pooling)
+    result = {"method": method, "seed": seed, "train_messages": len(parts[0]), "test_messages": len(parts[2]),
+              "heldout_messages": len(parts[3]), "val_accuracy": accuracy(model, loaders[1], pooling=pooling),
+              "test_accuracy": accuracy(model, loaders[2], pooling=pooling),
+              "heldout_accuracy": sum(p == y for p, y in zip(heldout_predictions, parts[3].labels)) / len(parts[3]),
+              "heldout_predictions": heldout_predictions, **baselines, "seconds": seconds, "trainable": trainable, "rss_before_training_mib": rss_before_training,
               "peak_rss_mib": peak_rss_mib(), "device": str(next(model.parameters()).device), "backbone": backbone.name}
     if save:
         save_classifier(model, save, trainable_only=True)
     return result
 
 
+def heldout_accuracy_by_kind(predictions: Sequence[int]) -> dict[str, float]:
+    """Accuracy per held-out kind from ``run()["heldout_predictions"]`` (the first ``len(predictions)`` messages).
+
+    The kinds come from the generator (``assets.make_sms_heldout``), which writes the file in this order.
+    """
+    messages = make_heldout_messages()
+    if len(predictions) > len(messages):
+        raise ValueError(f"{len(predictions)} predictions for {len(messages)} held-out messages")
+    right: dict[str, list[bool]] = {}
+    for p, (label, kind, _) in zip(predictions, messages):
+        right.setdefault(kind, []).append(p == ("ham", "spam").index(label))
+    return {kind: sum(r) / len(r) for kind, r in sorted(right.items())}
+
+
+# ---------------------------------------------------------------------------------------------
+# Several seeds
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Mean, sample standard deviation and range of one number over seeds.
+
+    >>> str(Spread.of([0.8, 0.9, 1.0]))
+    '90.0% ± 10.0 (80.0-100.0), 3 seeds'
+    """
+
+    mean: float
+    std: float  # sample standard deviation (n - 1); 0.0 for a single seed
+    min: float
+    max: float
+    n: int
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Spread:
+        if not values:
+            raise ValueError("no values: a spread needs at least one seed")
+        values = [float(v) for v in values]
+        std = statistics.stdev(values) if len(values) > 1 else 0.0
+        return cls(statistics.fmean(values), std, min(values), max(values), len(values))
+
+    def __str__(self) -> str:
+        return f"{100 * self.mean:.1f}% ± {100 * self.std:.1f} ({100 * self.min:.1f}-{100 * self.max:.1f}), {self.n} seed{'s' * (self.n != 1)}"
+
+
+ROWS = (("fine-tuned LLM", "test_accuracy", "heldout_accuracy"), ("bag of words", "bow_test_accuracy", "bow_heldout_accuracy"),
+        ("majority class", "majority_test_accuracy", "majority_heldout_accuracy"))
+
+
+@dataclass
+class SeedRuns:
+    """The results of one method over several seeds (one ``run`` dict per seed)."""
+
+    method: str
+    runs: list[dict] = field(default_factory=list)
+
+    def spread(self, key: str) -> Spread:
+        """``Spread`` of ``run()[key]`` over the seeds, e.g. ``spread("heldout_accuracy")``."""
+        missing = [r.get("seed") for r in self.runs if key not in r]
+        if missing:
+            raise KeyError(f"{key!r} is not in the results of seed(s) {missing}")
+        return Spread.of([r[key] for r in self.runs])
+
+    def gap(self, key: str = "heldout_accuracy", baseline: str = "bow_heldout_accuracy") -> Spread:
+        """``Spread`` of the per-seed difference ``key - baseline`` (same seed, same training messages)."""
+        return Spread.of([r[key] - r[baseline] for r in self.runs])
+
+    def table(self) -> str:
+        """Mean ± std (min-max) of each classifier on both test sets, then the per-seed LLM - bag-of-words gap."""
+        seeds = ", ".join(str(r.get("seed")) for r in self.runs)
+        first = self.runs[0]
+        lines = [(f"{self.method}: seeds {seeds}; {first['train_messages']} training messages; "
+                  f"test split {first['test_messages']} messages, held-out kinds {first['heldout_messages']}"),
+                 f"{'':<16} {'test split (kinds seen in training)':<36} held-out kinds"]
+        for name, test_key, heldout_key in ROWS:
+            lines.append(f"{name:<16} {self.spread(test_key)!s:<36} {self.spread(heldout_key)}")
+        lines.append(f"{'LLM - bag':<16} {self.gap('test_accuracy', 'bow_test_accuracy')!s:<36} {self.gap()}")
+        return "\n".join(lines)
+
+
+def run_in_fresh_process(method: str, **kwargs) -> dict:
+    """``run(method, **kwargs)`` in a new Python process (so its peak-memory numbers are its own)."""
+    args = [sys.executable, "-m", "llmscratch.finetune.spam_finetune", "--method", method]
+    for key, value in kwargs.items():
+        if value is None or value is False:
+            continue
+        args += [f"--{key.replace('_', '-')}"] + ([] if value is True else [str(value)])
+    package_root = Path(__file__).resolve().parent.parent  # so the new process imports this very package
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(package_root), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def over_seeds(
+    method: str = "last_block",
+    seeds: Sequence[int] = (1, 2, 3),
+    *,
+    fresh_process: bool = False,
+    runner: Callable[..., dict] | None = None,
+    log: Callable[[dict], None] | None = None,
+    **kwargs,
+) -> SeedRuns:
+    """Run ``method`` once per seed (same settings ``kwargs``) and collect the results.
+
+    ``fresh_process=True`` runs each seed in a new process (``run_in_fresh_process``); ``runner``
+    replaces ``run`` altogether (tests pass a stand-in). ``log`` is called with each result as it
+    arrives (e.g. ``print``), so a long sweep shows progress.
+    """
+    seeds = list(seeds)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be a non-empty list of distinct integers, got {seeds}")
+    if "seed" in kwargs:
+        raise TypeError("pass the seeds as seeds=[...], not seed=")
+    runner = runner or (run_in_fresh_process if fresh_process else run)
+    out = SeedRuns(method)
+    for seed in seeds:
+        result = runner(method, seed=seed, **kwargs)
+        out.runs.append(result)
+        if log is not None:
+            log(result)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--method", default="last_block", choices=["last_block", "lora", "all"])
-    for name in ("n-train", "n-val", "n-test"):
+    for name in ("n-train", "n-val", "n-test", "n-heldout"):
         parser.add_argument(f"--{name}", type=int, default=None, help="messages of that split (default: all)")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--rank", type=int, default=8)
     parser.add_argument("--alpha", type=float, default=16)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--seed", type=int, default=123)
+    parser.add_argument("--seed", type=int, default=123, help="picks the data subset and split, batch order and head init")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="run once per seed, each in a fresh process; print each result, then mean, std and range")
     parser.add_argument("--pooling", default="last", choices=["last", "last_position", "first"])
     parser.add_argument("--pad-to", type=int, default=None, help="pad every batch to this many tokens")
     parser.add_argument("--save", default=None, help="write the trainable parameters to this safetensors file")
     args = parser.parse_args(argv)
-    result = run(args.method, n_train=args.n_train, n_val=args.n_val, n_test=args.n_test, epochs=args.epochs, lr=args.lr,
+    if args.seeds:
+        settings = {"n_train": args.n_train, "n_val": args.n_val, "n_test": args.n_test, "n_heldout": args.n_heldout, "epochs": args.epochs, "lr": args.lr,
+                    "rank": args.rank, "alpha": args.alpha, "batch_size": args.batch_size, "pooling": args.pooling, "pad_to": args.pad_to}
+        runs = over_seeds(args.method, args.seeds, fresh_process=True, log=lambda r: print(json.dumps(r), flush=True), **settings)
+        print(runs.table())
+        return
+    result = run(args.method, n_train=args.n_train, n_val=args.n_val, n_test=args.n_test, n_heldout=args.n_heldout, epochs=args.epochs, lr=args.lr,
                  rank=args.rank, alpha=args.alpha, batch_size=args.batch_size, seed=args.seed,
                  pooling=args.pooling, pad_to=args.pad_to, save=args.save)
     print(json.dumps(result))
