@@ -111,8 +111,8 @@ def run(cfg, variant: str, train_loader, val_loader, steps: int, eval_every: int
 
 def memorization(model: GPTModel, cfg, starts=(0, 1000, 3000, 5000), prompt_len: int = 16, new: int = 24) -> list[dict]:
     """Greedy continuations of training-text windows vs the story's own next tokens."""
-    from llmscratch.generate import generate
-    from llmscratch.gpt2_tokenizer import gpt2_encoding
+    from llmscratch.model.generate import generate
+    from llmscratch.text.gpt2 import gpt2_encoding
 
     tok = gpt2_encoding()
     text = load_text()
