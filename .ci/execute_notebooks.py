@@ -25,7 +25,11 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
-KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}  # what ipykernel writes: saving changes nothing
+KERNELSPEC = {
+    "display_name": "Python 3 (ipykernel)",
+    "language": "python",
+    "name": "python3",
+}  # what ipykernel writes: saving changes nothing
 
 
 PROGRESS_BAR = re.compile(r"\d+%\|")
@@ -57,7 +61,12 @@ def clean_streams(nb) -> None:
             continue
         merged = []
         for out in cell.get("outputs", []):
-            if out.output_type == "stream" and merged and merged[-1].output_type == "stream" and merged[-1].name == out.name:
+            if (
+                out.output_type == "stream"
+                and merged
+                and merged[-1].output_type == "stream"
+                and merged[-1].name == out.name
+            ):
                 merged[-1].text += out.text
             else:
                 merged.append(out)
@@ -78,7 +87,9 @@ def clean_streams(nb) -> None:
                     seen.add(key)
                 kept.append(line)
             out.text = "\n".join(reversed(kept))
-        cell.outputs = [o for o in merged if not (o.output_type == "stream" and not o.text.strip())]  # e.g. a bar's closing newline
+        cell.outputs = [
+            o for o in merged if not (o.output_type == "stream" and not o.text.strip())
+        ]  # e.g. a bar's closing newline
 
 
 def clean_file(path: Path) -> None:
@@ -89,7 +100,9 @@ def clean_file(path: Path) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--quick", action="store_true", help="quick mode; outputs are NOT saved (timing run)")
     parser.add_argument("--online", action="store_true", help="allow downloads")
@@ -104,7 +117,13 @@ def main() -> int:
         path = path.resolve()
         nb = nbformat.read(path, as_version=4)
         start = time.perf_counter()
-        NotebookClient(nb, timeout=args.timeout, kernel_name="python3", record_timing=False, resources={"metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(
+            nb,
+            timeout=args.timeout,
+            kernel_name="python3",
+            record_timing=False,
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
         elapsed = time.perf_counter() - start
         mode = "quick" if args.quick else "full"
         if not args.quick:
@@ -112,7 +131,10 @@ def main() -> int:
             nb.metadata["kernelspec"] = dict(KERNELSPEC)
             clean_streams(nb)
             nbformat.write(nb, path)
-        print(f"{path.relative_to(ROOT)}: {elapsed:.1f} s ({mode} mode{'' if args.quick else ', saved'})", flush=True)
+        print(
+            f"{path.relative_to(ROOT)}: {elapsed:.1f} s ({mode} mode{'' if args.quick else ', saved'})",
+            flush=True,
+        )
     return 0
 
 

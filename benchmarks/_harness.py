@@ -30,7 +30,17 @@ if str(ROOT / "shared") not in sys.path:
 import torch  # noqa: E402
 
 # CPU flags that decide which kernels PyTorch can use (vector width, bf16/int8 matrix units).
-INTERESTING_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "avx512_vnni", "amx_tile", "amx_bf16", "amx_int8")
+INTERESTING_FLAGS = (
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512_bf16",
+    "avx512_fp16",
+    "avx512_vnni",
+    "amx_tile",
+    "amx_bf16",
+    "amx_int8",
+)
 
 
 def cpu_model() -> str:
@@ -107,7 +117,7 @@ def interleaved(
         sync(device)
     times: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
-        order = names[r % len(names):] + names[: r % len(names)]
+        order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
             for _ in range(per_round):
                 sync(device)
@@ -127,11 +137,17 @@ def median(values: list[float]) -> float:
 
 def spread(values: list[float]) -> str:
     """``median (min-max)`` in seconds, for the log."""
-    return f"{statistics.median(values):.4g} s (min {min(values):.4g}, max {max(values):.4g}, n={len(values)})"
+    return (
+        f"{statistics.median(values):.4g} s (min {min(values):.4g}, max {max(values):.4g}, n={len(values)})"
+    )
 
 
-def matmul_peak_flops(dtype: torch.dtype = torch.float32, n: int = 2048, repeats: int = 5,
-                      clock: Callable[[], float] = time.perf_counter) -> float:
+def matmul_peak_flops(
+    dtype: torch.dtype = torch.float32,
+    n: int = 2048,
+    repeats: int = 5,
+    clock: Callable[[], float] = time.perf_counter,
+) -> float:
     """This machine's best measured ``n x n @ n x n`` matrix-multiply rate in FLOP/s (2 n^3 per product).
 
     The best of ``repeats`` runs (after a warm-up) on the current number of threads: the rate the
@@ -148,7 +164,9 @@ def matmul_peak_flops(dtype: torch.dtype = torch.float32, n: int = 2048, repeats
     return 2 * n**3 / best
 
 
-def memory_bandwidth(n_bytes: int = 1 << 30, repeats: int = 5, clock: Callable[[], float] = time.perf_counter) -> float:
+def memory_bandwidth(
+    n_bytes: int = 1 << 30, repeats: int = 5, clock: Callable[[], float] = time.perf_counter
+) -> float:
     """Best measured memory *read* rate in bytes/s: summing a float32 tensor of ``n_bytes`` (far larger
     than any cache), on the current number of threads. Generation at batch 1 reads every weight once
     per token, so this rate bounds its tokens/s."""

@@ -47,7 +47,9 @@ class TorchMHA(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n_tokens = x.shape[1]
-        future = torch.ones(n_tokens, n_tokens, dtype=torch.bool, device=x.device).triu(1)  # True = masked out
+        future = torch.ones(n_tokens, n_tokens, dtype=torch.bool, device=x.device).triu(
+            1
+        )  # True = masked out
         return self.inner(x, x, x, attn_mask=future, is_causal=True, need_weights=False)[0]
 
 
@@ -77,8 +79,12 @@ def time_one(module: nn.Module, x: torch.Tensor, backward: bool, repeats: int, w
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tiny", "--quick", action="store_true", dest="tiny", help="smoke run: tiny sizes, one round")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--tiny", "--quick", action="store_true", dest="tiny", help="smoke run: tiny sizes, one round"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per measurement")
     parser.add_argument("--wall", action="store_true", help="wall-clock time, all threads (default on GPUs)")
@@ -94,7 +100,9 @@ def main() -> None:
     if not wall:
         torch.set_num_threads(1)
     clock = "wall-clock time" if wall else "process CPU time, 1 thread"
-    print(f"torch {torch.__version__}, {describe_device(device)}; emb_dim={emb_dim}, n_heads={n_heads}, float32; {clock}")
+    print(
+        f"torch {torch.__version__}, {describe_device(device)}; emb_dim={emb_dim}, n_heads={n_heads}, float32; {clock}"
+    )
 
     torch.manual_seed(0)
     context_length = max(t for _, t in shapes)
@@ -103,7 +111,9 @@ def main() -> None:
     reference = TorchMHA(emb_dim, n_heads).to(device)
     modules = {"teaching": teaching, "fast": fast, "nn.MultiheadAttention": reference}
 
-    header = f"{'pass':<17}{'B x T':>10}" + "".join(f"{name:>24}" for name in modules) + f"{'teaching / fast':>17}"
+    header = (
+        f"{'pass':<17}{'B x T':>10}" + "".join(f"{name:>24}" for name in modules) + f"{'teaching / fast':>17}"
+    )
     print(header)
     for backward in (False, True):
         for batch, n_tokens in shapes:
@@ -126,18 +136,29 @@ def main() -> None:
 
 def time_models(emb_dim, n_heads, shapes, device, rounds, repeats, wall) -> None:
     """GPTModel forward + backward (loss = mean logit) with each attention implementation, same weights."""
-    cfg = GPTConfig(vocab_size=1024, context_length=max(t for _, t in shapes), emb_dim=emb_dim, n_heads=n_heads, n_layers=2, drop_rate=0.0)
+    cfg = GPTConfig(
+        vocab_size=1024,
+        context_length=max(t for _, t in shapes),
+        emb_dim=emb_dim,
+        n_heads=n_heads,
+        n_layers=2,
+        drop_rate=0.0,
+    )
     torch.manual_seed(0)
     models = {impl: GPTModel(cfg.with_(attn_impl=impl)).to(device) for impl in ("teaching", "sdpa")}
     models["sdpa"].load_state_dict(models["teaching"].state_dict())
-    print(f"\nGPTModel, 2 blocks, vocab 1024, forward+backward:{'teaching':>14}{'sdpa':>14}{'teaching / sdpa':>17}")
+    print(
+        f"\nGPTModel, 2 blocks, vocab 1024, forward+backward:{'teaching':>14}{'sdpa':>14}{'teaching / sdpa':>17}"
+    )
     for batch, n_tokens in shapes:
         ids = torch.randint(0, cfg.vocab_size, (batch, n_tokens), device=device)
         best = {impl: float("inf") for impl in models}
         for _ in range(rounds):
             for impl, model in models.items():
                 best[impl] = min(best[impl], time_one(model, ids, True, repeats, wall))
-        print(f"{'':<32}{f'{batch} x {n_tokens}':>16}{best['teaching'] * 1e3:>11.2f} ms{best['sdpa'] * 1e3:>11.2f} ms{best['teaching'] / best['sdpa']:>16.2f}x")
+        print(
+            f"{'':<32}{f'{batch} x {n_tokens}':>16}{best['teaching'] * 1e3:>11.2f} ms{best['sdpa'] * 1e3:>11.2f} ms{best['teaching'] / best['sdpa']:>16.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -112,7 +112,10 @@ def train_row(corpus: str, vocab_size: int, naive_seconds: float) -> None:
         t_naive, how = naive_log.seconds, "measured"
     else:
         ratio = sum(log.n_tokens[:n_merges]) / sum(log.n_tokens[:done])
-        t_naive, how = naive_log.seconds * ratio, f"extrapolated from {done} of {n_merges} merges in {naive_log.seconds:.0f} s"
+        t_naive, how = (
+            naive_log.seconds * ratio,
+            f"extrapolated from {done} of {n_merges} merges in {naive_log.seconds:.0f} s",
+        )
 
     line = f"  vocab_size={vocab_size:>5}: ours {t_ours:6.2f} s | naive {t_naive:8.1f} s ({how}): ours is {t_naive / t_ours:,.0f}x faster"
     try:
@@ -122,7 +125,9 @@ def train_row(corpus: str, vocab_size: int, naive_seconds: float) -> None:
     else:
         hf = Tokenizer(models.BPE())
         hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-        trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+        trainer = trainers.BpeTrainer(
+            vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
+        )
         t_hf = best_of(3, lambda: hf.train_from_iterator([corpus], trainer))
         to_byte = {ch: b for b, ch in bytes_to_unicode().items()}
         shared = set(ours.tokens) & {bytes(to_byte[ch] for ch in token) for token in hf.get_vocab()}
@@ -134,7 +139,9 @@ def encode_row(label: str, ours, reference, corpus: str) -> None:
     """MB/s of ours (cold: chunk cache emptied before each run; warm: cache filled by a previous run)
     and of tiktoken, best of 3 each, one thread, process CPU time; the ids must be identical."""
     n_bytes = len(corpus.encode("utf-8"))
-    assert ours.encode_ordinary(corpus) == reference.encode_ordinary(corpus), f"{label}: ids differ from tiktoken"
+    assert ours.encode_ordinary(corpus) == reference.encode_ordinary(corpus), (
+        f"{label}: ids differ from tiktoken"
+    )
     t_cold = best_of(3, lambda: ours.encode_ordinary(corpus), setup=ours.clear_cache)
     t_warm = best_of(3, lambda: ours.encode_ordinary(corpus))
     t_ref = best_of(3, lambda: reference.encode_ordinary(corpus))
@@ -147,11 +154,17 @@ def encode_row(label: str, ours, reference, corpus: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size", type=int, default=1_000_000, help="corpus size in bytes")
     parser.add_argument("--vocab-sizes", type=int, nargs="+", default=[1024, 4096])
-    parser.add_argument("--naive-seconds", type=float, default=90.0, help="time cap of the naive trainer per vocab size")
-    parser.add_argument("--tiny", action="store_true", help="smoke run: 20 KB corpus, vocab 300, naive capped at 1 s")
+    parser.add_argument(
+        "--naive-seconds", type=float, default=90.0, help="time cap of the naive trainer per vocab size"
+    )
+    parser.add_argument(
+        "--tiny", action="store_true", help="smoke run: 20 KB corpus, vocab 300, naive capped at 1 s"
+    )
     args = parser.parse_args()
     if args.tiny:
         args.size, args.vocab_sizes, args.naive_seconds = 20_000, [300], 1.0
@@ -159,12 +172,16 @@ def main() -> None:
     print(H.machine_info("n/a (tokenizer)"))
     corpus, shares = build_corpus(args.size)
     data = corpus.encode("utf-8")
-    print(f"corpus: {len(data):,} bytes, {len(corpus):,} characters, sha256 {hashlib.sha256(data).hexdigest()[:16]}, Python {sys.version.split()[0]}")
+    print(
+        f"corpus: {len(data):,} bytes, {len(corpus):,} characters, sha256 {hashlib.sha256(data).hexdigest()[:16]}, Python {sys.version.split()[0]}"
+    )
     print("  from " + ", ".join(f"{name} ({n:,} B)" for name, n in shares.items()))
     print("training (single thread):")
     for vocab_size in args.vocab_sizes:
         train_row(corpus, vocab_size, args.naive_seconds)
-    print("encoding (encode_ordinary, single thread, process CPU time, best of 3; cold = our chunk cache emptied first):")
+    print(
+        "encoding (encode_ordinary, single thread, process CPU time, best of 3; cold = our chunk cache emptied first):"
+    )
     encode_row("GPT-2 (50,257 tokens)", load_gpt2(), gpt2_encoding(), corpus)
     trained = train_bpe(corpus, max(args.vocab_sizes))
     encode_row(f"trained ({trained.vocab_size:,} tokens)", trained, trained.to_tiktoken(), corpus)

@@ -47,12 +47,16 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale, seconds)
 
 def peak(variant: str, n: int, max_length: int) -> tuple[int, float]:
     code = CHILD.format(shared=str(SHARED), n=n, L=max_length, variant=variant)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     return int(out[0]), float(out[1])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tokens", type=int, default=1_000_000)
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument("--skip-copies", action="store_true", help="skip the slow, memory-hungry variant")
@@ -62,14 +66,18 @@ def main() -> None:
     if args.tiny:
         args.tokens, args.max_length = 5_000, 16
     base, _ = peak("baseline", args.tokens, args.max_length)
-    print(f"{args.tokens:,} tokens, max_length={args.max_length}, stride=1 "
-          f"({args.tokens - args.max_length:,} windows); token tensor alone: {8 * args.tokens / 1e6:.1f} MB")
+    print(
+        f"{args.tokens:,} tokens, max_length={args.max_length}, stride=1 "
+        f"({args.tokens - args.max_length:,} windows); token tensor alone: {8 * args.tokens / 1e6:.1f} MB"
+    )
     variants = ["views"] + ([] if args.skip_copies else ["copies"])
     results = {}
     for variant in variants:
         rss, seconds = peak(variant, args.tokens, args.max_length)
         results[variant] = rss - base
-        print(f"{variant:>7}: peak memory above baseline {(rss - base) / 1e6:9.1f} MB  (build + read: {seconds:6.1f} s)")
+        print(
+            f"{variant:>7}: peak memory above baseline {(rss - base) / 1e6:9.1f} MB  (build + read: {seconds:6.1f} s)"
+        )
     if "copies" in results:
         print(f"copies / views memory ratio: {results['copies'] / max(results['views'], 1):,.0f}x")
 

@@ -58,19 +58,29 @@ PARTS = ("cache", "batch", "kernels", "formats", "eval")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
     parser.add_argument("--preset", default="gpt2-124M", choices=sorted(PRESETS))
     parser.add_argument("--prompt-tokens", type=int, default=16)
     parser.add_argument("--new-tokens", type=int, default=256)
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--batch-new-tokens", type=int, default=64)
-    parser.add_argument("--eval-entries", type=int, default=48, help="test prompts of chapter 7 in the eval part")
+    parser.add_argument(
+        "--eval-entries", type=int, default=48, help="test prompts of chapter 7 in the eval part"
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: best available)")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
-    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                        help="wall-clock time (default) or process CPU time (steadier under load with 1 thread)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)"
+    )
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall-clock time (default) or process CPU time (steadier under load with 1 thread)",
+    )
     parser.add_argument("--no-reference", action="store_true", help="do not time HuggingFace transformers")
     parser.add_argument("--tiny", action="store_true", help="smoke run: tiny models, a few tokens, 1 round")
     args = parser.parse_args()
@@ -85,8 +95,13 @@ def main() -> int:
     status = 0
     for part in args.parts:
         print(f"\n=== {part}: load average {H.load_average()} ===")
-        status |= {"cache": part_cache, "batch": part_batch, "kernels": part_kernels, "formats": part_formats,
-                   "eval": part_eval}[part](args)
+        status |= {
+            "cache": part_cache,
+            "batch": part_batch,
+            "kernels": part_kernels,
+            "formats": part_formats,
+            "eval": part_eval,
+        }[part](args)
     return status
 
 
@@ -103,7 +118,9 @@ def _hf_gpt2(model, device):
         return None
     from llmscratch.weights.gpt2 import hf_config_kwargs, to_gpt2_state_dict
 
-    hf = transformers.GPT2LMHeadModel(transformers.GPT2Config(**hf_config_kwargs(model.cfg))).to(device).eval()
+    hf = (
+        transformers.GPT2LMHeadModel(transformers.GPT2Config(**hf_config_kwargs(model.cfg))).to(device).eval()
+    )
     hf.load_state_dict(to_gpt2_state_dict(model))
     return hf
 
@@ -114,22 +131,31 @@ def part_cache(args) -> int:
     model = _gpt_model(args)
     cfg = model.cfg
     prompt = torch.randint(0, cfg.vocab_size, (1, args.prompt_tokens), device=device)
-    print(f"{args.preset}: {count_parameters(model):,} parameters (random init), device {device}; greedy, batch 1, "
-          f"{args.prompt_tokens}-token prompt, {args.new_tokens} new tokens; "
-          f"{'process CPU time' if args.clock == 'cpu' else 'wall-clock time'}; {args.rounds} interleaved rounds, medians\n")
-    teaching = GPTModel(cfg.with_(attn_impl="teaching")).to(device).eval()  # same weights, chapter 3's arithmetic
+    print(
+        f"{args.preset}: {count_parameters(model):,} parameters (random init), device {device}; greedy, batch 1, "
+        f"{args.prompt_tokens}-token prompt, {args.new_tokens} new tokens; "
+        f"{'process CPU time' if args.clock == 'cpu' else 'wall-clock time'}; {args.rounds} interleaved rounds, medians\n"
+    )
+    teaching = (
+        GPTModel(cfg.with_(attn_impl="teaching")).to(device).eval()
+    )  # same weights, chapter 3's arithmetic
     teaching.load_state_dict(model.state_dict())
     outputs: dict[str, torch.Tensor] = {}
 
     def run(name, fn):
         def call():
             outputs[name] = fn()
+
         return call
 
     variants = {
         "ours, KV cache": run("ours, KV cache", lambda: generate(model, prompt, args.new_tokens)),
-        "ours, KV cache, teaching attention": run("ours, KV cache, teaching attention", lambda: generate(teaching, prompt, args.new_tokens)),
-        "ours, no cache": run("ours, no cache", lambda: generate(model, prompt, args.new_tokens, use_cache=False)),
+        "ours, KV cache, teaching attention": run(
+            "ours, KV cache, teaching attention", lambda: generate(teaching, prompt, args.new_tokens)
+        ),
+        "ours, no cache": run(
+            "ours, no cache", lambda: generate(model, prompt, args.new_tokens, use_cache=False)
+        ),
     }
     hf_name = None
     if not args.no_reference:
@@ -139,8 +165,14 @@ def part_cache(args) -> int:
         else:
             import transformers
 
-            kwargs = dict(attention_mask=torch.ones_like(prompt), max_new_tokens=args.new_tokens,
-                          min_new_tokens=args.new_tokens, do_sample=False, pad_token_id=0, use_cache=True)
+            kwargs = dict(
+                attention_mask=torch.ones_like(prompt),
+                max_new_tokens=args.new_tokens,
+                min_new_tokens=args.new_tokens,
+                do_sample=False,
+                pad_token_id=0,
+                use_cache=True,
+            )
             hf_name = f"transformers {transformers.__version__}, KV cache"
 
             @torch.no_grad()
@@ -158,19 +190,27 @@ def part_cache(args) -> int:
             return 1
     print(f"identical tokens from all {len(outputs)} variants: True")
 
-    weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters()) - model.emb.pos_emb.weight.numel() * 4
+    weight_bytes = (
+        sum(p.numel() * p.element_size() for p in model.parameters()) - model.emb.pos_emb.weight.numel() * 4
+    )
     mean_len = args.prompt_tokens + args.new_tokens / 2
     kv_bytes = 2 * cfg.n_layers * mean_len * cfg.emb_dim * 4  # keys and values of every layer, float32
     bandwidth = H.memory_bandwidth(1 << 26 if args.tiny else 1 << 30, clock=clock)
     bound = bandwidth / (weight_bytes + kv_bytes)
-    print(f"bound: {(weight_bytes + kv_bytes) / 1e6:.0f} MB read per token ({weight_bytes / 1e6:.0f} MB weights + "
-          f"{kv_bytes / 1e6:.1f} MB KV cache at the mean position) / {bandwidth / 1e9:.1f} GB/s measured read bandwidth "
-          f"= {bound:.1f} tokens/s\n")
+    print(
+        f"bound: {(weight_bytes + kv_bytes) / 1e6:.0f} MB read per token ({weight_bytes / 1e6:.0f} MB weights + "
+        f"{kv_bytes / 1e6:.1f} MB KV cache at the mean position) / {bandwidth / 1e9:.1f} GB/s measured read bandwidth "
+        f"= {bound:.1f} tokens/s\n"
+    )
     width = max(map(len, rate))
     for name, r in rate.items():
         print(f"{name:<{width}}  {r:8.1f} tokens/s  ({100 * r / bound:5.1f}% of the bandwidth bound)")
-    print(f"\nKV cache speed-up (ours, cached / uncached): {rate['ours, KV cache'] / rate['ours, no cache']:.2f}x")
-    print(f"sdpa / teaching attention (ours, KV cache): {rate['ours, KV cache'] / rate['ours, KV cache, teaching attention']:.2f}x")
+    print(
+        f"\nKV cache speed-up (ours, cached / uncached): {rate['ours, KV cache'] / rate['ours, no cache']:.2f}x"
+    )
+    print(
+        f"sdpa / teaching attention (ours, KV cache): {rate['ours, KV cache'] / rate['ours, KV cache, teaching attention']:.2f}x"
+    )
     if hf_name:
         print(f"ours / transformers (KV cache, tokens/s): {rate['ours, KV cache'] / rate[hf_name]:.2f}x")
     return 0
@@ -183,19 +223,35 @@ def part_batch(args) -> int:
     hf = None if args.no_reference else _hf_gpt2(model, device)
     g = torch.Generator().manual_seed(0)
     shortest, longest = (2, 5) if args.tiny else (8, 24)
-    print(f"{args.preset} (random init), greedy, prompts of {shortest} to {longest} tokens left-padded with an attention "
-          f"mask, {n} new tokens (no end token); {args.rounds} interleaved rounds, medians")
+    print(
+        f"{args.preset} (random init), greedy, prompts of {shortest} to {longest} tokens left-padded with an attention "
+        f"mask, {n} new tokens (no end token); {args.rounds} interleaved rounds, medians"
+    )
     status, first = 0, None
     for b in args.batches:
         lengths = torch.randint(shortest, longest + 1, (b,), generator=g).tolist()
-        ids, mask = left_pad([torch.randint(0, model.cfg.vocab_size, (k,), generator=g).tolist() for k in lengths])
+        ids, mask = left_pad(
+            [torch.randint(0, model.cfg.vocab_size, (k,), generator=g).tolist() for k in lengths]
+        )
         ids, mask = ids.to(device), mask.to(device)
         outputs: dict[str, torch.Tensor] = {}
-        fns = {"ours": lambda outputs=outputs, ids=ids, mask=mask: outputs.__setitem__(
-            "ours", generate(model, ids, n, attention_mask=mask))}
+        fns = {
+            "ours": lambda outputs=outputs, ids=ids, mask=mask: outputs.__setitem__(
+                "ours", generate(model, ids, n, attention_mask=mask)
+            )
+        }
         if hf is not None:
-            fns["transformers"] = lambda outputs=outputs, ids=ids, mask=mask: outputs.__setitem__("transformers", hf.generate(
-                ids, attention_mask=mask, max_new_tokens=n, min_new_tokens=n, do_sample=False, pad_token_id=0))
+            fns["transformers"] = lambda outputs=outputs, ids=ids, mask=mask: outputs.__setitem__(
+                "transformers",
+                hf.generate(
+                    ids,
+                    attention_mask=mask,
+                    max_new_tokens=n,
+                    min_new_tokens=n,
+                    do_sample=False,
+                    pad_token_id=0,
+                ),
+            )
         times = H.interleaved(fns, rounds=args.rounds, warmup=1, device=device, clock=args.clock_fn)
         rate = {name: b * n / H.median(t) for name, t in times.items()}
         first = first or rate["ours"]
@@ -235,11 +291,19 @@ def part_kernels(args) -> int:
     candidates = {
         "fp32 F.linear": lambda: [F.linear(x, lin.weight) for lin in linears],
         "bf16 weights + activations, F.linear": lambda: [F.linear(xb, w) for w in wb],
-        "aten._weight_int8pack_mm, fp32 activations": lambda: [torch.ops.aten._weight_int8pack_mm(x, q, s) for q, s in qs],
-        "aten._weight_int8pack_mm, bf16 activations": lambda: [torch.ops.aten._weight_int8pack_mm(xb, q, s2) for (q, _), s2 in zip(qs, sb)],
-        f"quantized.linear_dynamic ({torch.backends.quantized.engine} engine, int8 activations)": lambda: [m(x) for m in dynamic],
+        "aten._weight_int8pack_mm, fp32 activations": lambda: [
+            torch.ops.aten._weight_int8pack_mm(x, q, s) for q, s in qs
+        ],
+        "aten._weight_int8pack_mm, bf16 activations": lambda: [
+            torch.ops.aten._weight_int8pack_mm(xb, q, s2) for (q, _), s2 in zip(qs, sb)
+        ],
+        f"quantized.linear_dynamic ({torch.backends.quantized.engine} engine, int8 activations)": lambda: [
+            m(x) for m in dynamic
+        ],
         "dequantize to fp32, then F.linear": lambda: [F.linear(x, q.float() * s[:, None]) for q, s in qs],
-        "dequantize to bf16, then F.linear": lambda: [F.linear(xb, q.bfloat16() * s2[:, None]) for (q, _), s2 in zip(qs, sb)],
+        "dequantize to bf16, then F.linear": lambda: [
+            F.linear(xb, q.bfloat16() * s2[:, None]) for (q, _), s2 in zip(qs, sb)
+        ],
         "torch._int_mm (int8 x int8 -> int32)": lambda: [torch._int_mm(xq, q.t()) for q, _ in qs],
     }
     usable = {}
@@ -251,8 +315,10 @@ def part_kernels(args) -> int:
             print(f"{name}: unavailable here ({str(err).splitlines()[0][:90]})")
     times = H.interleaved(usable, rounds=args.rounds, warmup=1, clock=args.clock_fn, progress=False)
     base = H.median(times["fp32 F.linear"]) / copies
-    print(f"one {k_in} x {k_out} layer (as {k_in} -> {k_out}) at batch 1, {copies} different copies in turn "
-          f"({copies * k_in * k_out * 4 / 1e6:.0f} MB in fp32); speed as a ratio to fp32:")
+    print(
+        f"one {k_in} x {k_out} layer (as {k_in} -> {k_out}) at batch 1, {copies} different copies in turn "
+        f"({copies * k_in * k_out * 4 / 1e6:.0f} MB in fp32); speed as a ratio to fp32:"
+    )
     for name, t in times.items():
         per = H.median(t) / copies
         print(f"  {name:<62} {per * 1e6:8.1f} us   {base / per:5.2f}x")
@@ -304,43 +370,71 @@ def part_formats(args) -> int:
     else:
         from llmscratch.weights.smollm import chat_prompt
 
-        prompts = [torch.tensor([tok.encode(chat_prompt([{"role": "user", "content": p}]), allowed_special="all")]) for p in HELD_OUT]
-    print(f"{name}; greedy, batch 1, {n} new tokens; {len(HELD_OUT)} held-out prompts of our own for agreement")
+        prompts = [
+            torch.tensor([tok.encode(chat_prompt([{"role": "user", "content": p}]), allowed_special="all")])
+            for p in HELD_OUT
+        ]
+    print(
+        f"{name}; greedy, batch 1, {n} new tokens; {len(HELD_OUT)} held-out prompts of our own for agreement"
+    )
     variants = {"fp32": model}
     for fmt, kernel in (("bf16", "-"), ("int8", "dynamic"), ("int8", "int8pack")):
         variants[f"{fmt}" + ("" if kernel == "-" else f" {kernel}")] = quantize_for_generation(
-            copy.deepcopy(model), fmt, kernel=kernel if kernel != "-" else "dynamic")
-    reference = [generate(model, p, n)[0, p.shape[1]:] for p in prompts]  # fp32's greedy tokens
+            copy.deepcopy(model), fmt, kernel=kernel if kernel != "-" else "dynamic"
+        )
+    reference = [generate(model, p, n)[0, p.shape[1] :] for p in prompts]  # fp32's greedy tokens
     fp32_bytes = weight_bytes(model)
     rows = {}
     for label, m in variants.items():
         agree, same_prefix, diff = 0, 0, 0.0
         for p, ref in zip(prompts, reference):
-            with torch.no_grad():  # teacher-forced on fp32's tokens: does this format pick the same next token?
+            with (
+                torch.no_grad()
+            ):  # teacher-forced on fp32's tokens: does this format pick the same next token?
                 full = torch.cat([p[0], ref]).unsqueeze(0)
-                logits = m(full[:, :-1]).float()[0, p.shape[1] - 1:]  # (n, V): predictions of the n new tokens
-                ref_logits = model(full[:, :-1])[0, p.shape[1] - 1:]
+                logits = m(full[:, :-1]).float()[
+                    0, p.shape[1] - 1 :
+                ]  # (n, V): predictions of the n new tokens
+                ref_logits = model(full[:, :-1])[0, p.shape[1] - 1 :]
             agree += int((logits.argmax(-1) == ref).sum())
             diff = max(diff, float((logits - ref_logits).abs().max()))
-            free = generate(m, p, n)[0, p.shape[1]:]
+            free = generate(m, p, n)[0, p.shape[1] :]
             same_prefix += int((free == ref).int().cumprod(0).sum())
-        rows[label] = (agree / (n * len(prompts)), same_prefix / (n * len(prompts)), diff, weight_bytes(m) / fp32_bytes)
+        rows[label] = (
+            agree / (n * len(prompts)),
+            same_prefix / (n * len(prompts)),
+            diff,
+            weight_bytes(m) / fp32_bytes,
+        )
     outputs = {}
-    fns = {label: (lambda m=m, label=label: outputs.__setitem__(label, generate(m, prompts[1], n))) for label, m in variants.items()}
+    fns = {
+        label: (lambda m=m, label=label: outputs.__setitem__(label, generate(m, prompts[1], n)))
+        for label, m in variants.items()
+    }
     times = H.interleaved(fns, rounds=args.rounds, warmup=1, clock=args.clock_fn)
     fp32_rate = n / H.median(times["fp32"])
-    print(f"{'format':<14} {'tokens/s':>9} {'vs fp32':>8} {'weight memory':>14} {'max |logit diff|':>17} "
-          f"{'greedy agreement':>17} {'identical prefix':>17}")
+    print(
+        f"{'format':<14} {'tokens/s':>9} {'vs fp32':>8} {'weight memory':>14} {'max |logit diff|':>17} "
+        f"{'greedy agreement':>17} {'identical prefix':>17}"
+    )
     for label, (agree, prefix, diff, mem) in rows.items():
         rate = n / H.median(times[label])
-        print(f"{label:<14} {rate:9.1f} {rate / fp32_rate:7.2f}x {mem:13.3f}x {diff:17.3f} {100 * agree:16.1f}% {100 * prefix:16.1f}%")
-    best_int8 = max((label for label in rows if label.startswith("int8")), key=lambda label: n / H.median(times[label]))
-    print(f"int8 ({best_int8}) / fp32 tokens/s: {fp32_rate and (n / H.median(times[best_int8])) / fp32_rate:.2f}x; "
-          f"weight memory {rows[best_int8][3]:.3f}x; greedy-token agreement {100 * rows[best_int8][0]:.1f}% over {n} tokens")
+        print(
+            f"{label:<14} {rate:9.1f} {rate / fp32_rate:7.2f}x {mem:13.3f}x {diff:17.3f} {100 * agree:16.1f}% {100 * prefix:16.1f}%"
+        )
+    best_int8 = max(
+        (label for label in rows if label.startswith("int8")), key=lambda label: n / H.median(times[label])
+    )
+    print(
+        f"int8 ({best_int8}) / fp32 tokens/s: {fp32_rate and (n / H.median(times[best_int8])) / fp32_rate:.2f}x; "
+        f"weight memory {rows[best_int8][3]:.3f}x; greedy-token agreement {100 * rows[best_int8][0]:.1f}% over {n} tokens"
+    )
     fmt, kernel = choose_weight_format(model, batch=1)
     chosen = fmt if fmt != "int8" else f"int8 {kernel}"
-    print(f"automatic weight format: {chosen}; its speed in the table above: "
-          f"{(n / H.median(times[chosen])) / fp32_rate:.2f}x fp32")
+    print(
+        f"automatic weight format: {chosen}; its speed in the table above: "
+        f"{(n / H.median(times[chosen])) / fp32_rate:.2f}x fp32"
+    )
     return 0
 
 
@@ -353,26 +447,33 @@ def part_eval(args) -> int:
     entries = split_instructions(load_instructions(), seed=123).test
     subset = entries[: args.eval_entries]
     kwargs = {"max_new_tokens": 8 if args.tiny else 32, "eos_id": tok.eos_id, "progress": False}
-    print(f"{name}; chapter 7's test split: the first {len(subset)} of its {len(entries)} prompts (a subset, to keep the "
-          f"one-by-one run short), {kwargs['max_new_tokens']} new tokens, greedy, stopping at the end token")
+    print(
+        f"{name}; chapter 7's test split: the first {len(subset)} of its {len(entries)} prompts (a subset, to keep the "
+        f"one-by-one run short), {kwargs['max_new_tokens']} new tokens, greedy, stopping at the end token"
+    )
     start = args.clock_fn()
     one = respond_all(model, subset, tok.encode, tok.decode, batch_size=1, **kwargs)
     t_one = args.clock_fn() - start
     print(f"one by one:     {t_one:7.1f} s")
     status, best = 0, None
-    for batch_size in ([4] if args.tiny else [8, 16, 32]):
+    for batch_size in [4] if args.tiny else [8, 16, 32]:
         start = args.clock_fn()
         batched = respond_all(model, subset, tok.encode, tok.decode, batch_size=batch_size, **kwargs)
         t = args.clock_fn() - start
         same = batched == one
-        print(f"batch size {batch_size:>2}:  {t:7.1f} s   {t_one / t:5.2f}x faster   identical answers: {same} "
-              f"({sum(a == b for a, b in zip(batched, one))} of {len(one)})")
+        print(
+            f"batch size {batch_size:>2}:  {t:7.1f} s   {t_one / t:5.2f}x faster   identical answers: {same} "
+            f"({sum(a == b for a, b in zip(batched, one))} of {len(one)})"
+        )
         if not same:
             status = 1
-            print(f"ERROR: batched answers differ at {[i for i, (a, b) in enumerate(zip(batched, one)) if a != b][:10]}")
+            print(
+                f"ERROR: batched answers differ at {[i for i, (a, b) in enumerate(zip(batched, one)) if a != b][:10]}"
+            )
         best = max(best or 0, t_one / t)
     print(f"chapter 7 evaluation, batched / one by one (best batch size): {best:.2f}x")
     return status
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -48,14 +48,28 @@ def write_tiny_gguf(folder: Path) -> Path:
     import gguf
     import numpy as np
 
-    cfg = LlamaConfig(vocab_size=512, context_length=256, emb_dim=128, n_heads=4, n_kv_heads=2, n_layers=2, hidden_dim=320)
+    cfg = LlamaConfig(
+        vocab_size=512, context_length=256, emb_dim=128, n_heads=4, n_kv_heads=2, n_layers=2, hidden_dim=320
+    )
     torch.manual_seed(0)
     model = LlamaModel(cfg)
     path = folder / "tiny-llama.gguf"
     w = gguf.GGUFWriter(str(path), "llama")
-    w.add_block_count(cfg.n_layers), w.add_context_length(cfg.context_length), w.add_embedding_length(cfg.emb_dim)
-    w.add_feed_forward_length(cfg.hidden_dim), w.add_head_count(cfg.n_heads), w.add_head_count_kv(cfg.n_kv_heads)
-    w.add_rope_freq_base(cfg.rope_base), w.add_layer_norm_rms_eps(cfg.norm_eps), w.add_vocab_size(cfg.vocab_size)
+    (
+        w.add_block_count(cfg.n_layers),
+        w.add_context_length(cfg.context_length),
+        w.add_embedding_length(cfg.emb_dim),
+    )
+    (
+        w.add_feed_forward_length(cfg.hidden_dim),
+        w.add_head_count(cfg.n_heads),
+        w.add_head_count_kv(cfg.n_kv_heads),
+    )
+    (
+        w.add_rope_freq_base(cfg.rope_base),
+        w.add_layer_norm_rms_eps(cfg.norm_eps),
+        w.add_vocab_size(cfg.vocab_size),
+    )
     # transformers' GGUF loader also wants a tokenizer in the metadata: 256 byte tokens + merges of a+b
     from llmscratch.text.gpt2 import bytes_to_unicode
 
@@ -81,15 +95,23 @@ def write_tiny_gguf(folder: Path) -> Path:
         if t.ndim == 1:
             w.add_tensor(theirs, t)
         else:
-            qtype = gguf.GGMLQuantizationType.Q8_0 if theirs == "token_embd.weight" else gguf.GGMLQuantizationType.Q4_1
+            qtype = (
+                gguf.GGMLQuantizationType.Q8_0
+                if theirs == "token_embd.weight"
+                else gguf.GGMLQuantizationType.Q4_1
+            )
             w.add_tensor(theirs, gguf.quants.quantize(t, qtype), raw_dtype=qtype)
     w.write_header_to_file(), w.write_kv_data_to_file(), w.write_tensors_to_file(), w.close()
     return path
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tiny", action="store_true", help="a tiny random model instead of SmolLM2 (smoke test)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--tiny", action="store_true", help="a tiny random model instead of SmolLM2 (smoke test)"
+    )
     parser.add_argument("--new-tokens", type=int, default=100)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--wall", action="store_true", help="wall-clock time instead of process CPU time")
@@ -108,16 +130,31 @@ def main() -> int:
 
             path = smollm2_gguf_path()
         ours, t_ours = timed(lambda: load_llama_gguf(path))
-        hf, t_hf = timed(lambda: transformers.LlamaForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32).eval())
+        hf, t_hf = timed(
+            lambda: transformers.LlamaForCausalLM.from_pretrained(
+                str(path.parent), gguf_file=path.name, dtype=torch.float32
+            ).eval()
+        )
         if not args.tiny:
             from llmscratch.text.gguf_vocab import tokenizer_from_gguf
 
             tok = tokenizer_from_gguf(read_gguf(path))
-            prompt = torch.tensor([tok.encode(chat_prompt([{"role": "user", "content": "Tell me a story about a lighthouse."}]), allowed_special="all")])
+            prompt = torch.tensor(
+                [
+                    tok.encode(
+                        chat_prompt([{"role": "user", "content": "Tell me a story about a lighthouse."}]),
+                        allowed_special="all",
+                    )
+                ]
+            )
         clock = "wall-clock" if args.wall else "process CPU"
-        print(f"{path.name}: {count_parameters(ours):,} parameters, torch {torch.__version__} on {args.threads} thread(s), "
-              f"transformers {transformers.__version__}; {clock} seconds\n")
-        print(f"load:   ours {t_ours:6.2f} s   transformers {t_hf:6.2f} s   ratio (transformers / ours) {t_hf / t_ours:5.1f}x")
+        print(
+            f"{path.name}: {count_parameters(ours):,} parameters, torch {torch.__version__} on {args.threads} thread(s), "
+            f"transformers {transformers.__version__}; {clock} seconds\n"
+        )
+        print(
+            f"load:   ours {t_ours:6.2f} s   transformers {t_hf:6.2f} s   ratio (transformers / ours) {t_hf / t_ours:5.1f}x"
+        )
         with torch.no_grad():
             diff = (ours(prompt) - hf(prompt).logits).abs().max().item()
         print(f"logits: max abs difference {diff:.2e} on a {prompt.shape[1]}-token prompt")
@@ -125,12 +162,20 @@ def main() -> int:
         n = args.new_tokens
         generate(ours, prompt, 3)  # warm-up
         mine, t_gen = timed(lambda: generate(ours, prompt, n))
-        kwargs = dict(attention_mask=torch.ones_like(prompt), max_new_tokens=n, min_new_tokens=n, do_sample=False, pad_token_id=0)
+        kwargs = dict(
+            attention_mask=torch.ones_like(prompt),
+            max_new_tokens=n,
+            min_new_tokens=n,
+            do_sample=False,
+            pad_token_id=0,
+        )
         with torch.no_grad():
             hf.generate(prompt, **{**kwargs, "max_new_tokens": 3, "min_new_tokens": 3})  # warm-up
             theirs, t_hf_gen = timed(lambda: hf.generate(prompt, use_cache=True, **kwargs))
-        print(f"greedy: ours {n / t_gen:6.1f} tokens/s   transformers {n / t_hf_gen:6.1f} tokens/s   "
-              f"ratio (ours / transformers) {t_hf_gen / t_gen:5.2f}x")
+        print(
+            f"greedy: ours {n / t_gen:6.1f} tokens/s   transformers {n / t_hf_gen:6.1f} tokens/s   "
+            f"ratio (ours / transformers) {t_hf_gen / t_gen:5.2f}x"
+        )
         print(f"same {n} tokens: {mine.tolist() == theirs.tolist()}")
     return 0
 

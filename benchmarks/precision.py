@@ -37,11 +37,15 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--preset", default="gpt2-124M", choices=sorted(PRESETS))
     p.add_argument("--context-length", type=int, default=256)
     p.add_argument("--batch-size", type=int, default=2)
-    p.add_argument("--steps", type=int, default=3, help="timed steps per setting (after one warm-up step each)")
+    p.add_argument(
+        "--steps", type=int, default=3, help="timed steps per setting (after one warm-up step each)"
+    )
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--wall", action="store_true", help="wall-clock time instead of process CPU time")
     p.add_argument("--device", default=None)
-    p.add_argument("--tiny", action="store_true", help="smoke run: the tiny preset, context 32, one timed step")
+    p.add_argument(
+        "--tiny", action="store_true", help="smoke run: the tiny preset, context 32, one timed step"
+    )
     args = p.parse_args(argv)
     if args.tiny:
         args.preset, args.context_length, args.steps = "tiny", 32, 1
@@ -72,10 +76,14 @@ def main(argv: list[str] | None = None) -> dict:
         times["bf16"].append(step(torch.bfloat16))
     best = {k: min(v) for k, v in times.items()}
     ratio = best["fp32"] / best["bf16"]
-    print(f"{args.preset} ({count_parameters(model) / 1e6:.0f}M parameters), context {cfg.context_length}, batch {args.batch_size}, "
-          f"{describe_device(device)}, {'wall' if args.wall else 'CPU'} time")
-    print(f"best step: fp32 {best['fp32']:.3f} s, bf16 autocast {best['bf16']:.3f} s -> bf16 is {ratio:.2f}x "
-          f"{'faster' if ratio >= 1 else 'slower'}")
+    print(
+        f"{args.preset} ({count_parameters(model) / 1e6:.0f}M parameters), context {cfg.context_length}, batch {args.batch_size}, "
+        f"{describe_device(device)}, {'wall' if args.wall else 'CPU'} time"
+    )
+    print(
+        f"best step: fp32 {best['fp32']:.3f} s, bf16 autocast {best['bf16']:.3f} s -> bf16 is {ratio:.2f}x "
+        f"{'faster' if ratio >= 1 else 'slower'}"
+    )
     print(choose_precision(device))
     return {"ratio": ratio, **best}
 

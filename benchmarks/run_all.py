@@ -29,31 +29,141 @@ SCRIPTS = ["training.py", "generation.py", "attention.py", "bpe.py", "dataset_me
 # A pattern may match several times (e.g. one training configuration after another): one row per match,
 # labelled by its named group "label" if it has one, else by the nearest preceding "=== name" header.
 SUMMARY = [
-    ("training.py", "tokens/s, ours / transformers (eager fp32)", r"^transformers\s+\d.*?(\d+\.\d+x)\s*$", ">= 1.10x"),
+    (
+        "training.py",
+        "tokens/s, ours / transformers (eager fp32)",
+        r"^transformers\s+\d.*?(\d+\.\d+x)\s*$",
+        ">= 1.10x",
+    ),
     ("training.py", "tokens/s, ours / nanoGPT (eager fp32)", r"^nanoGPT\s+\d.*?(\d+\.\d+x)\s*$", "> 1.00x"),
-    ("training.py", "ours achieved FLOP/s, % of measured fp32 matmul peak", r"^ours\s+\d\S*\s+\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+(\S+%)", "report"),
-    ("training.py", "torch.compile'd ours / eager ours (compile time apart)", r"compiled / eager ours: (\d+\.\d+x)", "report"),
-    ("training.py", "torch.compile time (first step)", r"torch.compile: first step .*? took (\S+ s)", "report"),
+    (
+        "training.py",
+        "ours achieved FLOP/s, % of measured fp32 matmul peak",
+        r"^ours\s+\d\S*\s+\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+(\S+%)",
+        "report",
+    ),
+    (
+        "training.py",
+        "torch.compile'd ours / eager ours (compile time apart)",
+        r"compiled / eager ours: (\d+\.\d+x)",
+        "report",
+    ),
+    (
+        "training.py",
+        "torch.compile time (first step)",
+        r"torch.compile: first step .*? took (\S+ s)",
+        "report",
+    ),
     ("training.py", "bf16 autocast / fp32 speed, ours", r"bf16 autocast vs fp32, ours: (\S+x)", "report"),
-    ("training.py", "bf16 autocast / fp32 speed, transformers", r"bf16 autocast vs fp32, transformers: (\S+x)", "report"),
-    ("training.py", "peak step memory, ours vs transformers", r"peak memory of a training step: (ours \d+ MiB .*?transformers \d+ MiB)", "ours <= transformers"),
-    ("generation.py", "cached tokens/s, ours / transformers", r"ours / transformers \(KV cache, tokens/s\): (\S+x)", ">= 1.10x"),
-    ("generation.py", "ours cached / ours uncached", r"KV cache speed-up \(ours, cached / uncached\): (\S+x)", ">= 5x"),
-    ("generation.py", "ours cached, % of the bandwidth bound", r"^ours, KV cache\s+\S+ tokens/s\s+\(\s*(\S+%)", "report"),
-    ("generation.py", "identical tokens (all variants)", r"identical tokens from all \d+ variants: (\w+)", "True"),
-    ("generation.py", "batched tokens/s, ours / transformers", r"^batch (?P<label>\d+): ours / transformers \(batched generate, tokens/s\): (?P<value>\S+x)", ">= 1.2x at batch 8"),
-    ("generation.py", "batched, identical tokens to transformers", r"^batch\s+(?P<label>\d+): ours .*identical tokens: (?P<value>\w+)", "True"),
-    ("generation.py", "int8 kernel speed vs fp32, one layer at batch 1", r"^  (?P<label>\S.+?)\s+\S+ us\s+(?P<value>\S+x)$", "report"),
-    ("generation.py", "int8 weights / fp32, tokens/s at batch 1", r"^int8 \((?P<label>[^)]+)\) / fp32 tokens/s: (?P<value>\S+x)", ">= 1.5x where kernels allow"),
+    (
+        "training.py",
+        "bf16 autocast / fp32 speed, transformers",
+        r"bf16 autocast vs fp32, transformers: (\S+x)",
+        "report",
+    ),
+    (
+        "training.py",
+        "peak step memory, ours vs transformers",
+        r"peak memory of a training step: (ours \d+ MiB .*?transformers \d+ MiB)",
+        "ours <= transformers",
+    ),
+    (
+        "generation.py",
+        "cached tokens/s, ours / transformers",
+        r"ours / transformers \(KV cache, tokens/s\): (\S+x)",
+        ">= 1.10x",
+    ),
+    (
+        "generation.py",
+        "ours cached / ours uncached",
+        r"KV cache speed-up \(ours, cached / uncached\): (\S+x)",
+        ">= 5x",
+    ),
+    (
+        "generation.py",
+        "ours cached, % of the bandwidth bound",
+        r"^ours, KV cache\s+\S+ tokens/s\s+\(\s*(\S+%)",
+        "report",
+    ),
+    (
+        "generation.py",
+        "identical tokens (all variants)",
+        r"identical tokens from all \d+ variants: (\w+)",
+        "True",
+    ),
+    (
+        "generation.py",
+        "batched tokens/s, ours / transformers",
+        r"^batch (?P<label>\d+): ours / transformers \(batched generate, tokens/s\): (?P<value>\S+x)",
+        ">= 1.2x at batch 8",
+    ),
+    (
+        "generation.py",
+        "batched, identical tokens to transformers",
+        r"^batch\s+(?P<label>\d+): ours .*identical tokens: (?P<value>\w+)",
+        "True",
+    ),
+    (
+        "generation.py",
+        "int8 kernel speed vs fp32, one layer at batch 1",
+        r"^  (?P<label>\S.+?)\s+\S+ us\s+(?P<value>\S+x)$",
+        "report",
+    ),
+    (
+        "generation.py",
+        "int8 weights / fp32, tokens/s at batch 1",
+        r"^int8 \((?P<label>[^)]+)\) / fp32 tokens/s: (?P<value>\S+x)",
+        ">= 1.5x where kernels allow",
+    ),
     ("generation.py", "int8 weight memory / fp32", r"^int8 \(.*?; weight memory (\S+x);", "<= 0.3x"),
-    ("generation.py", "int8 greedy-token agreement with fp32 (128 tokens, held-out prompts)", r"greedy-token agreement (\S+%) over", ">= 95%"),
-    ("generation.py", "automatic weight format, speed vs fp32", r"^automatic weight format: (.+?); its speed in the table above: (?:\S+x fp32)$", "report"),
-    ("generation.py", "automatic weight format / fp32, tokens/s", r"^automatic weight format: .+?; its speed in the table above: (\S+x) fp32$", ">= 1.00x"),
-    ("generation.py", "chapter 7 evaluation, batched / one by one", r"chapter 7 evaluation, batched / one by one \(best batch size\): (\S+x)", ">= 4x"),
-    ("generation.py", "chapter 7 evaluation, identical answers", r"^batch size\s+(?P<label>\d+):.*identical answers: (?P<value>\w+)", "True"),
-    ("attention.py", "attention fwd+bwd, teaching / sdpa (GPTModel)", r"^\s+(?P<label>\d+ x \d+)\s+\S+ ms\s+\S+ ms\s+(?P<value>\S+x)\s*$", "report"),
-    ("bpe.py", "encode, tiktoken / ours (cold cache, warm cache)", r"GPT-2 \(50,257 tokens\).*?tiktoken is (\S+x faster cold, \S+x warm)", "<= 1.5x"),
-    ("dataset_memory.py", "dataset memory, copies / views", r"copies / views memory ratio:?\s*(\S+)", "report"),
+    (
+        "generation.py",
+        "int8 greedy-token agreement with fp32 (128 tokens, held-out prompts)",
+        r"greedy-token agreement (\S+%) over",
+        ">= 95%",
+    ),
+    (
+        "generation.py",
+        "automatic weight format, speed vs fp32",
+        r"^automatic weight format: (.+?); its speed in the table above: (?:\S+x fp32)$",
+        "report",
+    ),
+    (
+        "generation.py",
+        "automatic weight format / fp32, tokens/s",
+        r"^automatic weight format: .+?; its speed in the table above: (\S+x) fp32$",
+        ">= 1.00x",
+    ),
+    (
+        "generation.py",
+        "chapter 7 evaluation, batched / one by one",
+        r"chapter 7 evaluation, batched / one by one \(best batch size\): (\S+x)",
+        ">= 4x",
+    ),
+    (
+        "generation.py",
+        "chapter 7 evaluation, identical answers",
+        r"^batch size\s+(?P<label>\d+):.*identical answers: (?P<value>\w+)",
+        "True",
+    ),
+    (
+        "attention.py",
+        "attention fwd+bwd, teaching / sdpa (GPTModel)",
+        r"^\s+(?P<label>\d+ x \d+)\s+\S+ ms\s+\S+ ms\s+(?P<value>\S+x)\s*$",
+        "report",
+    ),
+    (
+        "bpe.py",
+        "encode, tiktoken / ours (cold cache, warm cache)",
+        r"GPT-2 \(50,257 tokens\).*?tiktoken is (\S+x faster cold, \S+x warm)",
+        "<= 1.5x",
+    ),
+    (
+        "dataset_memory.py",
+        "dataset memory, copies / views",
+        r"copies / views memory ratio:?\s*(\S+)",
+        "report",
+    ),
 ]
 
 
@@ -78,21 +188,36 @@ def summary_rows(script: str, text: str) -> list[tuple[str, str, str, str]]:
             header = None
             for h in re.finditer(r"^=== (\S+?):", text[: m.start()], flags=re.MULTILINE):
                 header = h.group(1)
-            named = m.groupdict()  # a pattern may name its value and a label (e.g. the batch x length of that row)
+            named = (
+                m.groupdict()
+            )  # a pattern may name its value and a label (e.g. the batch x length of that row)
             label = named.get("label") or header
-            rows.append((script, what + (f" [{label}]" if label else ""), named.get("value") or m.group(1), target))
+            rows.append(
+                (script, what + (f" [{label}]" if label else ""), named.get("value") or m.group(1), target)
+            )
     if script == "training.py":  # derived: compiled ours against eager transformers, from the s/step column
         for section in re.split(r"^(?==== )", text, flags=re.MULTILINE):
-            step = dict(re.findall(r"^(ours compiled|transformers)\s+(\d+\.\d+)", section, flags=re.MULTILINE))
+            step = dict(
+                re.findall(r"^(ours compiled|transformers)\s+(\d+\.\d+)", section, flags=re.MULTILINE)
+            )
             if len(step) == 2:
                 name = re.match(r"=== (\S+?):", section)
-                rows.append((script, "tokens/s, torch.compile'd ours / eager transformers" + (f" [{name.group(1)}]" if name else ""),
-                             f"{float(step['transformers']) / float(step['ours compiled']):.2f}x", ">= 1.25x"))
+                rows.append(
+                    (
+                        script,
+                        "tokens/s, torch.compile'd ours / eager transformers"
+                        + (f" [{name.group(1)}]" if name else ""),
+                        f"{float(step['transformers']) / float(step['ours compiled']):.2f}x",
+                        ">= 1.25x",
+                    )
+                )
     return rows
 
 
 def write_readme(path: Path = HERE / "README.md") -> Path:
-    outputs = {p.stem: p.read_text() for p in sorted(RESULTS.glob("*.txt"))}  # "training", "training-compile", ...
+    outputs = {
+        p.stem: p.read_text() for p in sorted(RESULTS.glob("*.txt"))
+    }  # "training", "training-compile", ...
     lines = [
         "# Benchmarks",
         "",
@@ -104,6 +229,7 @@ def write_readme(path: Path = HERE / "README.md") -> Path:
         "| script | measurement | result | target |",
         "| --- | --- | --- | --- |",
     ]
+
     def runs(script: str) -> list[str]:
         stem = Path(script).stem
         return [name for name in outputs if name == stem or name.startswith(stem + "-")]
@@ -120,14 +246,28 @@ def write_readme(path: Path = HERE / "README.md") -> Path:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scripts", nargs="+", default=SCRIPTS, choices=SCRIPTS)
-    parser.add_argument("--args", nargs="*", default=[], metavar="SCRIPT=ARGS",
-                        help='extra arguments for one script, e.g. training.py="--threads 1 --clock cpu"')
-    parser.add_argument("--tiny", action="store_true", help="smoke run: every script with --tiny; outputs not saved")
-    parser.add_argument("--label", default=None,
-                        help="save as results/<script>-<label>.txt (a second run of a script with other options)")
-    parser.add_argument("--write-readme", action="store_true", help="rebuild README.md from every saved output")
+    parser.add_argument(
+        "--args",
+        nargs="*",
+        default=[],
+        metavar="SCRIPT=ARGS",
+        help='extra arguments for one script, e.g. training.py="--threads 1 --clock cpu"',
+    )
+    parser.add_argument(
+        "--tiny", action="store_true", help="smoke run: every script with --tiny; outputs not saved"
+    )
+    parser.add_argument(
+        "--label",
+        default=None,
+        help="save as results/<script>-<label>.txt (a second run of a script with other options)",
+    )
+    parser.add_argument(
+        "--write-readme", action="store_true", help="rebuild README.md from every saved output"
+    )
     parser.add_argument("--readme-only", action="store_true", help="run nothing; rebuild README.md")
     parser.add_argument("--readme", type=Path, default=HERE / "README.md", help="where to write the README")
     args = parser.parse_args()

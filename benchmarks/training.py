@@ -72,7 +72,9 @@ class Setting:
     seq_len: int = SEQ_LEN
 
     def cfg(self) -> GPTConfig:
-        return GPT2_124M.with_(n_layers=self.n_layers, emb_dim=self.emb_dim, n_heads=self.n_heads, drop_rate=0.0)
+        return GPT2_124M.with_(
+            n_layers=self.n_layers, emb_dim=self.emb_dim, n_heads=self.n_heads, drop_rate=0.0
+        )
 
 
 SETTINGS = {
@@ -88,7 +90,10 @@ def settings_table(tiny: bool) -> dict[str, Setting]:
     tiny model with its own batch size, so any documented command runs as a smoke test with --tiny."""
     if not tiny:
         return SETTINGS
-    return {**{n: replace(TINY_SETTINGS["tiny-b2"], batch=s.batch) for n, s in SETTINGS.items()}, **TINY_SETTINGS}
+    return {
+        **{n: replace(TINY_SETTINGS["tiny-b2"], batch=s.batch) for n, s in SETTINGS.items()},
+        **TINY_SETTINGS,
+    }
 
 
 # --- the models --------------------------------------------------------------------------------
@@ -100,7 +105,9 @@ def load_nanogpt(path: str | None):
         return None
     folder = Path(path)
     if not (folder / "model.py").exists():
-        out = subprocess.run(["git", "--git-dir", str(folder), "show", "HEAD:model.py"], capture_output=True, text=True)
+        out = subprocess.run(
+            ["git", "--git-dir", str(folder), "show", "HEAD:model.py"], capture_output=True, text=True
+        )
         if out.returncode != 0:
             print(f"(--nanogpt {path}: no model.py there and not a git directory with one)")
             return None
@@ -127,13 +134,22 @@ def build(name: str, s: Setting, nanogpt=None):
         from llmscratch.weights.gpt2 import hf_config_kwargs
 
         model = transformers.GPT2LMHeadModel(transformers.GPT2Config(**hf_config_kwargs(cfg)))
-        return model, lambda x, y: F.cross_entropy(model(input_ids=x, use_cache=False).logits.flatten(0, 1), y.flatten())
+        return model, lambda x, y: F.cross_entropy(
+            model(input_ids=x, use_cache=False).logits.flatten(0, 1), y.flatten()
+        )
     if name == "nanoGPT":
         import contextlib
         import io
 
-        conf = nanogpt.GPTConfig(block_size=cfg.context_length, vocab_size=cfg.vocab_size, n_layer=cfg.n_layers,
-                                 n_head=cfg.n_heads, n_embd=cfg.emb_dim, dropout=0.0, bias=True)
+        conf = nanogpt.GPTConfig(
+            block_size=cfg.context_length,
+            vocab_size=cfg.vocab_size,
+            n_layer=cfg.n_layers,
+            n_head=cfg.n_heads,
+            n_embd=cfg.emb_dim,
+            dropout=0.0,
+            bias=True,
+        )
         with contextlib.redirect_stdout(io.StringIO()):  # it prints its parameter count
             model = nanogpt.GPT(conf)
         return model, lambda x, y: model(x, y)[1]
@@ -158,7 +174,9 @@ class Stepper:
         vocab = GPT2_124M.vocab_size
         self.x = torch.randint(0, vocab, (s.batch, s.seq_len), generator=g).to(device)
         self.y = torch.randint(0, vocab, (s.batch, s.seq_len), generator=g).to(device)
-        self.autocast = (lambda: torch.autocast(device.type, dtype=autocast_dtype)) if autocast_dtype else nullcontext
+        self.autocast = (
+            (lambda: torch.autocast(device.type, dtype=autocast_dtype)) if autocast_dtype else nullcontext
+        )
         self.phases: dict[str, list[float]] = {"forward": [], "backward": [], "optimizer": []}
         self.last_loss = float("nan")
 
@@ -218,7 +236,15 @@ def memory_child(name: str, setting_name: str, nanogpt_path: str | None, tiny: b
 
 
 def peak_memory(name: str, setting_name: str, args) -> dict | None:
-    cmd = [sys.executable, __file__, "--memory-child", name, setting_name, "--threads", str(torch.get_num_threads())]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--memory-child",
+        name,
+        setting_name,
+        "--threads",
+        str(torch.get_num_threads()),
+    ]
     if args.nanogpt:
         cmd += ["--nanogpt", args.nanogpt]
     if args.tiny:
@@ -243,25 +269,45 @@ def profile_ops(steppers: dict[str, Stepper], top: int = 12) -> None:
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             step()
         print(f"\n--- profile of one step: {name} (self CPU time; ms over both phases) ---")
-        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=top, max_name_column_width=48))
+        print(
+            prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=top, max_name_column_width=48)
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--configs", nargs="+", default=None, help=f"from {sorted(SETTINGS)} (default: all)")
     parser.add_argument("--tiny", action="store_true", help="smoke run: a tiny model, few rounds")
     parser.add_argument("--rounds", type=int, default=None, help="timed rounds (default 5, tiny 2)")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
-    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                        help="wall-clock time (default) or this process's CPU time (steadier under load; 1 thread)")
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall-clock time (default) or this process's CPU time (steadier under load; 1 thread)",
+    )
     parser.add_argument("--nanogpt", default=None, help="path to a karpathy/nanoGPT checkout or git dir")
     parser.add_argument("--no-transformers", action="store_true")
-    parser.add_argument("--compile", action="store_true", help="also time torch.compile(ours); compile time reported apart (--tiny: the aot_eager backend)")
-    parser.add_argument("--bf16", action="store_true", help="also time bf16 autocast for ours and transformers")
-    parser.add_argument("--profile", action="store_true", help="print the top operators of one step per model")
-    parser.add_argument("--memory", action=argparse.BooleanOptionalAction, default=None,
-                        help="peak step memory per model in fresh processes (default: on, Linux, not --tiny)")
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="also time torch.compile(ours); compile time reported apart (--tiny: the aot_eager backend)",
+    )
+    parser.add_argument(
+        "--bf16", action="store_true", help="also time bf16 autocast for ours and transformers"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="print the top operators of one step per model"
+    )
+    parser.add_argument(
+        "--memory",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="peak step memory per model in fresh processes (default: on, Linux, not --tiny)",
+    )
     parser.add_argument("--json", default=None, help="write the results as JSON here (for run_all.py)")
     parser.add_argument("--memory-child", nargs=2, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -278,10 +324,16 @@ def main(argv: list[str] | None = None) -> int:
     names = args.configs or list(TINY_SETTINGS if args.tiny else SETTINGS)
     unknown = [n for n in names if n not in table]
     if unknown:
-        parser.error(f"unknown --configs {unknown}; choose from {sorted(SETTINGS)} (or {sorted(TINY_SETTINGS)} with --tiny)")
+        parser.error(
+            f"unknown --configs {unknown}; choose from {sorted(SETTINGS)} (or {sorted(TINY_SETTINGS)} with --tiny)"
+        )
     rounds = args.rounds or (2 if args.tiny else 5)
     warmup = 1 if args.tiny else args.warmup
-    memory = args.memory if args.memory is not None else (not args.tiny and sys.platform == "linux" and device.type == "cpu")
+    memory = (
+        args.memory
+        if args.memory is not None
+        else (not args.tiny and sys.platform == "linux" and device.type == "cpu")
+    )
 
     print(H.machine_info("float32" + (" and bf16 autocast" if args.bf16 else "")))
     print(f"clock: {'process CPU time' if args.clock == 'cpu' else 'wall-clock time'}")
@@ -302,15 +354,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nanoGPT: model.py from {args.nanogpt}")
     else:
         print("nanoGPT: not available (not on PyPI; pass --nanogpt PATH to a checkout of karpathy/nanoGPT)")
-    opt_kind = "fused" if make_optimizer(torch.nn.Linear(1, 1), device).defaults.get("fused") else "default (foreach)"
-    print(f"step = forward + cross-entropy + backward + AdamW ({opt_kind}); sequence length "
-          f"{table[names[0]].seq_len}; {rounds} interleaved rounds after {warmup} warm-up steps, medians\n")
+    opt_kind = (
+        "fused"
+        if make_optimizer(torch.nn.Linear(1, 1), device).defaults.get("fused")
+        else "default (foreach)"
+    )
+    print(
+        f"step = forward + cross-entropy + backward + AdamW ({opt_kind}); sequence length "
+        f"{table[names[0]].seq_len}; {rounds} interleaved rounds after {warmup} warm-up steps, medians\n"
+    )
 
     results: dict = {"machine": H.machine_info(), "peak_flops": peak, "configs": {}}
     for setting_name in names:
         s = table[setting_name]
-        print(f"=== {setting_name}: {s.n_layers} layers x {s.emb_dim}, {s.n_heads} heads, batch {s.batch} x {s.seq_len} tokens "
-              f"| load average {H.load_average()} ===")
+        print(
+            f"=== {setting_name}: {s.n_layers} layers x {s.emb_dim}, {s.n_heads} heads, batch {s.batch} x {s.seq_len} tokens "
+            f"| load average {H.load_average()} ==="
+        )
         steppers: dict[str, Stepper] = {}
         for impl in implementations:
             model, loss_fn = build(impl, s, nanogpt)
@@ -324,7 +384,12 @@ def main(argv: list[str] | None = None) -> int:
             # --tiny checks the plumbing only: dynamo and AOT autograd trace as for real, but no C++ is
             # generated and compiled (inductor needs minutes even for a tiny model on a busy CPU).
             compiled = torch.compile(model, backend="aot_eager" if args.tiny else "inductor")
-            steppers["ours compiled"] = Stepper(model, lambda x, y, compiled=compiled: F.cross_entropy(compiled(x).flatten(0, 1), y.flatten()), s, device)
+            steppers["ours compiled"] = Stepper(
+                model,
+                lambda x, y, compiled=compiled: F.cross_entropy(compiled(x).flatten(0, 1), y.flatten()),
+                s,
+                device,
+            )
             start = time.perf_counter()
             steppers["ours compiled"]()  # compiles forward and backward
             compile_seconds = time.perf_counter() - start
@@ -334,35 +399,53 @@ def main(argv: list[str] | None = None) -> int:
         n_params = matmul_params(steppers["ours"].model)
         flops = flops_per_step(n_params, s)
         width = max(map(len, steppers)) + 2
-        print(f"{'':<{width}}{'s/step':>9}{'tokens/s':>10}{'fwd+loss':>10}{'backward':>10}{'optim':>8}"
-              f"{'GFLOP/s':>9}{'% peak':>8}{'ours faster by':>16}")
+        print(
+            f"{'':<{width}}{'s/step':>9}{'tokens/s':>10}{'fwd+loss':>10}{'backward':>10}{'optim':>8}"
+            f"{'GFLOP/s':>9}{'% peak':>8}{'ours faster by':>16}"
+        )
         for impl, step in steppers.items():
             ph = {k: H.median(v[-rounds:]) for k, v in step.phases.items()}
             ratio = med[impl] / med["ours"]
-            print(f"{impl:<{width}}{med[impl]:>9.3f}{tokens / med[impl]:>10.0f}{ph['forward']:>10.3f}{ph['backward']:>10.3f}"
-                  f"{ph['optimizer']:>8.3f}{flops / med[impl] / 1e9:>9.1f}{100 * flops / med[impl] / peak:>7.1f}%"
-                  f"{'' if impl == 'ours' else f'{ratio:.2f}x':>16}")
-        print(f"FLOPs per step = 6*N*tokens + 12*L*T*C*tokens = 6*{n_params:,}*{tokens} + 12*{s.n_layers}*{s.seq_len}*{s.emb_dim}*{tokens}"
-              f" = {flops / 1e12:.3f} TFLOP")
+            print(
+                f"{impl:<{width}}{med[impl]:>9.3f}{tokens / med[impl]:>10.0f}{ph['forward']:>10.3f}{ph['backward']:>10.3f}"
+                f"{ph['optimizer']:>8.3f}{flops / med[impl] / 1e9:>9.1f}{100 * flops / med[impl] / peak:>7.1f}%"
+                f"{'' if impl == 'ours' else f'{ratio:.2f}x':>16}"
+            )
+        print(
+            f"FLOPs per step = 6*N*tokens + 12*L*T*C*tokens = 6*{n_params:,}*{tokens} + 12*{s.n_layers}*{s.seq_len}*{s.emb_dim}*{tokens}"
+            f" = {flops / 1e12:.3f} TFLOP"
+        )
         losses = {k: round(v.last_loss, 3) for k, v in steppers.items()}
         print(f"last losses (sanity, same data): {losses}")
         if compile_seconds is not None:
-            print(f"torch.compile: first step (compiling forward and backward) took {compile_seconds:.1f} s; "
-                  f"compiled / eager ours: {med['ours'] / med['ours compiled']:.2f}x")
+            print(
+                f"torch.compile: first step (compiling forward and backward) took {compile_seconds:.1f} s; "
+                f"compiled / eager ours: {med['ours'] / med['ours compiled']:.2f}x"
+            )
         if args.bf16:
             for impl in ("ours", "transformers"):
                 if f"{impl} bf16" in med:
                     print(f"bf16 autocast vs fp32, {impl}: {med[impl] / med[f'{impl} bf16']:.2f}x the speed")
-        entry = {"s_per_step": med, "tokens": tokens, "flops": flops, "compile_seconds": compile_seconds,
-                 "phases": {k: {p: H.median(v[-rounds:]) for p, v in st.phases.items()} for k, st in steppers.items()},
-                 "load": H.load_average()}
+        entry = {
+            "s_per_step": med,
+            "tokens": tokens,
+            "flops": flops,
+            "compile_seconds": compile_seconds,
+            "phases": {
+                k: {p: H.median(v[-rounds:]) for p, v in st.phases.items()} for k, st in steppers.items()
+            },
+            "load": H.load_average(),
+        }
         if args.profile:
             profile_ops({k: steppers[k] for k in steppers if k in ("ours", "transformers", "nanoGPT")})
         del steppers
         if memory:
             mem = {impl: peak_memory(impl, setting_name, args) for impl in implementations}
-            cells = ", ".join(f"{k} {v['peak_mib'] - v['before_mib']:.0f} MiB during the step (process peak {v['peak_mib']:.0f} MiB)"
-                              for k, v in mem.items() if v)
+            cells = ", ".join(
+                f"{k} {v['peak_mib'] - v['before_mib']:.0f} MiB during the step (process peak {v['peak_mib']:.0f} MiB)"
+                for k, v in mem.items()
+                if v
+            )
             print(f"peak memory of a training step: {cells}")
             entry["memory"] = mem
         results["configs"][setting_name] = entry

@@ -21,10 +21,15 @@ def test_readme_summary_names_each_row_it_extracts():
         import run_all
     finally:
         sys.path.remove(str(BENCHMARKS))
-    attention = "GPTModel, forward+backward:   teaching   sdpa   teaching / sdpa\n" \
-                "        4 x 256    1114.98 ms     944.57 ms            1.18x\n" \
-                "       1 x 1024    1506.08 ms    1028.10 ms            1.46x\n"
+    attention = (
+        "GPTModel, forward+backward:   teaching   sdpa   teaching / sdpa\n"
+        "        4 x 256    1114.98 ms     944.57 ms            1.18x\n"
+        "       1 x 1024    1506.08 ms    1028.10 ms            1.46x\n"
+    )
     rows = run_all.summary_rows("attention.py", attention)
     assert [(r[1].rsplit("[", 1)[-1], r[2]) for r in rows] == [("4 x 256]", "1.18x"), ("1 x 1024]", "1.46x")]
     training = "=== 124M-b2: 12 layers ===\ntransformers      3.037       169     0.998     1.899   0.097    129.8   64.0%           1.12x\n"
-    assert run_all.summary_rows("training.py", training)[0][1:3] == ("tokens/s, ours / transformers (eager fp32) [124M-b2]", "1.12x")
+    assert run_all.summary_rows("training.py", training)[0][1:3] == (
+        "tokens/s, ours / transformers (eager fp32) [124M-b2]",
+        "1.12x",
+    )

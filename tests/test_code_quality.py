@@ -30,7 +30,9 @@ def _run(cmd: list[str]) -> tuple[int, str]:
 def _tool(name: str) -> str:
     path = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
     if path is None:
-        pytest.skip(f"{name} is not installed (pip install {'import-linter' if name == 'lint-imports' else name})")
+        pytest.skip(
+            f"{name} is not installed (pip install {'import-linter' if name == 'lint-imports' else name})"
+        )
     return path
 
 
@@ -47,10 +49,15 @@ def test_ruff_check_passes():
 def test_ruff_format_is_applied():
     code, output = _run([_tool("ruff"), "format", "--check", *STYLE_PATHS])
     would = [line for line in output.splitlines() if line.startswith("Would reformat")]
-    assert code == 0, "\n".join(would[:40] or [output[-3000:]]) + "\n(fix: ruff format " + " ".join(STYLE_PATHS) + ")"
+    assert code == 0, (
+        "\n".join(would[:40] or [output[-3000:]]) + "\n(fix: ruff format " + " ".join(STYLE_PATHS) + ")"
+    )
 
 
 def test_no_module_is_too_long():
-    sizes = {str(p.relative_to(PACKAGE)): len(p.read_text(encoding="utf-8").splitlines()) for p in PACKAGE.rglob("*.py")}
+    sizes = {
+        str(p.relative_to(PACKAGE)): len(p.read_text(encoding="utf-8").splitlines())
+        for p in PACKAGE.rglob("*.py")
+    }
     too_long = {name: n for name, n in sizes.items() if n > MAX_MODULE_LINES}
     assert not too_long, f"split these modules (over {MAX_MODULE_LINES} lines): {too_long}"

@@ -58,7 +58,11 @@ def _markdown_blocks(path: Path) -> list[tuple[str, str]]:
     """(text, location prefix) of each markdown source in a document."""
     if path.suffix == ".ipynb":
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        return [("".join(c["source"]), f"cell {i} line ") for i, c in enumerate(cells) if c["cell_type"] == "markdown"]
+        return [
+            ("".join(c["source"]), f"cell {i} line ")
+            for i, c in enumerate(cells)
+            if c["cell_type"] == "markdown"
+        ]
     return [(path.read_text(encoding="utf-8"), "")]
 
 
@@ -117,9 +121,31 @@ class Recipe:
     expect: str = ""  # a line the output must contain
 
 
-PRETRAIN_TINY = ("--context-length", "16", "--emb-dim", "16", "--n-heads", "2", "--n-layers", "1", "--batch-size", "2",
-                 "--max-steps", "2", "--eval-every", "1", "--eval-batches", "1", "--checkpoint-every", "1",
-                 "--sample-tokens", "2", "--threads", "1", "--no-progress")
+PRETRAIN_TINY = (
+    "--context-length",
+    "16",
+    "--emb-dim",
+    "16",
+    "--n-heads",
+    "2",
+    "--n-layers",
+    "1",
+    "--batch-size",
+    "2",
+    "--max-steps",
+    "2",
+    "--eval-every",
+    "1",
+    "--eval-batches",
+    "1",
+    "--checkpoint-every",
+    "1",
+    "--sample-tokens",
+    "2",
+    "--threads",
+    "1",
+    "--no-progress",
+)
 # Benchmark scripts: the line a full run also prints, so the tiny run must reach the end of the script.
 BENCHMARKS = {
     "attention.py": "teaching / sdpa",
@@ -131,12 +157,19 @@ BENCHMARKS = {
     "training.py": "ours faster by",
 }
 RECIPES: dict[str, Recipe] = {
-    **{f"benchmarks/{name}": Recipe(("--tiny",), bare="run", expect=line) for name, line in BENCHMARKS.items()},
+    **{
+        f"benchmarks/{name}": Recipe(("--tiny",), bare="run", expect=line)
+        for name, line in BENCHMARKS.items()
+    },
     # run_all.py runs every script above; tiny, it only rebuilds the README (into the working folder).
-    "benchmarks/run_all.py": Recipe(("--readme-only", "--readme", "{ws}/README.md"), bare="run", expect="wrote"),
+    "benchmarks/run_all.py": Recipe(
+        ("--readme-only", "--readme", "{ws}/README.md"), bare="run", expect="wrote"
+    ),
     "llmscratch:pretrain": Recipe(PRETRAIN_TINY),
     "llmscratch:chat": Recipe(("--max-new-tokens", "4"), stdin="Say hello.\n"),
-    "llmscratch:spam_finetune": Recipe(("--n-train", "8", "--n-val", "8", "--n-test", "8", "--batch-size", "4"), expect='"test_accuracy"'),
+    "llmscratch:spam_finetune": Recipe(
+        ("--n-train", "8", "--n-val", "8", "--n-test", "8", "--batch-size", "4"), expect='"test_accuracy"'
+    ),
     "appendix_pytorch/ddp_train.py": Recipe(("--n-samples", "128"), bare="run"),
     ".ci/colab_cells.py": Recipe(("--check",), bare="run"),  # never rewrites the notebooks under test
     ".ci/execute_notebooks.py": Recipe(),
@@ -208,16 +241,24 @@ def tiny_invocation(command: Command, ws: Path, cache: Path) -> tuple[list[str],
     key, start, script = program_of(argv, doc_dir)
     recipe = RECIPES.get(key)
     if recipe is None:
-        raise AssertionError(f"{command.doc}: no tiny recipe for {key!r} ({command.text}); add one to RECIPES in {Path(__file__).name}")
+        raise AssertionError(
+            f"{command.doc}: no tiny recipe for {key!r} ({command.text}); add one to RECIPES in {Path(__file__).name}"
+        )
     own = argv[start:]
     for i, arg in enumerate(own):
         if i and own[i - 1] in OPTION_VALUES:
             own[i] = OPTION_VALUES[own[i - 1]].format(ws=ws)
         elif arg in INPUTS or arg.startswith(DEFAULT_CACHE):
-            target = cache / arg.removeprefix(DEFAULT_CACHE).lstrip("/") if arg.startswith(DEFAULT_CACHE) else ws / arg
+            target = (
+                cache / arg.removeprefix(DEFAULT_CACHE).lstrip("/")
+                if arg.startswith(DEFAULT_CACHE)
+                else ws / arg
+            )
             if not target.exists():
                 if arg not in INPUTS:
-                    raise AssertionError(f"{command.doc}: {arg} is read by '{command.text}' but the test cannot make it; add it to INPUTS")
+                    raise AssertionError(
+                        f"{command.doc}: {arg} is read by '{command.text}' but the test cannot make it; add it to INPUTS"
+                    )
                 INPUTS[arg](target)
             own[i] = str(target)
     if own:
@@ -226,9 +267,17 @@ def tiny_invocation(command: Command, ws: Path, cache: Path) -> tuple[list[str],
         own = ["--help"] if recipe.bare == "help" else [a.format(ws=ws) for a in recipe.extra]
     target = ["-m", argv[start - 1]] if script is None else [str(script)]
     if argv[0] == "torchrun":
-        launcher = argv[1:start - (2 if script is None else 1)]
-        return [sys.executable, "-m", "torch.distributed.run", "--master_addr=127.0.0.1", f"--master_port={_free_port()}",
-                *launcher, *target, *own], recipe
+        launcher = argv[1 : start - (2 if script is None else 1)]
+        return [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--master_addr=127.0.0.1",
+            f"--master_port={_free_port()}",
+            *launcher,
+            *target,
+            *own,
+        ], recipe
     return [sys.executable, *target, *own], recipe
 
 
@@ -256,6 +305,7 @@ def workspace(tmp_path_factory) -> Callable[[str], tuple[Path, Path]]:
             for folder in made[doc]:
                 folder.mkdir()
         return made[doc]
+
     return get
 
 
@@ -264,42 +314,72 @@ def workspace(tmp_path_factory) -> Callable[[str], tuple[Path, Path]]:
 def test_documented_command_runs(command: Command, workspace):
     ws, cache = workspace(command.doc.split(":")[0])
     argv, recipe = tiny_invocation(command, ws, cache)
-    env = {**os.environ, "LLMSCRATCH_HOME": str(cache), "LLMSCRATCH_OFFLINE": "1", "LLMSCRATCH_QUICK": "1",
-           "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "", "TOKENIZERS_PARALLELISM": "false",
-           "PYTHONPATH": os.pathsep.join([str(ROOT / "shared"), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    env = {
+        **os.environ,
+        "LLMSCRATCH_HOME": str(cache),
+        "LLMSCRATCH_OFFLINE": "1",
+        "LLMSCRATCH_QUICK": "1",
+        "OMP_NUM_THREADS": "1",
+        "CUDA_VISIBLE_DEVICES": "",
+        "TOKENIZERS_PARALLELISM": "false",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "shared"), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    }
     where = command.doc + (f" (also {', '.join(command.also)})" if command.also else "")
     try:
-        proc = subprocess.run(argv, cwd=ws, env=env, input=recipe.stdin or "", capture_output=True, text=True,
-                              timeout=TIMEOUT_S, check=False)
+        proc = subprocess.run(
+            argv,
+            cwd=ws,
+            env=env,
+            input=recipe.stdin or "",
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
-        pytest.fail(f"{where}: '{command.text}' did not finish within {TIMEOUT_S} s at tiny size\n{shlex.join(argv)}")
-    assert proc.returncode == 0, (f"{where}: '{command.text}' failed (exit {proc.returncode})\nran: {shlex.join(argv)}\n"
-                                  f"stdout:\n{proc.stdout[-2000:]}\nstderr:\n{proc.stderr[-3000:]}")
-    assert recipe.expect in proc.stdout, f"{where}: '{command.text}' did not print {recipe.expect!r}:\n{proc.stdout[-2000:]}"
+        pytest.fail(
+            f"{where}: '{command.text}' did not finish within {TIMEOUT_S} s at tiny size\n{shlex.join(argv)}"
+        )
+    assert proc.returncode == 0, (
+        f"{where}: '{command.text}' failed (exit {proc.returncode})\nran: {shlex.join(argv)}\n"
+        f"stdout:\n{proc.stdout[-2000:]}\nstderr:\n{proc.stderr[-3000:]}"
+    )
+    assert recipe.expect in proc.stdout, (
+        f"{where}: '{command.text}' did not print {recipe.expect!r}:\n{proc.stdout[-2000:]}"
+    )
 
 
 def test_every_benchmark_script_is_documented_with_a_recipe():
     """So each one's tiny run is one of the tests above (this file replaced a hand-kept smoke list)."""
-    scripts = {f"benchmarks/{p.name}" for p in (ROOT / "benchmarks").glob("*.py") if not p.name.startswith("_")}  # _harness.py: helpers
+    scripts = {
+        f"benchmarks/{p.name}" for p in (ROOT / "benchmarks").glob("*.py") if not p.name.startswith("_")
+    }  # _harness.py: helpers
     documented = {program_of(shlex.split(c.text), (ROOT / c.doc.split(":")[0]).parent)[0] for c in COMMANDS}
-    assert scripts <= documented, f"benchmark scripts no README runs (list them in README.md's table): {sorted(scripts - documented)}"
+    assert scripts <= documented, (
+        f"benchmark scripts no README runs (list them in README.md's table): {sorted(scripts - documented)}"
+    )
     assert scripts <= set(RECIPES), f"benchmark scripts without a recipe: {sorted(scripts - set(RECIPES))}"
 
 
 def test_the_collector_reads_code_blocks_inline_spans_prompts_and_continuations():
-    markdown = "\n".join([
-        "Train with `python -m llmscratch.pretrain data/ --epochs 2` or read about `torchrun` (a name, not a command).",
-        "```bash",
-        "$ python benchmarks/x.py --a 1 \\",
-        "    --b 2        # comment dropped",
-        "pip install something   # not a python or torchrun command",
-        "```",
-        "",
-        "    torchrun --nproc_per_node=8 -m llmscratch.chat",
-        "Prose that says python -m nothing outside code is not a command.",
-    ])
-    assert commands_in(markdown) == [(1, "python -m llmscratch.pretrain data/ --epochs 2"), (3, "python benchmarks/x.py --a 1 --b 2"),
-                                     (8, "torchrun --nproc_per_node=8 -m llmscratch.chat")]
+    markdown = "\n".join(
+        [
+            "Train with `python -m llmscratch.pretrain data/ --epochs 2` or read about `torchrun` (a name, not a command).",
+            "```bash",
+            "$ python benchmarks/x.py --a 1 \\",
+            "    --b 2        # comment dropped",
+            "pip install something   # not a python or torchrun command",
+            "```",
+            "",
+            "    torchrun --nproc_per_node=8 -m llmscratch.chat",
+            "Prose that says python -m nothing outside code is not a command.",
+        ]
+    )
+    assert commands_in(markdown) == [
+        (1, "python -m llmscratch.pretrain data/ --epochs 2"),
+        (3, "python benchmarks/x.py --a 1 --b 2"),
+        (8, "torchrun --nproc_per_node=8 -m llmscratch.chat"),
+    ]
 
 
 def _invocation(text: str, tmp_path: Path, doc: str = "README.md:1") -> list[str]:
@@ -307,23 +387,44 @@ def _invocation(text: str, tmp_path: Path, doc: str = "README.md:1") -> list[str
 
 
 def test_tiny_invocations(tmp_path):
-    argv = _invocation("torchrun --nproc_per_node=8 -m llmscratch.training.pretrain my_texts/ --out-dir runs/x", tmp_path)
-    assert argv[:3] == [sys.executable, "-m", "torch.distributed.run"] and "--nproc_per_node=2" in argv  # at most 2 CPU processes
+    argv = _invocation(
+        "torchrun --nproc_per_node=8 -m llmscratch.training.pretrain my_texts/ --out-dir runs/x", tmp_path
+    )
+    assert (
+        argv[:3] == [sys.executable, "-m", "torch.distributed.run"] and "--nproc_per_node=2" in argv
+    )  # at most 2 CPU processes
     assert any(a.startswith("--master_port=") for a in argv)
     at = argv.index("-m", 3)
-    assert argv[at + 1] == "llmscratch.training.pretrain" and argv[at + 2] == str(tmp_path / "my_texts/")  # a moved module keeps its recipe
+    assert argv[at + 1] == "llmscratch.training.pretrain" and argv[at + 2] == str(
+        tmp_path / "my_texts/"
+    )  # a moved module keeps its recipe
     assert list((tmp_path / "my_texts").glob("*.txt")), "the test makes the reader's text folder"
-    assert argv[-len(PRETRAIN_TINY):] == list(PRETRAIN_TINY)
-    assert _invocation("python -m llmscratch.chat", tmp_path)[1:] == ["-m", "llmscratch.chat", "--help"]  # a bare name
-    assert _invocation("python benchmarks/bpe.py", tmp_path)[1:] == [str(ROOT / "benchmarks" / "bpe.py"), "--tiny"]
-    chat = _invocation("python -m llmscratch.chat --checkpoint ~/.cache/llmscratch/checkpoints/ch07_instruct.safetensors", tmp_path)
-    assert chat[4] == str(tmp_path / "cache" / "checkpoints" / "ch07_instruct.safetensors") and Path(chat[4]).is_file()
+    assert argv[-len(PRETRAIN_TINY) :] == list(PRETRAIN_TINY)
+    assert _invocation("python -m llmscratch.chat", tmp_path)[1:] == [
+        "-m",
+        "llmscratch.chat",
+        "--help",
+    ]  # a bare name
+    assert _invocation("python benchmarks/bpe.py", tmp_path)[1:] == [
+        str(ROOT / "benchmarks" / "bpe.py"),
+        "--tiny",
+    ]
+    chat = _invocation(
+        "python -m llmscratch.chat --checkpoint ~/.cache/llmscratch/checkpoints/ch07_instruct.safetensors",
+        tmp_path,
+    )
+    assert (
+        chat[4] == str(tmp_path / "cache" / "checkpoints" / "ch07_instruct.safetensors")
+        and Path(chat[4]).is_file()
+    )
 
 
 def test_a_command_the_test_cannot_run_fails_naming_its_document(tmp_path):
     with pytest.raises(AssertionError, match=r"docs/x.md:3: no tiny recipe for 'llmscratch:newtool'"):
         _invocation("python -m llmscratch.newtool --fast", tmp_path, doc="docs/x.md:3")
-    with pytest.raises(AssertionError, match=r"README.md:1: ~/.cache/llmscratch/other.bin is read by .* add it to INPUTS"):
+    with pytest.raises(
+        AssertionError, match=r"README.md:1: ~/.cache/llmscratch/other.bin is read by .* add it to INPUTS"
+    ):
         _invocation("python -m llmscratch.chat --checkpoint ~/.cache/llmscratch/other.bin", tmp_path)
     with pytest.raises(AssertionError, match="neither next to the document nor at the repository root"):
         _invocation("python tools/missing.py", tmp_path)

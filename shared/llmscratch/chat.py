@@ -41,7 +41,8 @@ from .model.gpt import GPTModel
 from .model.llama import LlamaConfig, LlamaModel
 from .text.gguf_vocab import tokenizer_from_gguf
 from .text.gpt2 import GPT2Tokenizer
-from .training.checkpoint import CheckpointError, load_weights, read_safetensors, save_weights
+from .training.checkpoint import load_weights, save_weights
+from .training.safe_files import CheckpointError, read_safetensors
 from .weights.backbone import load_backbone
 from .weights.gguf import read_gguf
 from .weights.smollm import chat_prompt, encode_chat, smollm2_gguf_path
@@ -114,7 +115,9 @@ def load_chat_checkpoint(path: str | Path, *, device: torch.device | str = "cpu"
     """Rebuild the model and tokenizer of a ``save_chat_weights`` file, with clear errors for anything else."""
     path = Path(path)
     if not path.is_file():
-        raise ChatError(f"--checkpoint {path}: no such file (chapter 7's notebook writes one with save_chat_weights)")
+        raise ChatError(
+            f"--checkpoint {path}: no such file (chapter 7's notebook writes one with save_chat_weights)"
+        )
     try:
         _, meta = read_safetensors(path)
     except CheckpointError as err:  # a pickle, a truncated or a damaged file: the message names which
@@ -129,23 +132,31 @@ def load_chat_checkpoint(path: str | Path, *, device: torch.device | str = "cpu"
         )
     family, tok_name, style = meta.get("family"), meta.get("tokenizer"), meta.get("prompt_style", "alpaca")
     if family not in FAMILIES or tok_name not in TOKENIZERS or style not in STYLES:
-        raise ChatError(f"--checkpoint {path}: unknown family/tokenizer/prompt_style {family!r}/{tok_name!r}/{style!r}; "
-                        f"expected one of {FAMILIES} / {TOKENIZERS} / {STYLES}")
+        raise ChatError(
+            f"--checkpoint {path}: unknown family/tokenizer/prompt_style {family!r}/{tok_name!r}/{style!r}; "
+            f"expected one of {FAMILIES} / {TOKENIZERS} / {STYLES}"
+        )
     try:
         config = json.loads(meta.get("config") or "null")
         model = _build_model(family, config)
     except (TypeError, ValueError) as err:
-        raise ChatError(f"--checkpoint {path}: its stored configuration cannot build a {family} model ({err})") from None
+        raise ChatError(
+            f"--checkpoint {path}: its stored configuration cannot build a {family} model ({err})"
+        ) from None
     tokenizer = load_tokenizer(tok_name)
     vocab = getattr(tokenizer, "vocab_size", None) or (50257 if tok_name == "gpt2" else None)
     if vocab is not None and model.cfg.vocab_size < vocab:
-        raise ChatError(f"--checkpoint {path}: configuration mismatch, vocab_size={model.cfg.vocab_size} is smaller "
-                        f"than the {tok_name} tokenizer's {vocab} tokens; the checkpoint comes from another configuration")
+        raise ChatError(
+            f"--checkpoint {path}: configuration mismatch, vocab_size={model.cfg.vocab_size} is smaller "
+            f"than the {tok_name} tokenizer's {vocab} tokens; the checkpoint comes from another configuration"
+        )
     try:
         load_weights(path, model)
     except CheckpointError as err:
-        raise ChatError(f"--checkpoint {path}: the weights do not match the configuration stored with them, "
-                        f"so it comes from another configuration: {err}") from None
+        raise ChatError(
+            f"--checkpoint {path}: the weights do not match the configuration stored with them, "
+            f"so it comes from another configuration: {err}"
+        ) from None
     return ChatModel(model.to(device).eval(), tokenizer, style, f"{family} model from {path.name}")
 
 
@@ -183,13 +194,19 @@ class Conversation:
     def __post_init__(self):
         context = self.chat.model.cfg.context_length
         if not 1 <= self.max_new_tokens < context:
-            raise ChatError(f"--max-new-tokens must be between 1 and context_length - 1 = {context - 1}, "
-                            f"got {self.max_new_tokens}")
+            raise ChatError(
+                f"--max-new-tokens must be between 1 and context_length - 1 = {context - 1}, "
+                f"got {self.max_new_tokens}"
+            )
         self.cache = self.chat.model.new_kv_cache()
         self.cached_ids: list[int] = []  # the tokens the cache holds (not every model family records them)
 
     def _messages(self, history: list[tuple[str, str]], message: str) -> list[dict[str, str]]:
-        turns = [{"role": r, "content": c} for user, bot in history for r, c in (("user", user), ("assistant", bot))]
+        turns = [
+            {"role": r, "content": c}
+            for user, bot in history
+            for r, c in (("user", user), ("assistant", bot))
+        ]
         return turns + [{"role": "user", "content": message}]
 
     def prompt_text(self, history: list[tuple[str, str]], message: str) -> str:
@@ -219,44 +236,58 @@ class Conversation:
             dropped += 1
             ids = self.prompt_token_ids(self.history, message)
         if dropped:
-            say(f"[dropped the {dropped} oldest turn(s): the conversation no longer fits in the context of "
-                f"{context} tokens with room for {self.max_new_tokens} new ones]")
+            say(
+                f"[dropped the {dropped} oldest turn(s): the conversation no longer fits in the context of "
+                f"{context} tokens with room for {self.max_new_tokens} new ones]"
+            )
         if len(ids) + self.max_new_tokens > context:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 kept = fit_prompt(ids, context, self.max_new_tokens)
-            say(f"[your message is too long: only its last {len(kept)} prompt tokens fit, the first "
-                f"{len(ids) - len(kept)} were cut]")
+            say(
+                f"[your message is too long: only its last {len(kept)} prompt tokens fit, the first "
+                f"{len(ids) - len(kept)} were cut]"
+            )
             ids = kept
         return ids
 
-    def reply(self, message: str, *, write: Callable[[str], None], say: Callable[[str], None], prefix: str = "",
-              **sampling) -> str:
+    def reply(
+        self,
+        message: str,
+        *,
+        write: Callable[[str], None],
+        say: Callable[[str], None],
+        prefix: str = "",
+        **sampling,
+    ) -> str:
         """Stream the answer to ``message`` through ``write`` (after ``prefix``); return it and remember the turn."""
         tok = self.chat.tokenizer
         ids = self.prompt_ids(message, say)
         write(prefix)
-        held = self.cached_ids[:len(self.cache)]
+        held = self.cached_ids[: len(self.cache)]
         keep = min(_common_prefix(held, ids), len(ids) - 1)  # run at least one new token
         self.cache.crop(keep)
         device = next(self.chat.model.parameters()).device
         new = torch.tensor([ids[keep:]], device=device)
         answer_ids: list[int] = []
         shown = ""
-        for step in generate_stream(self.chat.model, new, self.max_new_tokens, eos_id=tok.eos_id,
-                                    kv_cache=self.cache, **sampling):
+        for step in generate_stream(
+            self.chat.model, new, self.max_new_tokens, eos_id=tok.eos_id, kv_cache=self.cache, **sampling
+        ):
             token = int(step[0, 0])
             if token == tok.eos_id:
                 break
             answer_ids.append(token)
             text = tok.decode(answer_ids)
             if not text.endswith("\ufffd"):  # wait for the rest of a multi-byte character
-                write(text[len(shown):])
+                write(text[len(shown) :])
                 shown = text
-        self.cached_ids = (ids + answer_ids)[:len(self.cache)]  # the cache ran the prompt and every answer token
+        self.cached_ids = (ids + answer_ids)[
+            : len(self.cache)
+        ]  # the cache ran the prompt and every answer token
         text = tok.decode(answer_ids)
         if text != shown:  # an unfinished character at the very end
-            write(text[len(shown):])
+            write(text[len(shown) :])
         answer = text.strip()
         self.history.append((message, answer))
         return answer
@@ -265,13 +296,23 @@ class Conversation:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m llmscratch.chat", description=__doc__.split("\n\n")[0])
     which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--checkpoint", type=Path, help="a save_chat_weights file (chapter 7's fine-tuned model)")
+    which.add_argument(
+        "--checkpoint", type=Path, help="a save_chat_weights file (chapter 7's fine-tuned model)"
+    )
     which.add_argument("--model", choices=PRETRAINED, help="a stock pretrained chat model (offline)")
-    p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default); higher = more varied")
+    p.add_argument(
+        "--temperature", type=float, default=0.0, help="0 = greedy (default); higher = more varied"
+    )
     p.add_argument("--top-k", type=int, default=None, help="sample only from the k most likely tokens")
-    p.add_argument("--top-p", type=float, default=None, help="sample from the smallest set with this probability")
-    p.add_argument("--max-new-tokens", type=int, default=None,
-                   help="longest answer, in tokens (default 128, or half the context if that is shorter)")
+    p.add_argument(
+        "--top-p", type=float, default=None, help="sample from the smallest set with this probability"
+    )
+    p.add_argument(
+        "--max-new-tokens",
+        type=int,
+        default=None,
+        help="longest answer, in tokens (default 128, or half the context if that is shorter)",
+    )
     p.add_argument("--seed", type=int, default=123, help="seed of the sampler (default 123)")
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
     return p
@@ -290,7 +331,9 @@ def _tolerant_streams() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C -> KeyboardInterrupt even if inherited ignored
+    signal.signal(
+        signal.SIGINT, signal.default_int_handler
+    )  # Ctrl-C -> KeyboardInterrupt even if inherited ignored
     _tolerant_streams()
     out, err = sys.stdout, sys.stderr
 
@@ -307,8 +350,11 @@ def main(argv: list[str] | None = None) -> int:
             device = get_device(args.device)  # a device this machine lacks is refused here, in one line
         except ValueError as e:
             raise ChatError(str(e)) from None
-        chat = (load_chat_checkpoint(args.checkpoint, device=device) if args.checkpoint
-                else load_pretrained(args.model, device=device))
+        chat = (
+            load_chat_checkpoint(args.checkpoint, device=device)
+            if args.checkpoint
+            else load_pretrained(args.model, device=device)
+        )
         max_new = args.max_new_tokens or min(128, chat.model.cfg.context_length // 2)
         conversation = Conversation(chat, max_new_tokens=max_new)
         generator = torch.Generator(device=device).manual_seed(args.seed)
@@ -316,8 +362,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ChatError, FileNotFoundError) as e:  # FileNotFoundError: --model smollm2 is not installed
         err.write(f"error: {e}\n")
         return 2
-    say(f"Chatting with {chat.name} ({chat.style} prompts, context {chat.model.cfg.context_length} tokens). "
-        "Ctrl-D or Ctrl-C to leave.")
+    say(
+        f"Chatting with {chat.name} ({chat.style} prompts, context {chat.model.cfg.context_length} tokens). "
+        "Ctrl-D or Ctrl-C to leave."
+    )
     try:
         while True:
             try:

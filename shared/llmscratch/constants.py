@@ -15,7 +15,10 @@ ENDOFTEXT = "<|endoftext|>"
 EOT_ID = 50256  # id of <|endoftext|> in GPT-2's vocabulary (its last entry)
 GPT2_VOCAB_SIZE = 50257  # 256 bytes + 50,000 merges + <|endoftext|>
 IGNORE_INDEX = -100  # F.cross_entropy(..., ignore_index=-100) is PyTorch's default
-ATTN_IMPLS = ("sdpa", "teaching")  # F.scaled_dot_product_attention / chapter 3's masked softmax (attention.attend)
+ATTN_IMPLS = (
+    "sdpa",
+    "teaching",
+)  # F.scaled_dot_product_attention / chapter 3's masked softmax (attention.attend)
 
 # SHA-256 of GPT-2's genuine tokenizer files (the same hashes tiktoken checks).
 GPT2_VOCAB_BPE_SHA256 = "1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5"

@@ -43,15 +43,19 @@ def _checked_device(name: str) -> torch.device:
     try:
         device = torch.device(name)
     except (RuntimeError, TypeError):
-        raise DeviceUnavailable(f"device {name!r} is not a device name; use one of: {', '.join(available_devices())}") from None
+        raise DeviceUnavailable(
+            f"device {name!r} is not a device name; use one of: {', '.join(available_devices())}"
+        ) from None
     if device.type == "cpu":
         return device
     if device.type not in available_devices():
-        raise DeviceUnavailable(f"device {name!r} is not available on this machine (available: "
-                                f"{', '.join(available_devices())})")
+        raise DeviceUnavailable(
+            f"device {name!r} is not available on this machine (available: {', '.join(available_devices())})"
+        )
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise DeviceUnavailable(f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA device(s), "
-                                f"numbered from 0")
+        raise DeviceUnavailable(
+            f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA device(s), numbered from 0"
+        )
     return device
 
 

@@ -52,13 +52,17 @@ class Resource:
 
     def __post_init__(self) -> None:
         if self.sha256 is None and self.check is None:
-            raise ValueError(f"resource {self.name!r} has neither a sha256 nor a check function: nothing would verify it")
+            raise ValueError(
+                f"resource {self.name!r} has neither a sha256 nor a check function: nothing would verify it"
+            )
 
     def verify(self, path: Path, *, received: int | None = None, digest: str | None = None) -> None:
         """Raise ``DownloadError`` unless ``path`` holds the expected bytes."""
         digest = digest or (sha256_file(path) if self.sha256 else None)
         received = received if received is not None else path.stat().st_size
-        if (self.size is not None and received != self.size) or (self.sha256 is not None and digest != self.sha256):
+        if (self.size is not None and received != self.size) or (
+            self.sha256 is not None and digest != self.sha256
+        ):
             raise DownloadError(
                 f"{self.url} gave {received} bytes with SHA-256 {digest}; "
                 f"expected {self.size} bytes with SHA-256 {self.sha256}. "
@@ -68,7 +72,9 @@ class Resource:
             try:
                 self.check(path)
             except ValueError as err:
-                raise DownloadError(f"{self.url}: the file is not what {self.name!r} should be ({err}); nothing was saved.") from err
+                raise DownloadError(
+                    f"{self.url}: the file is not what {self.name!r} should be ({err}); nothing was saved."
+                ) from err
 
 
 class DownloadError(RuntimeError):

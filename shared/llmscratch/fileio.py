@@ -44,7 +44,9 @@ def atomic_write(path: str | Path, mode: str = "wb", *, encoding: str | None = N
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_parts(path)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{_HOST}-{os.getpid()}-", suffix=".part")
+    fd, tmp_name = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.{_HOST}-{os.getpid()}-", suffix=".part"
+    )
     tmp = Path(tmp_name)
     os.close(fd)  # reopened by name, so ``f.name`` is the temporary file's path
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it owner-only; a saved file gets the usual mode
@@ -84,7 +86,7 @@ def remove_stale_parts(path: str | Path) -> list[Path]:
     prefix = f".{path.name}."
     removed = []
     for part in path.parent.glob(f"{glob.escape(prefix)}*.part"):
-        fields = part.name[len(prefix):-len(".part")].rsplit("-", 2)  # host (may hold '-'), pid, random
+        fields = part.name[len(prefix) : -len(".part")].rsplit("-", 2)  # host (may hold '-'), pid, random
         if len(fields) == 3 and fields[1].isdigit():
             stale = fields[0] == _HOST and not _pid_alive(int(fields[1]))
         else:

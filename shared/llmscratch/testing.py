@@ -20,7 +20,14 @@ def max_abs_diff(actual: torch.Tensor, expected: torch.Tensor) -> float:
     return (actual.detach().double() - expected.detach().double()).abs().max().item()
 
 
-def assert_close(actual: torch.Tensor, expected: torch.Tensor, *, atol: float = 0.0, rtol: float = 0.0, what: str = "outputs") -> float:
+def assert_close(
+    actual: torch.Tensor,
+    expected: torch.Tensor,
+    *,
+    atol: float = 0.0,
+    rtol: float = 0.0,
+    what: str = "outputs",
+) -> float:
     """Assert ``|actual - expected| <= atol + rtol * |expected|`` elementwise; return the max difference."""
     if actual.shape != expected.shape:
         raise AssertionError(f"{what}: shape {tuple(actual.shape)} != expected {tuple(expected.shape)}")
@@ -39,7 +46,9 @@ def _as_tuple(inputs: Any) -> tuple:
 
 
 @torch.no_grad()
-def assert_same_module(hand_built: nn.Module, package_module: nn.Module, inputs: Any, *, atol: float = 0.0) -> float:
+def assert_same_module(
+    hand_built: nn.Module, package_module: nn.Module, inputs: Any, *, atol: float = 0.0
+) -> float:
     """Copy ``hand_built``'s weights into ``package_module`` and assert both give the same outputs.
 
     ``inputs`` is one tensor or a tuple of positional arguments. Returns the max abs difference
@@ -49,4 +58,9 @@ def assert_same_module(hand_built: nn.Module, package_module: nn.Module, inputs:
     hand_built.eval(), package_module.eval()
     expected = hand_built(*_as_tuple(inputs))
     actual = package_module(*_as_tuple(inputs))
-    return assert_close(actual, expected, atol=atol, what=f"{type(package_module).__name__} vs hand-built {type(hand_built).__name__}")
+    return assert_close(
+        actual,
+        expected,
+        atol=atol,
+        what=f"{type(package_module).__name__} vs hand-built {type(hand_built).__name__}",
+    )

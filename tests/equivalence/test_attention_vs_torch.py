@@ -68,14 +68,23 @@ def test_matches_scaled_dot_product_attention(d_in, d_out, n_heads, n_tokens, qk
     x = inputs(n_tokens, d_in, dtype)
     with torch.no_grad():
         ours = mha(x)
-    assert_close(ours, sdpa_reference(mha, x, use_bool_mask), atol=ATOL[dtype], what="MultiHeadAttention vs F.scaled_dot_product_attention")
+    assert_close(
+        ours,
+        sdpa_reference(mha, x, use_bool_mask),
+        atol=ATOL[dtype],
+        what="MultiHeadAttention vs F.scaled_dot_product_attention",
+    )
 
 
 def torch_mha_with_our_weights(mha: MultiHeadAttention) -> nn.MultiheadAttention:
     """``nn.MultiheadAttention`` holding ``mha``'s weights. It needs d_in == d_out (its embed_dim)."""
-    ref = nn.MultiheadAttention(mha.d_out, mha.n_heads, bias=True, batch_first=True, dtype=mha.W_query.weight.dtype)
+    ref = nn.MultiheadAttention(
+        mha.d_out, mha.n_heads, bias=True, batch_first=True, dtype=mha.W_query.weight.dtype
+    )
     with torch.no_grad():
-        ref.in_proj_weight.copy_(torch.cat([mha.W_query.weight, mha.W_key.weight, mha.W_value.weight]))  # rows [q; k; v]
+        ref.in_proj_weight.copy_(
+            torch.cat([mha.W_query.weight, mha.W_key.weight, mha.W_value.weight])
+        )  # rows [q; k; v]
         if mha.W_query.bias is not None:
             ref.in_proj_bias.copy_(torch.cat([mha.W_query.bias, mha.W_key.bias, mha.W_value.bias]))
         else:  # ours has no q/k/v bias; torch's bias=True covers both projections, so zero this one
@@ -89,12 +98,16 @@ SQUARE = [c for c in CONFIGS if c[0] == c[1]]
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("d_in, d_out, n_heads, n_tokens, qkv_bias", SQUARE, ids=[IDS[CONFIGS.index(c)] for c in SQUARE])
+@pytest.mark.parametrize(
+    "d_in, d_out, n_heads, n_tokens, qkv_bias", SQUARE, ids=[IDS[CONFIGS.index(c)] for c in SQUARE]
+)
 def test_matches_torch_multihead_attention(d_in, d_out, n_heads, n_tokens, qkv_bias, dtype):
     mha = teaching(d_in, d_out, n_heads, qkv_bias, dtype)
     ref = torch_mha_with_our_weights(mha)
     x = inputs(n_tokens, d_in, dtype)
-    future = torch.ones(n_tokens, n_tokens, dtype=torch.bool).triu(diagonal=1)  # nn.MultiheadAttention: True = masked OUT
+    future = torch.ones(n_tokens, n_tokens, dtype=torch.bool).triu(
+        diagonal=1
+    )  # nn.MultiheadAttention: True = masked OUT
     with torch.no_grad():
         expected, _ = ref(x, x, x, attn_mask=future, need_weights=False)
         ours = mha(x)
@@ -119,7 +132,9 @@ def test_fast_equals_teaching_forward_and_backward(d_in, d_out, n_heads, n_token
     assert_close(x_fast.grad, x.grad, atol=atol, what="input gradients")
     teaching_qkv_grad = torch.cat([mha.W_query.weight.grad, mha.W_key.weight.grad, mha.W_value.weight.grad])
     assert_close(fast.qkv.weight.grad, teaching_qkv_grad, atol=atol, what="q/k/v weight gradients")
-    assert_close(fast.out_proj.weight.grad, mha.out_proj.weight.grad, atol=atol, what="out_proj weight gradients")
+    assert_close(
+        fast.out_proj.weight.grad, mha.out_proj.weight.grad, atol=atol, what="out_proj weight gradients"
+    )
 
 
 def test_fast_dropout_matches_teaching_in_expectation():

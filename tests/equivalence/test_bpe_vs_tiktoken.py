@@ -58,7 +58,9 @@ def reference() -> tiktoken.Encoding:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TIKTOKEN_CACHE_DIR", "")  # tiktoken: read the local files, cache nothing
         ranks = tiktoken.load.data_gym_to_mergeable_bpe_ranks(*(str(p) for p in gpt2_files()))
-    return tiktoken.Encoding(name="gpt2-reference", pat_str=r50k_pat_str, mergeable_ranks=ranks, special_tokens={ENDOFTEXT: EOT_ID})
+    return tiktoken.Encoding(
+        name="gpt2-reference", pat_str=r50k_pat_str, mergeable_ranks=ranks, special_tokens={ENDOFTEXT: EOT_ID}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -85,10 +87,14 @@ def test_gpt2_ids_on_the_bundled_story(gpt2, reference):
     story = load_text()
     assert gpt2.encode_ordinary(story) == reference.encode_ordinary(story)
     docs = ENDOFTEXT.join([story[:5000], story[5000:9000], ""])
-    assert gpt2.encode(docs, allowed_special={ENDOFTEXT}) == reference.encode(docs, allowed_special={ENDOFTEXT})
+    assert gpt2.encode(docs, allowed_special={ENDOFTEXT}) == reference.encode(
+        docs, allowed_special={ENDOFTEXT}
+    )
 
 
-@pytest.mark.parametrize("text", ["bad \ud800 surrogate", "\udfff", "pair \ud83d\ude42 as two", "\ud800\ud800x"])
+@pytest.mark.parametrize(
+    "text", ["bad \ud800 surrogate", "\udfff", "pair \ud83d\ude42 as two", "\ud800\ud800x"]
+)
 def test_gpt2_invalid_surrogates_replaced_like_tiktoken(gpt2, reference, text):
     assert gpt2.encode(text) == reference.encode(text)
     assert gpt2.decode(gpt2.encode(text)) == reference.decode(reference.encode(text))
@@ -101,11 +107,17 @@ def test_gpt2_endoftext_allowed_and_disallowed(gpt2, reference):
     assert gpt2.encode(text, allowed_special="all").count(EOT_ID) == 2
     assert EOT_ID not in gpt2.encode(text, disallowed_special=())
     for enc in (gpt2, reference):  # disallowed by default: both refuse
-        with pytest.raises(ValueError, match=r"special token '<\|endoftext\|>'"):  # both messages name the token
+        with pytest.raises(
+            ValueError, match=r"special token '<\|endoftext\|>'"
+        ):  # both messages name the token
             enc.encode(text)
 
 
-@settings(max_examples=pick(full=2000, quick=200), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=pick(full=2000, quick=200),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(text=st.text(st.characters(codec="utf-8"), max_size=60))
 def test_gpt2_ids_on_random_text(gpt2, reference, text):
     assert gpt2.encode_ordinary(text) == reference.encode_ordinary(text)
@@ -117,7 +129,9 @@ def test_gpt2_ids_on_random_text(gpt2, reference, text):
 
 @pytest.fixture(scope="module", params=["gpt2", "gpt4"])
 def trained(request) -> BPETokenizer:
-    return train_bpe(load_text(), pick(full=2000, quick=600), pattern=request.param, special_tokens=[ENDOFTEXT])
+    return train_bpe(
+        load_text(), pick(full=2000, quick=600), pattern=request.param, special_tokens=[ENDOFTEXT]
+    )
 
 
 def test_trained_tokenizer_through_tiktoken(trained):
@@ -140,7 +154,11 @@ def test_saved_and_loaded_tokenizer_through_tiktoken(trained, tmp_path):
     assert loaded.encode_ordinary(story) == enc.encode_ordinary(story) == trained.encode_ordinary(story)
 
 
-@settings(max_examples=pick(full=1000, quick=100), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=pick(full=1000, quick=100),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(text=st.text(st.characters(codec="utf-8"), max_size=60))
 def test_trained_ids_on_random_text(trained, text):
     assert trained.encode_ordinary(text) == trained.to_tiktoken().encode_ordinary(text)
@@ -153,10 +171,14 @@ def test_a_chunk_that_is_a_token_is_one_token_as_in_tiktoken():
     tokens = [bytes([b]) for b in range(256)] + [b"bc", b"ab", b"cd", b"abcd"]
     merges = [(byte("b"), byte("c")), (byte("a"), byte("b")), (byte("c"), byte("d")), (257, 258)]
     ours = BPETokenizer(tokens, merges, pattern="gpt2")
-    reference = tiktoken.Encoding(name="shortcut", pat_str=ours.pattern, mergeable_ranks=dict(ours.ranks), special_tokens={})
+    reference = tiktoken.Encoding(
+        name="shortcut", pat_str=ours.pattern, mergeable_ranks=dict(ours.ranks), special_tokens={}
+    )
     assert reference.encode("abcd") == [259]
     assert ours.encode("abcd") == [259]
-    assert ours.encode("xabcd") == reference.encode("xabcd") == [byte("x"), byte("a"), 256, byte("d")]  # no shortcut: stuck at bc
+    assert (
+        ours.encode("xabcd") == reference.encode("xabcd") == [byte("x"), byte("a"), 256, byte("d")]
+    )  # no shortcut: stuck at bc
 
 
 # ---- the fast chunk splitter ------------------------------------------------------------------
@@ -181,7 +203,35 @@ def test_fast_splitter_gives_regex_chunks(pattern_name):
 
 
 @settings(max_examples=pick(full=300, quick=60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.sampled_from(["a", "Z", "9", " ", "  ", "\n", "\t", "\r\n", "'s", "'LL", "!", "é", "½", "\x1c", "\u00a0", "日", "🙂", "-", "x\n", "\ny"]), max_size=60))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "a",
+                "Z",
+                "9",
+                " ",
+                "  ",
+                "\n",
+                "\t",
+                "\r\n",
+                "'s",
+                "'LL",
+                "!",
+                "é",
+                "½",
+                "\x1c",
+                "\u00a0",
+                "日",
+                "🙂",
+                "-",
+                "x\n",
+                "\ny",
+            ]
+        ),
+        max_size=60,
+    )
+)
 def test_fast_splitter_on_random_text(parts):
     import regex
 

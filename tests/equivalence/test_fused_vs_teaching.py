@@ -92,7 +92,15 @@ def _teaching_copy(model: GPTModel) -> GPTModel:
 @pytest.mark.parametrize("tie", [True, False])
 def test_fast_gpt_trains_like_the_teaching_gpt(tie):
     """Logits, loss and every gradient of the default (fast) model equal the all-teaching model's."""
-    cfg = GPTConfig(vocab_size=257, context_length=32, emb_dim=64, n_heads=4, n_layers=2, drop_rate=0.0, tie_embeddings=tie)
+    cfg = GPTConfig(
+        vocab_size=257,
+        context_length=32,
+        emb_dim=64,
+        n_heads=4,
+        n_layers=2,
+        drop_rate=0.0,
+        tie_embeddings=tie,
+    )
     torch.manual_seed(0)
     fast = GPTModel(cfg)
     _randomize(fast, seed=2)
@@ -126,7 +134,12 @@ def test_tied_table_gradient_is_dense_and_equals_the_dense_lookup():
     model.zero_grad()
     model._sparse_token_grad = lambda: False  # the plain dense lookup
     model(x).square().mean().backward()
-    assert_close(sparse_path, model.emb.tok_emb.weight.grad, atol=1e-7, what="tied table gradient, sparse vs dense lookup")
+    assert_close(
+        sparse_path,
+        model.emb.tok_emb.weight.grad,
+        atol=1e-7,
+        what="tied table gradient, sparse vs dense lookup",
+    )
     torch.optim.AdamW(model.parameters(), fused=True).step()  # fused AdamW refuses sparse gradients
 
 
@@ -173,7 +186,13 @@ def test_adamw_training_with_the_sparse_lookup_equals_the_dense_lookup(set_to_no
 
     sparse, dense = trained(True).state_dict(), trained(False).state_dict()
     for name, value in dense.items():
-        if name.endswith("W_key.bias"):  # its true gradient is 0 (softmax ignores a shift shared by all keys):
+        if name.endswith(
+            "W_key.bias"
+        ):  # its true gradient is 0 (softmax ignores a shift shared by all keys):
             continue  # Adam divides rounding noise by its own size, so this bias moves by noise of size lr
-        assert_close(sparse[name], value, atol=1e-5, what=f"{name} after 4 AdamW steps, sparse vs dense lookup")
-    assert not torch.equal(dense["emb.tok_emb.weight"], GPTModel(cfg).emb.tok_emb.weight)  # training moved the table
+        assert_close(
+            sparse[name], value, atol=1e-5, what=f"{name} after 4 AdamW steps, sparse vs dense lookup"
+        )
+    assert not torch.equal(
+        dense["emb.tok_emb.weight"], GPTModel(cfg).emb.tok_emb.weight
+    )  # training moved the table

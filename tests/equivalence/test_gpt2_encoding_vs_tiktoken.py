@@ -42,7 +42,9 @@ def reference():
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TIKTOKEN_CACHE_DIR", "")  # tiktoken: read the local files, cache nothing
         ranks = tiktoken.load.data_gym_to_mergeable_bpe_ranks(*(str(p) for p in gpt2_files()))
-    return tiktoken.Encoding(name="gpt2-reference", pat_str=r50k_pat_str, mergeable_ranks=ranks, special_tokens={ENDOFTEXT: EOT_ID})
+    return tiktoken.Encoding(
+        name="gpt2-reference", pat_str=r50k_pat_str, mergeable_ranks=ranks, special_tokens={ENDOFTEXT: EOT_ID}
+    )
 
 
 def test_ranks_equal_tiktokens_loader(reference):
@@ -64,4 +66,3 @@ def test_invalid_surrogates_are_replaced_like_tiktoken(reference):
 def test_ids_match_on_the_bundled_story(reference):
     story = load_text()
     assert gpt2_encoding().encode_ordinary(story) == reference.encode_ordinary(story)
-

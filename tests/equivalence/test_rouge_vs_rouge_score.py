@@ -32,7 +32,10 @@ def _pairs(n=1500, seed=0):
         elif choice == 2:
             pred = " ".join(tokens[: rng.randrange(len(tokens) + 1)])
         elif choice == 3:
-            pred, ref = " ".join(rng.choices(vocab, k=rng.randrange(12))), " ".join(rng.choices(vocab, k=rng.randrange(1, 12)))
+            pred, ref = (
+                " ".join(rng.choices(vocab, k=rng.randrange(12))),
+                " ".join(rng.choices(vocab, k=rng.randrange(1, 12))),
+            )
         else:
             pred = ref.upper() + " " + rng.choice(outputs)
         pairs.append((pred, ref))

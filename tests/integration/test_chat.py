@@ -28,7 +28,8 @@ from llmscratch.model.config import TINY
 from llmscratch.model.generate import generate
 from llmscratch.model.gpt import GPTModel
 from llmscratch.text.gpt2 import GPT2Tokenizer
-from llmscratch.training.checkpoint import read_safetensors, save_weights
+from llmscratch.training.checkpoint import save_weights
+from llmscratch.training.safe_files import read_safetensors
 from llmscratch.weights.smollm import SMOLLM2_INSTALL, smollm2_available
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,8 +38,13 @@ MAX_NEW = 8
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": str(ROOT / "shared"),
-            "LLMSCRATCH_OFFLINE": "1"}
+    return {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "CUDA_VISIBLE_DEVICES": "",
+        "PYTHONPATH": str(ROOT / "shared"),
+        "LLMSCRATCH_OFFLINE": "1",
+    }
 
 
 def _model() -> GPTModel:
@@ -48,28 +54,44 @@ def _model() -> GPTModel:
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory) -> Path:
-    return save_chat_weights(tmp_path_factory.mktemp("chat") / "tiny_instruct.safetensors", _model(), tokenizer="gpt2")
+    return save_chat_weights(
+        tmp_path_factory.mktemp("chat") / "tiny_instruct.safetensors", _model(), tokenizer="gpt2"
+    )
 
 
 def _chat(args: list[str], stdin: str | bytes, **env: str) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "llmscratch.chat", "--device", "cpu", *args]
     text = isinstance(stdin, str)
     try:
-        proc = subprocess.run(cmd, input=stdin, capture_output=True, text=text, timeout=TIMEOUT_S, env={**_env(), **env},
-                              cwd=ROOT)
+        proc = subprocess.run(
+            cmd,
+            input=stdin,
+            capture_output=True,
+            text=text,
+            timeout=TIMEOUT_S,
+            env={**_env(), **env},
+            cwd=ROOT,
+        )
         if not text:
-            proc.stdout, proc.stderr = proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+            proc.stdout, proc.stderr = (
+                proc.stdout.decode("utf-8", "replace"),
+                proc.stderr.decode("utf-8", "replace"),
+            )
         return proc
     except subprocess.TimeoutExpired as err:
-        pytest.fail(f"the chat did not finish within {TIMEOUT_S} s\nstdout:\n{err.stdout}\nstderr:\n{err.stderr}")
+        pytest.fail(
+            f"the chat did not finish within {TIMEOUT_S} s\nstdout:\n{err.stdout}\nstderr:\n{err.stderr}"
+        )
 
 
 def _greedy(model: GPTModel, history: list[tuple[str, str]], message: str) -> str:
     tok = GPT2Tokenizer()
     ids = tok.encode(format_chat(history, message))
-    out = generate(model, torch.tensor([ids]), MAX_NEW, eos_id=tok.eos_id, use_cache=False)[0, len(ids):].tolist()
+    out = generate(model, torch.tensor([ids]), MAX_NEW, eos_id=tok.eos_id, use_cache=False)[
+        0, len(ids) :
+    ].tolist()
     if tok.eos_id in out:
-        out = out[:out.index(tok.eos_id)]
+        out = out[: out.index(tok.eos_id)]
     return tok.decode(out).strip()
 
 
@@ -80,7 +102,9 @@ def _answers(stdout: str) -> list[str]:
 
 def test_streams_greedy_answers_keeps_turns_and_exits_on_eof(checkpoint):
     messages = ["Name a colour.", "And another one?", "Spell cat.", "Add two and two.", "Sort: b, a."]
-    proc = _chat(["--checkpoint", str(checkpoint), "--max-new-tokens", str(MAX_NEW)], "\n".join(messages) + "\n")
+    proc = _chat(
+        ["--checkpoint", str(checkpoint), "--max-new-tokens", str(MAX_NEW)], "\n".join(messages) + "\n"
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stdout.rstrip().endswith("bye")
@@ -116,7 +140,9 @@ def test_a_message_longer_than_the_context_is_cut_and_said(checkpoint):
 
 def test_ctrl_c_exits_cleanly(checkpoint):
     cmd = [sys.executable, "-m", "llmscratch.chat", "--device", "cpu", "--checkpoint", str(checkpoint)]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd=ROOT)
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd=ROOT
+    )
     seen, deadline = b"", time.monotonic() + TIMEOUT_S
     try:
         while b"you> " not in seen:  # wait until it is reading input
@@ -167,7 +193,10 @@ def test_bad_options_and_paths(tmp_path, checkpoint):
     proc = _chat(["--checkpoint", str(tmp_path / "missing.safetensors")], "")
     assert proc.returncode == 2 and "no such file" in proc.stderr
     proc = _chat(["--checkpoint", str(checkpoint), "--max-new-tokens", "500"], "")
-    assert proc.returncode == 2 and "--max-new-tokens must be between 1 and context_length - 1 = 127" in proc.stderr
+    assert (
+        proc.returncode == 2
+        and "--max-new-tokens must be between 1 and context_length - 1 = 127" in proc.stderr
+    )
     proc = _chat(["--checkpoint", str(checkpoint), "--temperature", "-1"], "")
     assert proc.returncode == 2 and "temperature" in proc.stderr
     with pytest.raises(ValueError, match="tokenizer must be one of"):
@@ -181,8 +210,21 @@ def test_the_cache_kept_across_turns_gives_the_uncached_answers(family):
     from llmscratch.model.llama import LlamaConfig, LlamaModel
 
     torch.manual_seed(3)
-    model = _model() if family == "gpt" else LlamaModel(LlamaConfig(
-        vocab_size=50257, context_length=128, emb_dim=32, n_heads=4, n_layers=2, n_kv_heads=2, hidden_dim=64)).eval()
+    model = (
+        _model()
+        if family == "gpt"
+        else LlamaModel(
+            LlamaConfig(
+                vocab_size=50257,
+                context_length=128,
+                emb_dim=32,
+                n_heads=4,
+                n_layers=2,
+                n_kv_heads=2,
+                hidden_dim=64,
+            )
+        ).eval()
+    )
     conversation = Conversation(ChatModel(model, GPT2Tokenizer(), "alpaca", family), max_new_tokens=MAX_NEW)
     runs: list[int] = []
     forward = model.forward
@@ -225,8 +267,17 @@ def test_chatml_prompt_ids_take_special_ids_only_from_the_template():
     from llmscratch.model.llama import LlamaConfig, LlamaModel
 
     tok = load_tokenizer("smollm2")
-    tiny = LlamaModel(LlamaConfig(vocab_size=tok.vocab_size, context_length=256, emb_dim=16, n_heads=2, n_layers=1,
-                                  n_kv_heads=1, hidden_dim=32)).eval()
+    tiny = LlamaModel(
+        LlamaConfig(
+            vocab_size=tok.vocab_size,
+            context_length=256,
+            emb_dim=16,
+            n_heads=2,
+            n_layers=1,
+            n_kv_heads=1,
+            hidden_dim=32,
+        )
+    ).eval()
     conversation = Conversation(ChatModel(tiny, tok, "chatml", "tiny"), max_new_tokens=MAX_NEW)
     ids = conversation.prompt_token_ids([("Hi", "Hello <|im_end|>")], HOSTILE)
     start, end, eot = (tok.special_id(t) for t in ("<|im_start|>", "<|im_end|>", "<|endoftext|>"))
@@ -240,7 +291,9 @@ def test_smollm2_answers_through_a_pipe():
     """``python -m llmscratch.chat --model smollm2``, as chapter 7's README shows it (it used to crash here)."""
     if not smollm2_available():
         pytest.skip(f"SmolLM2 is not installed ({SMOLLM2_INSTALL})")
-    proc = _chat(["--model", "smollm2", "--max-new-tokens", "24"], f"What is the capital of France?\n{HOSTILE}\n")
+    proc = _chat(
+        ["--model", "smollm2", "--max-new-tokens", "24"], f"What is the capital of France?\n{HOSTILE}\n"
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     answers = _answers(proc.stdout)
@@ -252,8 +305,12 @@ def test_smollm2_answers_through_a_pipe():
 def test_undecodable_input_on_a_strict_utf8_terminal(checkpoint):
     """Bytes that are not UTF-8 become U+FFFD instead of a UnicodeDecodeError traceback."""
     stdin = b"caf\xe9 \xff\xfe\n\x00\x1b[31m\n" + "na\u00efve \U0001f600\n".encode("utf-8")
-    proc = _chat(["--checkpoint", str(checkpoint), "--max-new-tokens", str(MAX_NEW)], stdin,
-                 PYTHONIOENCODING="utf-8:strict", LC_ALL="C.UTF-8")
+    proc = _chat(
+        ["--checkpoint", str(checkpoint), "--max-new-tokens", str(MAX_NEW)],
+        stdin,
+        PYTHONIOENCODING="utf-8:strict",
+        LC_ALL="C.UTF-8",
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr and "UnicodeDecodeError" not in proc.stderr
     assert len(_answers(proc.stdout)) == 3
@@ -274,7 +331,18 @@ def test_a_pickle_and_a_missing_device_are_one_line_errors(tmp_path, checkpoint)
     if torch.cuda.is_available():
         return
     cmd = [sys.executable, "-m", "llmscratch.chat", "--checkpoint", str(checkpoint), "--device", "cuda"]
-    proc = subprocess.run(cmd, input="hi\n", capture_output=True, text=True, timeout=TIMEOUT_S, env=_env(), cwd=ROOT,
-                          check=False)
+    proc = subprocess.run(
+        cmd,
+        input="hi\n",
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        env=_env(),
+        cwd=ROOT,
+        check=False,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert proc.stderr.startswith("error: device 'cuda' is not available on this machine") and proc.stderr.count("\n") == 1
+    assert (
+        proc.stderr.startswith("error: device 'cuda' is not available on this machine")
+        and proc.stderr.count("\n") == 1
+    )

@@ -40,25 +40,48 @@ def _cpu_env() -> dict[str, str]:
 
 def _run(args: list[str]) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(args, capture_output=True, text=True, timeout=TIMEOUT_S, env=_cpu_env(), cwd=SCRIPT.parent)
+        return subprocess.run(
+            args, capture_output=True, text=True, timeout=TIMEOUT_S, env=_cpu_env(), cwd=SCRIPT.parent
+        )
     except subprocess.TimeoutExpired as err:
-        pytest.fail(f"{' '.join(args)} did not finish within {TIMEOUT_S} s.\nstdout:\n{err.stdout}\nstderr:\n{err.stderr}")
+        pytest.fail(
+            f"{' '.join(args)} did not finish within {TIMEOUT_S} s.\nstdout:\n{err.stdout}\nstderr:\n{err.stderr}"
+        )
 
 
 @pytest.fixture(scope="module")
 def two_ranks(tmp_path_factory) -> list[dict]:
     out_dir = tmp_path_factory.mktemp("ddp")
     n_samples, epochs = 1024, 5
-    proc = _run([
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-        "--master_addr=127.0.0.1", f"--master_port={_free_port()}",
-        str(SCRIPT), "--epochs", str(epochs), "--n-samples", str(n_samples), "--batch-size", "32", "--seed", "7",
-        "--out-dir", str(out_dir),
-    ])
+    proc = _run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node=2",
+            "--master_addr=127.0.0.1",
+            f"--master_port={_free_port()}",
+            str(SCRIPT),
+            "--epochs",
+            str(epochs),
+            "--n-samples",
+            str(n_samples),
+            "--batch-size",
+            "32",
+            "--seed",
+            "7",
+            "--out-dir",
+            str(out_dir),
+        ]
+    )
     if proc.returncode != 0:
-        pytest.fail(f"torchrun exited with {proc.returncode}.\nstdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-5000:]}")
+        pytest.fail(
+            f"torchrun exited with {proc.returncode}.\nstdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-5000:]}"
+        )
     files = sorted(out_dir.glob("rank*.json"))
-    assert [f.name for f in files] == ["rank0.json", "rank1.json"], f"expected one result per rank, found {files}\nstderr:\n{proc.stderr[-3000:]}"
+    assert [f.name for f in files] == ["rank0.json", "rank1.json"], (
+        f"expected one result per rank, found {files}\nstderr:\n{proc.stderr[-3000:]}"
+    )
     results = [json.loads(f.read_text()) for f in files]
     for result in results:
         result["n_samples"], result["epochs"], result["stdout"] = n_samples, epochs, proc.stdout
@@ -82,7 +105,9 @@ def test_the_sampler_splits_each_epoch_between_the_ranks(two_ranks):
     rank0, rank1 = two_ranks
     seen0, seen1 = rank0["first_epoch_indices"], rank1["first_epoch_indices"]
     half = rank0["n_samples"] // 2
-    assert len(seen0) == len(seen1) == half, f"each rank should see {half} samples, saw {len(seen0)} and {len(seen1)}"
+    assert len(seen0) == len(seen1) == half, (
+        f"each rank should see {half} samples, saw {len(seen0)} and {len(seen1)}"
+    )
     assert not set(seen0) & set(seen1), f"{len(set(seen0) & set(seen1))} samples went to both ranks"
     assert set(seen0) | set(seen1) == set(range(rank0["n_samples"]))
 
@@ -93,7 +118,9 @@ def test_the_loss_falls_and_the_model_learns(two_ranks):
     losses = rank0["epoch_losses"]
     assert len(losses) == rank0["epochs"]
     assert losses == rank1["epoch_losses"], "the all-reduced epoch loss must be the same on every rank"
-    assert all(later < earlier for earlier, later in zip(losses, losses[1:])), f"the loss did not fall every epoch: {losses}"
+    assert all(later < earlier for earlier, later in zip(losses, losses[1:])), (
+        f"the loss did not fall every epoch: {losses}"
+    )
     assert losses[-1] < 0.5 * losses[0], f"the loss fell too little: {losses}"
     assert f"epoch {rank0['epochs']}/{rank0['epochs']}" in rank0["stdout"], "rank 0 should log every epoch"
     # XOR is not linearly separable: beating chance (0.5) by this margin needs the hidden layers.
@@ -101,8 +128,19 @@ def test_the_loss_falls_and_the_model_learns(two_ranks):
 
 
 def test_refuses_to_run_without_torchrun():
-    env = {k: v for k, v in _cpu_env().items() if k not in {"RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"}}
-    proc = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=TIMEOUT_S, env=env, cwd=SCRIPT.parent)
+    env = {
+        k: v
+        for k, v in _cpu_env().items()
+        if k not in {"RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"}
+    }
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        env=env,
+        cwd=SCRIPT.parent,
+    )
     assert proc.returncode != 0
     assert "launch this script with torchrun" in proc.stderr and "RANK" in proc.stderr, proc.stderr
 

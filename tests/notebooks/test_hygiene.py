@@ -37,12 +37,18 @@ def test_notebooks_exist():
 def test_executed_with_counts_and_no_errors(path: Path):
     code = [c for c in _cells(path) if c["cell_type"] == "code" and _src(c).strip()]
     assert code, f"{path.name} has no code"
-    assert sum(bool(c.get("outputs")) for c in code) >= len(code) // 2, f"{path.name}: most cells have no output; execute it (see .ci/execute_notebooks.py)"
+    assert sum(bool(c.get("outputs")) for c in code) >= len(code) // 2, (
+        f"{path.name}: most cells have no output; execute it (see .ci/execute_notebooks.py)"
+    )
     for i, cell in enumerate(code):
-        assert cell.get("execution_count"), f"{path.name} code cell {i} was never executed (nbval needs execution counts)"
+        assert cell.get("execution_count"), (
+            f"{path.name} code cell {i} was never executed (nbval needs execution counts)"
+        )
         tags = cell.get("metadata", {}).get("tags", [])
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        assert not errors or "raises-exception" in tags, f"{path.name} code cell {i} has a committed error: {errors[0].get('ename')}"
+        assert not errors or "raises-exception" in tags, (
+            f"{path.name} code cell {i} has a committed error: {errors[0].get('ename')}"
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -51,8 +57,12 @@ def test_portable_and_self_contained(path: Path):
     assert len(text) < 3_000_000, f"{path.name} is {len(text) // 1_000_000} MB; shrink its outputs"
     for i, cell in enumerate(_cells(path)):
         src = _src(cell)
-        assert not ABSOLUTE_PATH.search(src), f"{path.name} cell {i}: absolute path {ABSOLUTE_PATH.search(src).group()!r}"
-        assert not REMOTE_IMAGE.search(src), f"{path.name} cell {i}: remote image (fails offline; draw it or ship it)"
+        assert not ABSOLUTE_PATH.search(src), (
+            f"{path.name} cell {i}: absolute path {ABSOLUTE_PATH.search(src).group()!r}"
+        )
+        assert not REMOTE_IMAGE.search(src), (
+            f"{path.name} cell {i}: remote image (fails offline; draw it or ship it)"
+        )
         for out in cell.get("outputs", []):
             shown = json.dumps(out.get("text", "")) + json.dumps(out.get("data", {}).get("text/plain", ""))
             assert not ABSOLUTE_PATH.search(shown), f"{path.name} cell {i}: output shows an absolute path"
@@ -65,9 +75,15 @@ def _is_colab_setup(cell: dict) -> bool:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_colab_setup_then_the_mode(path: Path):
     code = [c for c in _cells(path) if c["cell_type"] == "code"]
-    assert _is_colab_setup(code[0]), f"{path.name}: the first code cell must be the Colab setup cell (run: python .ci/colab_cells.py)"
-    assert not code[0].get("outputs"), f"{path.name}: the Colab setup cell prints nothing outside Colab; clear its outputs"
-    assert "mode_banner()" in _src(code[1]), f"{path.name}: the code cell after the Colab setup must print(mode_banner())"
+    assert _is_colab_setup(code[0]), (
+        f"{path.name}: the first code cell must be the Colab setup cell (run: python .ci/colab_cells.py)"
+    )
+    assert not code[0].get("outputs"), (
+        f"{path.name}: the Colab setup cell prints nothing outside Colab; clear its outputs"
+    )
+    assert "mode_banner()" in _src(code[1]), (
+        f"{path.name}: the code cell after the Colab setup must print(mode_banner())"
+    )
 
 
 # A float printed with this many digits is machine noise: float32 carries about 7 significant
@@ -97,7 +113,10 @@ def noisy_floats(text: str) -> list[str]:
 
 
 def _pinned_text(cell: dict) -> str:
-    return "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", "")) for o in cell.get("outputs", []))
+    return "".join(
+        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+        for o in cell.get("outputs", [])
+    )
 
 
 def pinned_output_problems(cells: list[dict]) -> list[str]:
@@ -108,9 +127,13 @@ def pinned_output_problems(cells: list[dict]) -> list[str]:
             continue
         text = _pinned_text(cell)
         if noisy_floats(text):
-            problems.append(f"cell {i} pins the float(s) {noisy_floats(text)[:3]}: round them (e.g. :.4f) or print a verdict")
+            problems.append(
+                f"cell {i} pins the float(s) {noisy_floats(text)[:3]}: round them (e.g. :.4f) or print a verdict"
+            )
         if RAW_DIFFERENCE.search(text):
-            problems.append(f"cell {i} pins a raw difference {RAW_DIFFERENCE.search(text).group()!r}: print the verdict against the tolerance")
+            problems.append(
+                f"cell {i} pins a raw difference {RAW_DIFFERENCE.search(text).group()!r}: print the verdict against the tolerance"
+            )
     return problems
 
 
@@ -121,10 +144,34 @@ def test_pinned_outputs_are_portable(path: Path):
 
 
 def test_the_pin_check_catches_fragile_pins():
-    fragile = {"cell_type": "code", "source": "# NBVAL_CHECK_OUTPUT\nprint(w.sum().item())", "outputs": [{"output_type": "stream", "name": "stdout", "text": "sum of weights: 1.0000001192092896\n"}]}
-    raw_diff = {"cell_type": "code", "source": "# NBVAL_CHECK_OUTPUT\n", "outputs": [{"output_type": "stream", "name": "stdout", "text": "max abs difference: 0.0\n"}]}
-    stable = {"cell_type": "code", "source": "# NBVAL_CHECK_OUTPUT\n", "outputs": [{"output_type": "stream", "name": "stdout", "text": "tensor([0.1609, 0.1817])\n1,251 parameters\nidentical within atol=1e-06: True\n"}]}
-    unpinned = {"cell_type": "code", "source": "print(x)", "outputs": [{"output_type": "stream", "name": "stdout", "text": "1.0000001192092896\n"}]}
+    fragile = {
+        "cell_type": "code",
+        "source": "# NBVAL_CHECK_OUTPUT\nprint(w.sum().item())",
+        "outputs": [
+            {"output_type": "stream", "name": "stdout", "text": "sum of weights: 1.0000001192092896\n"}
+        ],
+    }
+    raw_diff = {
+        "cell_type": "code",
+        "source": "# NBVAL_CHECK_OUTPUT\n",
+        "outputs": [{"output_type": "stream", "name": "stdout", "text": "max abs difference: 0.0\n"}],
+    }
+    stable = {
+        "cell_type": "code",
+        "source": "# NBVAL_CHECK_OUTPUT\n",
+        "outputs": [
+            {
+                "output_type": "stream",
+                "name": "stdout",
+                "text": "tensor([0.1609, 0.1817])\n1,251 parameters\nidentical within atol=1e-06: True\n",
+            }
+        ],
+    }
+    unpinned = {
+        "cell_type": "code",
+        "source": "print(x)",
+        "outputs": [{"output_type": "stream", "name": "stdout", "text": "1.0000001192092896\n"}],
+    }
     assert len(pinned_output_problems([fragile, raw_diff])) == 2
     assert pinned_output_problems([stable, unpinned]) == []
 
@@ -149,7 +196,9 @@ def stream_noise(cells: list[dict]) -> list[str]:
                 continue
             text = "".join(out.get("text", ""))
             if "\r" in text:
-                noise.append(f"cell {i}: a carriage return in {out['name']} (a progress bar redrawn in place)")
+                noise.append(
+                    f"cell {i}: a carriage return in {out['name']} (a progress bar redrawn in place)"
+                )
             unfinished = [m.group(1) for m in PROGRESS_BAR.finditer(text) if m.group(1) != "100"]
             if unfinished:
                 noise.append(f"cell {i}: a progress bar stopped at {unfinished[0]}%")
@@ -157,8 +206,14 @@ def stream_noise(cells: list[dict]) -> list[str]:
 
 
 def test_the_stream_check_catches_partial_bars():
-    partial = {"cell_type": "code", "outputs": [{"output_type": "stream", "name": "stderr", "text": "\repochs:  26%|██▋       | 21/80"}]}
-    finished = {"cell_type": "code", "outputs": [{"output_type": "stream", "name": "stderr", "text": "epochs: 100%|██████████| 80/80\n"}]}
+    partial = {
+        "cell_type": "code",
+        "outputs": [{"output_type": "stream", "name": "stderr", "text": "\repochs:  26%|██▋       | 21/80"}],
+    }
+    finished = {
+        "cell_type": "code",
+        "outputs": [{"output_type": "stream", "name": "stderr", "text": "epochs: 100%|██████████| 80/80\n"}],
+    }
     assert len(stream_noise([partial])) == 2
     assert stream_noise([finished]) == []
 
@@ -166,4 +221,8 @@ def test_the_stream_check_catches_partial_bars():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_progress_bar_fragments(path: Path):
     noise = stream_noise(_cells(path))
-    assert not noise, f"{path.name}: " + "; ".join(noise) + " (re-execute with .ci/execute_notebooks.py, which keeps only each bar's final state)"
+    assert not noise, (
+        f"{path.name}: "
+        + "; ".join(noise)
+        + " (re-execute with .ci/execute_notebooks.py, which keeps only each bar's final state)"
+    )

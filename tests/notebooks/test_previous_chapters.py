@@ -32,7 +32,9 @@ def test_there_are_re_export_files():
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.parent.name)
 def test_defines_no_code(path: Path):
     tree = ast.parse(path.read_text())
-    defined = [n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    defined = [
+        n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    ]
     assert not defined, f"{path} defines {defined}; move them into shared/llmscratch and import them here"
     assert ast.get_docstring(tree), f"{path} needs a docstring saying what it re-exports"
 
@@ -46,9 +48,16 @@ def test_every_name_comes_from_the_package(path: Path):
         origin = getattr(obj, "__module__", None)
         if origin is None:  # constants (ints, strings) carry no __module__: find them in the package
             tree = ast.parse(path.read_text())
-            sources = {a.asname or a.name: n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+            sources = {
+                a.asname or a.name: n.module
+                for n in ast.walk(tree)
+                if isinstance(n, ast.ImportFrom)
+                for a in n.names
+            }
             origin = sources.get(name)
-        assert origin and origin.startswith("llmscratch"), f"{path}: {name} comes from {origin!r}, not the package"
+        assert origin and origin.startswith("llmscratch"), (
+            f"{path}: {name} comes from {origin!r}, not the package"
+        )
 
 
 def test_each_chapter_exports_a_superset_of_the_previous():

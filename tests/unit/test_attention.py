@@ -44,7 +44,9 @@ def test_changing_future_tokens_never_changes_earlier_outputs(cls, t):
         f"outputs up to position {t} changed by {(out[:, : t + 1] - out_changed[:, : t + 1]).abs().max():.3e} "
         "when only later tokens changed: the causal mask leaks"
     )
-    assert not torch.allclose(out[:, t + 1 :], out_changed[:, t + 1 :]), "later outputs should depend on the changed tokens"
+    assert not torch.allclose(out[:, t + 1 :], out_changed[:, t + 1 :]), (
+        "later outputs should depend on the changed tokens"
+    )
 
 
 @pytest.mark.parametrize("cls", CLASSES)
@@ -80,7 +82,9 @@ def test_dropout_is_active_only_in_training_mode(cls):
     second = mha(x)
     torch.manual_seed(3)
     first_again = mha(x)
-    assert not torch.allclose(first, second), "two training passes with different seeds gave the same output: no dropout"
+    assert not torch.allclose(first, second), (
+        "two training passes with different seeds gave the same output: no dropout"
+    )
     assert torch.equal(first, first_again), "the same seed should give the same dropout pattern"
     mha.eval()
     assert not torch.allclose(first, mha(x)), "training output equals eval output: dropout did nothing"
@@ -132,14 +136,19 @@ def test_n_heads_must_be_positive(cls):
 @pytest.mark.parametrize("cls", CLASSES)
 def test_input_longer_than_context_length(cls):
     mha = make(cls, context_length=10)
-    with pytest.raises(ValueError, match=r"input has 11 tokens but context_length is 10; crop it to the last 10 tokens"):
+    with pytest.raises(
+        ValueError, match=r"input has 11 tokens but context_length is 10; crop it to the last 10 tokens"
+    ):
         mha(torch.randn(1, 11, 16))
 
 
 @pytest.mark.parametrize("cls", CLASSES)
 @pytest.mark.parametrize(
     "shape, message",
-    [((5, 16), r"x must have shape \(batch, num_tokens, d_in=16\), got \(5, 16\)"), ((1, 5, 15), "x has 15 features per token but the module expects d_in=16")],
+    [
+        ((5, 16), r"x must have shape \(batch, num_tokens, d_in=16\), got \(5, 16\)"),
+        ((1, 5, 15), "x has 15 features per token but the module expects d_in=16"),
+    ],
 )
 def test_wrong_input_shape(cls, shape, message):
     with pytest.raises(ValueError, match=message):
@@ -173,7 +182,11 @@ def test_from_teaching_copies_configuration_weights_and_mode(qkv_bias):
     assert (fast.qkv.bias is not None) == qkv_bias
     assert fast.qkv.weight.dtype == torch.double and not fast.training
     q, k, v = fast.qkv.weight.split(24, dim=0)
-    assert torch.equal(q, mha.W_query.weight) and torch.equal(k, mha.W_key.weight) and torch.equal(v, mha.W_value.weight)
+    assert (
+        torch.equal(q, mha.W_query.weight)
+        and torch.equal(k, mha.W_key.weight)
+        and torch.equal(v, mha.W_value.weight)
+    )
     assert fast.qkv.weight.data_ptr() != mha.W_query.weight.data_ptr(), "the fast module must own its weights"
 
 
@@ -186,7 +199,13 @@ def test_fuse_qkv_state_dict_handles_prefixes_and_passes_other_keys():
         sd[f"blocks.{block}.att.out_proj.weight"] = torch.zeros(2, 2)
     sd["tok_emb.weight"] = torch.zeros(5, 3)
     fused = fuse_qkv_state_dict(sd)
-    assert set(fused) == {"blocks.0.att.qkv.weight", "blocks.1.att.qkv.weight", "blocks.0.att.out_proj.weight", "blocks.1.att.out_proj.weight", "tok_emb.weight"}
+    assert set(fused) == {
+        "blocks.0.att.qkv.weight",
+        "blocks.1.att.qkv.weight",
+        "blocks.0.att.out_proj.weight",
+        "blocks.1.att.out_proj.weight",
+        "tok_emb.weight",
+    }
     assert fused["blocks.1.att.qkv.weight"][:, 0].tolist() == [10, 10, 11, 11, 12, 12]
 
 

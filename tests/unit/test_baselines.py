@@ -30,7 +30,9 @@ def test_bundled_data_leaves_room_above_the_bag_of_words_baseline():
     """The data must not be trivially separable (the notebook's point), nor unlearnable."""
     data = load_sms("bundled")
     split = split_dataset(*balance_by_undersampling(data.texts, data.labels))
-    result = bow_logistic_regression(split.train.texts, split.train.labels, {"test": (split.test.texts, split.test.labels)})
+    result = bow_logistic_regression(
+        split.train.texts, split.train.labels, {"test": (split.test.texts, split.test.labels)}
+    )
     majority = majority_class_accuracy(split.train.labels, split.test.labels)
     assert 0.4 < majority < 0.6  # balanced
     assert majority + 0.25 < result.accuracies["test"] < 0.95, result.accuracies

@@ -29,7 +29,7 @@ def make_prompts(seed: int = 1) -> list[list[int]]:
 
 def alone(model, prompt, n, **kwargs) -> list[int]:
     """What ``generate`` gives one prompt on its own, cut after the first eos."""
-    out = generate(model, torch.tensor([prompt]), n, **kwargs)[0, len(prompt):].tolist()
+    out = generate(model, torch.tensor([prompt]), n, **kwargs)[0, len(prompt) :].tolist()
     eos = kwargs.get("eos_id")
     return out[: out.index(eos) + 1] if eos is not None and eos in out else out
 
@@ -93,8 +93,13 @@ def test_seeded_sampling_is_reproducible_and_independent_of_the_batch(family):
     kwargs = {"temperature": 1.3, "top_k": 30, "top_p": 0.95}
     first = generate_batch(model, prompts, 10, batch_size=6, seed=7, **kwargs)
     assert generate_batch(model, prompts, 10, batch_size=6, seed=7, **kwargs) == first
-    assert generate_batch(model, prompts, 10, batch_size=2, seed=7, **kwargs) == first  # other batch compositions
-    assert generate_batch(model, prompts[::-1], 10, batch_size=6, seed=[7 + i for i in range(6)][::-1], **kwargs) == first[::-1]
+    assert (
+        generate_batch(model, prompts, 10, batch_size=2, seed=7, **kwargs) == first
+    )  # other batch compositions
+    assert (
+        generate_batch(model, prompts[::-1], 10, batch_size=6, seed=[7 + i for i in range(6)][::-1], **kwargs)
+        == first[::-1]
+    )
     for i, p in enumerate(prompts):  # each prompt samples what it samples alone with its seed
         assert first[i] == alone(model, p, 10, generator=torch.Generator().manual_seed(7 + i), **kwargs)
     assert generate_batch(model, prompts, 10, batch_size=6, seed=8, **kwargs) != first

@@ -116,7 +116,11 @@ def test_same_merges_in_a_fresh_process_with_another_hash_seed(tmp_path: Path):
         "import sys; from llmscratch.text.bpe import train_bpe; "
         f"train_bpe(sys.argv[1], 320).save({str(tmp_path / 'there.json')!r})"
     )
-    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "shared")}
+    env = {
+        **os.environ,
+        "PYTHONHASHSEED": "12345",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "shared"),
+    }
     subprocess.run([sys.executable, "-c", code, TEXT], check=True, env=env)
     assert (tmp_path / "there.json").read_text(encoding="utf-8") == ours.read_text(encoding="utf-8")
 
@@ -155,7 +159,9 @@ def test_long_chunks_merge_like_short_ones(trained):
 def _rescan(tok: BPETokenizer, piece: bytes) -> list[int]:
     parts = [piece[i : i + 1] for i in range(len(piece))]
     while True:
-        ranked = [(tok.ranks[a + b], i) for i, (a, b) in enumerate(zip(parts, parts[1:])) if a + b in tok.ranks]
+        ranked = [
+            (tok.ranks[a + b], i) for i, (a, b) in enumerate(zip(parts, parts[1:])) if a + b in tok.ranks
+        ]
         if not ranked:
             return [tok.ranks[p] for p in parts]
         _, i = min(ranked)
@@ -213,7 +219,10 @@ def test_vocab_size_too_small(vocab_size, specials, needed):
 @pytest.mark.parametrize("train", [train_bpe, train_naive])
 @pytest.mark.parametrize("vocab_size", [300.5, 300.0, True])
 def test_vocab_size_must_be_an_int(train, vocab_size):
-    with pytest.raises(TypeError, match=rf"vocab_size must be a whole number of tokens \(an int, e.g. 512\), got {vocab_size!r}"):
+    with pytest.raises(
+        TypeError,
+        match=rf"vocab_size must be a whole number of tokens \(an int, e.g. 512\), got {vocab_size!r}",
+    ):
         train(TEXT, vocab_size)
 
 
@@ -271,7 +280,10 @@ def test_not_utf8_file(tmp_path: Path):
         (lambda d: d["merges"].__setitem__(0, ["a", "b"]), "merge 0 .* does not build token 256"),
         (lambda d: d["merges"].__setitem__(0, ["nope", "b"]), "names a token that is not in 'tokens'"),
         (lambda d: d["tokens"].__setitem__(3, d["tokens"][4]), "single bytes, each once"),
-        (lambda d: d.update(special_tokens={ENDOFTEXT: 100}), "id 100, which collides with the learned tokens 0..298"),
+        (
+            lambda d: d.update(special_tokens={ENDOFTEXT: 100}),
+            "id 100, which collides with the learned tokens 0..298",
+        ),
         (lambda d: d.update(special_tokens={ENDOFTEXT: 299, "<|x|>": 299}), "share id 299"),
         (lambda d: d.update(pattern="[bad"), "not a valid regex"),
     ],
@@ -293,7 +305,9 @@ def test_special_token_colliding_with_a_learned_token(trained):
 
 
 def test_bad_encode_and_decode_calls(trained):
-    with pytest.raises(ValueError, match=r"special token '<\|endoftext\|>' at position 2, which is not allowed"):
+    with pytest.raises(
+        ValueError, match=r"special token '<\|endoftext\|>' at position 2, which is not allowed"
+    ):
         trained.encode(f"ab{ENDOFTEXT}")
     with pytest.raises(ValueError, match="does not have"):
         trained.encode("ab", allowed_special={"<|nope|>"})
@@ -330,5 +344,7 @@ def test_plot_token_rows_draws_one_box_per_token(trained):
     pieces = [trained.decode([i]) for i in trained.encode(text)]
     ax = plot_token_rows([("bytes", list(text)), ("trained", pieces)], title="t")
     assert len(ax.patches) == len(text) + len(pieces)
-    assert "".join(t.get_text() for t in ax.texts if "(" not in t.get_text()).count("\u2423") == 2 * text.count(" ")
+    assert "".join(t.get_text() for t in ax.texts if "(" not in t.get_text()).count(
+        "\u2423"
+    ) == 2 * text.count(" ")
     plt.close(ax.figure)

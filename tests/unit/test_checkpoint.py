@@ -44,10 +44,17 @@ def _trained(seed: int = 0, cfg: GPTConfig = CFG):
 
 def test_round_trip_restores_model_optimizer_rng_history_and_schedule(tmp_path):
     model, opt = _trained()
-    history = History(steps=[0, 2], train_losses=[3.9, 3.5], val_losses=[4.0, 3.7], samples=[(2, "hi")],
-                      position=Position(step=2, epoch=0, batch_in_epoch=2, tokens_seen=32))
+    history = History(
+        steps=[0, 2],
+        train_losses=[3.9, 3.5],
+        val_losses=[4.0, 3.7],
+        samples=[(2, "hi")],
+        position=Position(step=2, epoch=0, batch_in_epoch=2, tokens_seen=32),
+    )
     schedule = WarmupCosine(1e-2, 1, 10)
-    path = save_checkpoint(tmp_path / "c.safetensors", model, opt, history=history, schedule=schedule, extra={"note": "x"})
+    path = save_checkpoint(
+        tmp_path / "c.safetensors", model, opt, history=history, schedule=schedule, extra={"note": "x"}
+    )
     expected_draw = torch.rand(3)  # the RNG stream right after saving
 
     fresh, fresh_opt = _trained(seed=1)
@@ -126,7 +133,9 @@ def test_a_malicious_pickle_is_refused_and_runs_nothing(tmp_path, payload):
     path = tmp_path / "weights.pt"
     obj = _Evil(marker) if payload == "bare" else {"emb.tok_emb.weight": torch.zeros(2), "x": _Evil(marker)}
     torch.save(obj, path)
-    with pytest.raises(CheckpointError, match=r"refused to load .*weights\.pt.*would run code.*weights_only=True"):
+    with pytest.raises(
+        CheckpointError, match=r"refused to load .*weights\.pt.*would run code.*weights_only=True"
+    ):
         load_state_dict_file(path)
     with pytest.raises(CheckpointError, match="refused to load"):
         load_weights(path, GPTModel(CFG))

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from llmscratch.constants import EOT_ID
+from llmscratch.finetune.classifier_files import load_classifier, save_classifier
 from llmscratch.finetune.classify import (
     accepts_attention_mask,
     accuracy,
@@ -20,10 +21,8 @@ from llmscratch.finetune.classify import (
     cls_loss,
     cls_loss_over_loader,
     last_token_index,
-    load_classifier,
     pool,
     predictions,
-    save_classifier,
 )
 from llmscratch.finetune.classify_data import (
     ClassBatch,
@@ -89,7 +88,9 @@ def test_dataset_rejects_a_label_outside_the_set(label):
 
 
 def test_dataset_truncates_long_messages_and_says_so():
-    with pytest.warns(UserWarning, match=r"1 of 2 messages are longer than max_length=5 tokens and were truncated"):
+    with pytest.warns(
+        UserWarning, match=r"1 of 2 messages are longer than max_length=5 tokens and were truncated"
+    ):
         ds = ClassificationDataset(["hi", "a long message"], [0, 1], encode, max_length=5)
     assert ds.n_truncated == 1 and ds[1][0] == encode("a lon") and ds.longest == 5
     with warnings.catch_warnings():
@@ -107,13 +108,18 @@ def test_loader_pads_to_the_longest_in_each_batch_with_the_pad_id():
     assert first.attention_mask.tolist() == [[1, 0, 0], [1, 1, 1]] and first.labels.tolist() == [0, 1]
     fixed = next(iter(classification_loader(ds, pad_id=0, batch_size=2, pad_to=8)))
     assert fixed.token_ids.shape == (2, 8)
-    with pytest.raises(ValueError, match=r"pad_to=4 is shorter than the dataset's longest message \(6 tokens\)"):
+    with pytest.raises(
+        ValueError, match=r"pad_to=4 is shorter than the dataset's longest message \(6 tokens\)"
+    ):
         classification_loader(ds, pad_id=0, pad_to=4)
 
 
 def test_shuffled_loader_is_reproducible():
     ds = ClassificationDataset([str(i) * 3 for i in range(20)], [i % 2 for i in range(20)], encode)
-    order = lambda seed: [b.labels.tolist() + b.token_ids[:, 0].tolist() for b in classification_loader(ds, pad_id=0, shuffle=True, seed=seed)]
+    order = lambda seed: [
+        b.labels.tolist() + b.token_ids[:, 0].tolist()
+        for b in classification_loader(ds, pad_id=0, shuffle=True, seed=seed)
+    ]
     assert order(3) == order(3) and order(3) != order(4)
 
 
@@ -157,7 +163,10 @@ def test_left_padded_batch_needs_a_mask_aware_model(model):
     ids, mask = pad_batch([[1, 2, 3], [4]], pad_id=EOT_ID, padding_side="left")
     if accepts_attention_mask(model):
         pytest.skip("covered by test_left_padded_last_real_token_equals_the_unpadded_message")
-    with pytest.raises(ValueError, match="left-padded but GPTModel.forward has no attention_mask argument.*padding_side='right'"):
+    with pytest.raises(
+        ValueError,
+        match="left-padded but GPTModel.forward has no attention_mask argument.*padding_side='right'",
+    ):
         class_logits(model, ids, mask)
 
 
@@ -179,11 +188,17 @@ def test_left_padded_last_real_token_equals_the_unpadded_message(model):
 
 def test_head_replaced_and_only_the_last_block_norm_and_head_train(model):
     add_classification_head(model, num_classes=3)
-    assert isinstance(model.out_head, nn.Linear) and model.out_head.out_features == 3 and model.out_head.in_features == CFG.emb_dim
+    assert (
+        isinstance(model.out_head, nn.Linear)
+        and model.out_head.out_features == 3
+        and model.out_head.in_features == CFG.emb_dim
+    )
     trainable = {name for name, p in model.named_parameters() if p.requires_grad}
     last = f"blocks.{CFG.n_layers - 1}."
     assert trainable and all(n.startswith((last, "final_norm.", "out_head.")) for n in trainable)
-    expected = sum(p.numel() for m in (model.blocks[-1], model.final_norm, model.out_head) for p in m.parameters())
+    expected = sum(
+        p.numel() for m in (model.blocks[-1], model.final_norm, model.out_head) for p in m.parameters()
+    )
     assert count_parameters(model, trainable_only=True) == expected
     assert model.emb.tok_emb.weight.requires_grad is False  # was tied to the old head; stays frozen
     assert model(torch.tensor([[1, 2, 3]])).shape == (1, 3, 3)
@@ -193,7 +208,10 @@ def test_head_options_and_bad_arguments(model):
     add_classification_head(model, trainable_blocks="all")
     assert all(p.requires_grad for p in model.parameters())
     add_classification_head(model, trainable_blocks=0)
-    assert {n.split(".")[0] for n, p in model.named_parameters() if p.requires_grad} == {"final_norm", "out_head"}
+    assert {n.split(".")[0] for n, p in model.named_parameters() if p.requires_grad} == {
+        "final_norm",
+        "out_head",
+    }
     with pytest.raises(ValueError, match="num_classes must be an integer >= 2"):
         add_classification_head(model, num_classes=1)
     with pytest.raises(ValueError, match=r"trainable_blocks must be 'all' or an integer from 0 to 2"):
@@ -218,7 +236,16 @@ def test_batch_loss_and_accuracy_plug_into_a_generic_loop(model):
     """A generic loop calls loss_fn(model, batch); after a few steps on 8 messages, they are learnt."""
     torch.manual_seed(0)
     add_classification_head(model)
-    texts = ["win cash now!!", "see you at 7", "claim your prize", "love you x", "free money here", "dinner?", "urgent prize", "home soon"]
+    texts = [
+        "win cash now!!",
+        "see you at 7",
+        "claim your prize",
+        "love you x",
+        "free money here",
+        "dinner?",
+        "urgent prize",
+        "home soon",
+    ]
     ds = ClassificationDataset(texts, [1, 0, 1, 0, 1, 0, 1, 0], encode, max_length=CFG.context_length)
     loader = classification_loader(ds, pad_id=EOT_ID, batch_size=4)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=3e-3)
@@ -243,7 +270,9 @@ def test_classify_bad_input(model):
     add_classification_head(model)
     with pytest.raises(ValueError, match="text is empty"):
         classify(model, "   ", encode)
-    with pytest.warns(UserWarning, match=rf"has 100 tokens, more than max_length={CFG.context_length}; only its first"):
+    with pytest.warns(
+        UserWarning, match=rf"has 100 tokens, more than max_length={CFG.context_length}; only its first"
+    ):
         assert classify(model, "x" * 100, encode) in ("ham", "spam")
     with pytest.raises(ValueError, match="label_names has 3 names but the model's head has 2 classes"):
         classify(model, "hi", encode, label_names=("a", "b", "c"))
@@ -252,7 +281,9 @@ def test_classify_bad_input(model):
 def test_classify_all_gives_the_labels_of_classify_one_by_one(model):
     torch.manual_seed(3)
     add_classification_head(model, num_classes=3)
-    nn.init.normal_(model.out_head.weight, std=1.0)  # a random head that does not give every text the same class
+    nn.init.normal_(
+        model.out_head.weight, std=1.0
+    )  # a random head that does not give every text the same class
     names = ("a", "b", "c")
     texts = [f"message {i}: " + "word " * (i % 7) + "!" * (i % 3) for i in range(13)]
     one_by_one = [classify(model, t, encode, label_names=names) for t in texts]
@@ -274,7 +305,9 @@ def test_save_and_load_round_trip(model, tmp_path, trainable_only):
     add_classification_head(model)
     with torch.no_grad():
         model.out_head.weight.normal_()
-    path = save_classifier(model, tmp_path / "clf.safetensors", label_names=("ok", "junk"), trainable_only=trainable_only)
+    path = save_classifier(
+        model, tmp_path / "clf.safetensors", label_names=("ok", "junk"), trainable_only=trainable_only
+    )
     assert [p.name for p in tmp_path.iterdir()] == ["clf.safetensors"]  # no temporary file left
     torch.manual_seed(0)
     fresh = GPTModel(CFG).eval()  # same backbone (same seed), language-model head
@@ -296,13 +329,15 @@ def test_load_errors(model, tmp_path):
 
 def test_load_goes_through_the_safetensors_checks(model, tmp_path):
     """A pickle is refused by name and a cut-off file is called truncated, as by every other loader."""
-    from llmscratch.training.checkpoint import CheckpointError
+    from llmscratch.training.safe_files import CheckpointError
 
     add_classification_head(model)
     good = save_classifier(model, tmp_path / "clf.safetensors").read_bytes()
     pickled = tmp_path / "pickled.safetensors"
     torch.save(model.state_dict(), pickled)
-    with pytest.raises(CheckpointError, match="is a PyTorch pickle .* refused, because loading a pickle can run code"):
+    with pytest.raises(
+        CheckpointError, match="is a PyTorch pickle .* refused, because loading a pickle can run code"
+    ):
         load_classifier(model, pickled)
     cut = tmp_path / "cut.safetensors"
     cut.write_bytes(good[: len(good) // 2])
@@ -317,7 +352,10 @@ def test_llama_last_real_token_and_head(padding_side):
 
     torch.manual_seed(0)
     llama = LlamaModel(LLAMA_TINY).eval()
-    long, short = torch.randint(0, LLAMA_TINY.vocab_size, (9,)).tolist(), torch.randint(0, LLAMA_TINY.vocab_size, (4,)).tolist()
+    long, short = (
+        torch.randint(0, LLAMA_TINY.vocab_size, (9,)).tolist(),
+        torch.randint(0, LLAMA_TINY.vocab_size, (4,)).tolist(),
+    )
     ids, mask = pad_batch([long, short], pad_id=0, padding_side=padding_side)
     with torch.no_grad():
         batched = class_logits(llama, ids, mask)
@@ -325,4 +363,8 @@ def test_llama_last_real_token_and_head(padding_side):
     torch.testing.assert_close(batched[1], alone, atol=1e-5, rtol=0)
     add_classification_head(llama)
     trainable = {n.split(".")[0] for n, p in llama.named_parameters() if p.requires_grad}
-    assert trainable == {"blocks", "final_norm", "out_head"} and llama(ids, attention_mask=mask).shape == (2, 9, 2)
+    assert trainable == {"blocks", "final_norm", "out_head"} and llama(ids, attention_mask=mask).shape == (
+        2,
+        9,
+        2,
+    )

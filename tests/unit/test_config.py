@@ -19,7 +19,12 @@ def test_defaults_are_gpt2_small():
 
 @pytest.mark.parametrize(
     "cfg, emb_dim, n_layers, n_heads",
-    [(GPT2_124M, 768, 12, 12), (GPT2_355M, 1024, 24, 16), (GPT2_774M, 1280, 36, 20), (GPT2_1558M, 1600, 48, 25)],
+    [
+        (GPT2_124M, 768, 12, 12),
+        (GPT2_355M, 1024, 24, 16),
+        (GPT2_774M, 1280, 36, 20),
+        (GPT2_1558M, 1600, 48, 25),
+    ],
 )
 def test_gpt2_presets_match_the_published_sizes(cfg, emb_dim, n_layers, n_heads):
     """Radford et al. (2019), table 2, and OpenAI's released hparams.json files."""
@@ -52,7 +57,10 @@ def test_with_changes_a_copy_and_validates_again():
 @pytest.mark.parametrize(
     "changes, message",
     [
-        (dict(emb_dim=100, n_heads=12), r"emb_dim=100 is not divisible by n_heads=12.*multiple of n_heads \(e.g. 108\)"),
+        (
+            dict(emb_dim=100, n_heads=12),
+            r"emb_dim=100 is not divisible by n_heads=12.*multiple of n_heads \(e.g. 108\)",
+        ),
         (dict(n_layers=0), "n_layers must be a positive integer, got 0"),
         (dict(vocab_size=-5), "vocab_size must be a positive integer, got -5"),
         (dict(context_length=2.5), "context_length must be a positive integer, got 2.5"),

@@ -73,12 +73,16 @@ def test_dataloader_shuffle_is_reproducible_with_a_seeded_generator():
 
 def test_dataloader_with_a_word_tokenizer():
     tok = SimpleTokenizerV2(build_vocab(TEXT))
-    x, _ = next(iter(create_dataloader(TEXT, tokenizer=tok, batch_size=2, max_length=4, stride=4, shuffle=False)))
+    x, _ = next(
+        iter(create_dataloader(TEXT, tokenizer=tok, batch_size=2, max_length=4, stride=4, shuffle=False))
+    )
     assert x[0].tolist() == tok.encode(TEXT)[:4]
 
 
 def test_dataloader_keeps_endoftext_as_one_token():
-    loader = create_dataloader("a b <|endoftext|> c d e f", batch_size=1, max_length=4, stride=1, shuffle=False)
+    loader = create_dataloader(
+        "a b <|endoftext|> c d e f", batch_size=1, max_length=4, stride=1, shuffle=False
+    )
     assert EOT_ID in next(iter(loader))[0][0].tolist()
 
 
@@ -89,7 +93,11 @@ def test_dataloader_keeps_endoftext_as_one_token():
         ("too short", dict(max_length=256), "has 2 tokens but max_length=256 needs at least 257"),
         (TEXT, dict(stride=0, max_length=4), "stride must be at least 1"),
         (TEXT, dict(batch_size=0), "batch_size must be at least 1"),
-        ("one two three four five six", dict(max_length=4, stride=1, batch_size=8), "only 2 window.*batch_size=8"),
+        (
+            "one two three four five six",
+            dict(max_length=4, stride=1, batch_size=8),
+            "only 2 window.*batch_size=8",
+        ),
     ],
 )
 def test_dataloader_bad_input(text, kwargs, message):
@@ -99,5 +107,8 @@ def test_dataloader_bad_input(text, kwargs, message):
 
 @pytest.mark.parametrize("token_ids", [["the", "cat"], "the cat"])
 def test_text_instead_of_ids_names_the_fix(token_ids):
-    with pytest.raises(TypeError, match=r"token_ids must be integer token ids, got str values .*tokenize the text first \(tokenizer.encode\(text\)\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"token_ids must be integer token ids, got str values .*tokenize the text first \(tokenizer.encode\(text\)\)",
+    ):
         NextTokenDataset(token_ids, max_length=1, stride=1)

@@ -32,7 +32,9 @@ def test_a_missing_device_is_refused_in_one_line(monkeypatch):
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
     assert available_devices() == ["cpu"]
     for name in ("cuda", "cuda:1", "mps"):
-        with pytest.raises(DeviceUnavailable, match=f"device '{name}' is not available on this machine \\(available: cpu\\)"):
+        with pytest.raises(
+            DeviceUnavailable, match=f"device '{name}' is not available on this machine \\(available: cpu\\)"
+        ):
             get_device(name)
     with pytest.raises(ValueError, match="'gpu' is not a device name; use one of: cpu"):
         get_device("gpu")

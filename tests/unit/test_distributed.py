@@ -30,5 +30,8 @@ def test_print0_prints_on_rank_zero(no_torchrun, capsys):
 
 
 def test_require_torchrun_names_the_missing_variables(no_torchrun):
-    with pytest.raises(SystemExit, match="RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT not set: launch this script with torchrun"):
+    with pytest.raises(
+        SystemExit,
+        match="RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT not set: launch this script with torchrun",
+    ):
         distributed.require_torchrun("torchrun --nproc_per_node=2 x.py")

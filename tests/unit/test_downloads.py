@@ -74,8 +74,14 @@ def online(monkeypatch):
 
 
 def _resource(url: str, payload: bytes = PAYLOAD, **overrides) -> Resource:
-    fields = dict(name="story", url=url, sha256=hashlib.sha256(payload).hexdigest(), size=len(payload),
-                  filename="story.txt", offline="the bundled story")
+    fields = dict(
+        name="story",
+        url=url,
+        sha256=hashlib.sha256(payload).hexdigest(),
+        size=len(payload),
+        filename="story.txt",
+        offline="the bundled story",
+    )
     fields.update(overrides)
     return Resource(**fields)
 
@@ -166,7 +172,9 @@ def test_unknown_name():
 def test_the_registry_itself_knows_no_data_set():
     code = "from llmscratch.downloads import REGISTRY; print(sorted(REGISTRY))"
     env = {**os.environ, "PYTHONPATH": str(Path(llmscratch.__file__).resolve().parent.parent)}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout
     assert out.strip() == "[]", out
 
 

@@ -52,7 +52,10 @@ def test_process_killed_mid_write_keeps_the_old_file(tmp_path):
 
 
 def test_rejects_append_and_read_modes(tmp_path):
-    with pytest.raises(ValueError, match="mode must be 'w' or 'wb', got 'ab'"), atomic_write(tmp_path / "x", "ab"):
+    with (
+        pytest.raises(ValueError, match="mode must be 'w' or 'wb', got 'ab'"),
+        atomic_write(tmp_path / "x", "ab"),
+    ):
         pass
 
 
@@ -82,7 +85,9 @@ def test_the_next_write_removes_what_a_killed_writer_left(tmp_path):
         "    f.write(b'x' * 1000); f.flush(); print('writing', flush=True); time.sleep(60)\n"
     )
     killed = subprocess.Popen([sys.executable, "-c", script, str(target)], stdout=subprocess.PIPE)
-    live = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "other.bin")], stdout=subprocess.PIPE)
+    live = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path / "other.bin")], stdout=subprocess.PIPE
+    )
     try:
         assert killed.stdout.readline().strip() == b"writing" and live.stdout.readline().strip() == b"writing"
         killed.send_signal(signal.SIGKILL)
@@ -99,7 +104,9 @@ def test_the_next_write_removes_what_a_killed_writer_left(tmp_path):
             f.write(b"complete")
         assert target.read_bytes() == b"complete"
         assert not leftover[0].exists() and not legacy_old.exists()
-        assert legacy_new.exists(), f"a recent part in the old format may still be written (< {LEGACY_PART_AGE_S} s)"
+        assert legacy_new.exists(), (
+            f"a recent part in the old format may still be written (< {LEGACY_PART_AGE_S} s)"
+        )
         assert all(p.exists() for p in live_part)
     finally:
         for proc in (killed, live):

@@ -40,7 +40,9 @@ def test_greedy_equals_the_textbook_loop(model, prompt_len, max_new_tokens, use_
     prompt = torch.randint(0, CFG.vocab_size, (2, prompt_len))
     out = generate(model, prompt, max_new_tokens, use_cache=use_cache)
     assert out.shape == (2, prompt_len + max_new_tokens)
-    assert torch.equal(out[:, :prompt_len], prompt)  # the whole prompt is kept, even when cropped for the model
+    assert torch.equal(
+        out[:, :prompt_len], prompt
+    )  # the whole prompt is kept, even when cropped for the model
     assert torch.equal(out, reference_greedy(model, prompt, max_new_tokens))
 
 
@@ -49,7 +51,9 @@ def test_kv_cache_gives_exactly_the_cache_free_tokens(seed):
     torch.manual_seed(seed)
     model = GPTModel(CFG.with_(n_layers=3, qkv_bias=seed % 2 == 0)).eval()
     prompt = torch.randint(0, CFG.vocab_size, (3, 1 + seed))
-    assert torch.equal(generate(model, prompt, 25, use_cache=True), generate(model, prompt, 25, use_cache=False))
+    assert torch.equal(
+        generate(model, prompt, 25, use_cache=True), generate(model, prompt, 25, use_cache=False)
+    )
 
 
 def test_sampling_with_the_cache_equals_sampling_without():
@@ -107,8 +111,12 @@ def test_next_token_greedy_and_limits():
     picks = {next_token(logits, temperature=10.0, top_k=2, generator=gen).item() for _ in range(200)}
     assert picks == {1, 2}  # only the two best ever come out, and both do
     probs_logits = torch.log(torch.tensor([[0.5, 0.3, 0.2]]))
-    assert {next_token(probs_logits, temperature=1.0, top_p=0.5, generator=gen).item() for _ in range(100)} == {0}
-    assert {next_token(probs_logits, temperature=1.0, top_p=0.6, generator=gen).item() for _ in range(200)} == {0, 1}
+    assert {
+        next_token(probs_logits, temperature=1.0, top_p=0.5, generator=gen).item() for _ in range(100)
+    } == {0}
+    assert {
+        next_token(probs_logits, temperature=1.0, top_p=0.6, generator=gen).item() for _ in range(200)
+    } == {0, 1}
     assert {next_token(probs_logits, temperature=1.0, generator=gen).item() for _ in range(300)} == {0, 1, 2}
 
 
@@ -121,7 +129,9 @@ def test_top_p_on_logits_that_are_not_sorted():
     """
     probs = torch.tensor([[0.1, 0.05, 0.5, 0.15, 0.2], [0.2, 0.5, 0.05, 0.1, 0.15]])
     gen = torch.Generator().manual_seed(0)
-    picks = torch.cat([next_token(probs.log(), temperature=1.0, top_p=0.7, generator=gen) for _ in range(2000)], dim=1)
+    picks = torch.cat(
+        [next_token(probs.log(), temperature=1.0, top_p=0.7, generator=gen) for _ in range(2000)], dim=1
+    )
     assert set(picks[0].tolist()) == {2, 4} and set(picks[1].tolist()) == {1, 0}
     share = (picks[0] == 2).float().mean().item()
     assert abs(share - 0.5 / 0.7) < 0.04, share  # renormalised over the kept tokens
@@ -140,11 +150,19 @@ def test_low_temperature_approaches_greedy_and_high_flattens():
 @pytest.mark.parametrize(
     "token_ids, kwargs, message",
     [
-        (torch.tensor([1, 2]), {}, r"\(batch, seq_len\) tensor, got \(2,\); for one prompt use ids.unsqueeze\(0\)"),
+        (
+            torch.tensor([1, 2]),
+            {},
+            r"\(batch, seq_len\) tensor, got \(2,\); for one prompt use ids.unsqueeze\(0\)",
+        ),
         ([[1, 2]], {}, r"\(batch, seq_len\) tensor, got list"),
         (torch.zeros(1, 0, dtype=torch.long), {}, "the prompt is empty"),
         (torch.tensor([[1]]), {"max_new_tokens": -1}, "max_new_tokens must be >= 0, got -1"),
-        (torch.tensor([[1]]), {"temperature": -0.5}, r"temperature must be a number >= 0 \(0 = greedy\), got -0.5"),
+        (
+            torch.tensor([[1]]),
+            {"temperature": -0.5},
+            r"temperature must be a number >= 0 \(0 = greedy\), got -0.5",
+        ),
         (torch.tensor([[1]]), {"temperature": 1.0, "top_k": 0}, "top_k must be at least 1, got 0"),
         (torch.tensor([[1]]), {"temperature": 1.0, "top_p": 0.0}, r"top_p must be in \(0, 1\], got 0.0"),
         (torch.tensor([[1]]), {"temperature": 1.0, "top_p": 1.5}, r"top_p must be in \(0, 1\], got 1.5"),
@@ -222,10 +240,26 @@ def test_eos_rows_stop_on_their_own_in_a_padded_batch(model):
 @pytest.mark.parametrize(
     "logits, kwargs, message",
     [
-        (torch.zeros(1, 4), {"temperature": float("nan")}, r"temperature must be a number >= 0 \(0 = greedy\), got nan"),
-        (torch.full((2, 4), float("-inf")), {"temperature": 1.0}, "every logit in row 0 is -inf: no token is left to pick"),
-        (torch.tensor([[0.0, 1.0], [float("nan"), 0.0]]), {"temperature": 1.0}, "logits row 1 contains NaN or \\+inf"),
-        (torch.tensor([[0.0, float("nan")]]), {}, "logits row 0 contains NaN or \\+inf: the model's output is broken"),
+        (
+            torch.zeros(1, 4),
+            {"temperature": float("nan")},
+            r"temperature must be a number >= 0 \(0 = greedy\), got nan",
+        ),
+        (
+            torch.full((2, 4), float("-inf")),
+            {"temperature": 1.0},
+            "every logit in row 0 is -inf: no token is left to pick",
+        ),
+        (
+            torch.tensor([[0.0, 1.0], [float("nan"), 0.0]]),
+            {"temperature": 1.0},
+            "logits row 1 contains NaN or \\+inf",
+        ),
+        (
+            torch.tensor([[0.0, float("nan")]]),
+            {},
+            "logits row 0 contains NaN or \\+inf: the model's output is broken",
+        ),
     ],
 )
 def test_next_token_names_bad_logits_and_temperatures(logits, kwargs, message):
@@ -234,7 +268,10 @@ def test_next_token_names_bad_logits_and_temperatures(logits, kwargs, message):
 
 
 def test_a_float_prompt_is_refused_with_the_fix(model):
-    with pytest.raises(TypeError, match=r"token_ids must hold integer token ids \(torch.long\), got torch.float32; convert with token_ids.long\(\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"token_ids must hold integer token ids \(torch.long\), got torch.float32; convert with token_ids.long\(\)",
+    ):
         generate(model, torch.tensor([[1.0, 2.0]]), 3)
 
 
@@ -257,5 +294,7 @@ def test_a_cache_that_does_not_record_its_ids_still_continues_and_says_when_it_i
     out2 = generate(model, torch.tensor([[11]]), 4, kv_cache=cache)
     whole = generate(model, torch.cat([out1, torch.tensor([[11]])], dim=1), 4, use_cache=False)
     assert torch.equal(out2[:, 1:], whole[:, -4:])
-    with pytest.raises(ValueError, match="the kv_cache is full .* does not record its tokens, so the window cannot slide"):
+    with pytest.raises(
+        ValueError, match="the kv_cache is full .* does not record its tokens, so the window cannot slide"
+    ):
         generate(model, torch.tensor([[12]]), 10, kv_cache=cache)

@@ -60,7 +60,9 @@ def test_parameter_count_matches_the_hand_count(cfg):
     assert count_parameters(meta_model(cfg)) == expected_parameter_count(cfg)
 
 
-@pytest.mark.parametrize("cfg, millions", [(GPT2_124M, 124), (GPT2_355M, 355), (GPT2_774M, 774), (GPT2_1558M, 1558)])
+@pytest.mark.parametrize(
+    "cfg, millions", [(GPT2_124M, 124), (GPT2_355M, 355), (GPT2_774M, 774), (GPT2_1558M, 1558)]
+)
 def test_gpt2_presets_have_their_published_size(cfg, millions):
     """GPT-2's sizes are counted with the output head tied to the token embedding."""
     assert round(count_parameters(meta_model(cfg)) / 1e6) == millions
@@ -102,15 +104,25 @@ def test_torch_initialization_is_each_layers_pytorch_default():
     torch.manual_seed(0)
     cfg = CFG.with_(n_layers=2, emb_dim=256, vocab_size=4000, tie_embeddings=False)
     model = GPTModel(cfg)
-    model.final_norm.weight.data.fill_(3.0), model.blocks[1].norm2.bias.data.fill_(3.0)  # not the identity any more
+    (
+        model.final_norm.weight.data.fill_(3.0),
+        model.blocks[1].norm2.bias.data.fill_(3.0),
+    )  # not the identity any more
     model.init_weights("torch")
     assert abs(model.emb.tok_emb.weight.std().item() - 1.0) < 0.01
     assert abs(model.emb.pos_emb.weight.std().item() - 1.0) < 0.1
-    for linear, fan_in in ((model.blocks[0].ff.fc, 256), (model.blocks[1].ff.proj, 1024), (model.out_head, 256)):
+    for linear, fan_in in (
+        (model.blocks[0].ff.fc, 256),
+        (model.blocks[1].ff.proj, 1024),
+        (model.out_head, 256),
+    ):
         bound = 1 / math.sqrt(fan_in)
         assert linear.weight.abs().max().item() <= bound
         assert abs(linear.weight.std().item() - bound / math.sqrt(3)) < 0.05 * bound
-    assert model.blocks[0].ff.fc.bias.abs().max().item() <= 1 / math.sqrt(256) and model.blocks[0].ff.fc.bias.any()
+    assert (
+        model.blocks[0].ff.fc.bias.abs().max().item() <= 1 / math.sqrt(256)
+        and model.blocks[0].ff.fc.bias.any()
+    )
     assert torch.equal(model.final_norm.weight, torch.ones(256)) and not model.blocks[1].norm2.bias.any()
     model.init_weights()
     assert abs(model.emb.tok_emb.weight.std().item() - 0.02) < 0.001 and not model.blocks[0].ff.fc.bias.any()
@@ -237,9 +249,14 @@ def test_left_padded_rows_get_their_unpadded_logits(impl, use_cache):
     if use_cache:  # the prompt, then two more tokens one at a time: the cache remembers the padding
         cache = model.new_kv_cache()
         extra = torch.randint(0, CFG.vocab_size, (len(rows), 2))
-        logits = torch.cat([model(ids, cache, attention_mask=mask), model(extra[:, :1], cache), model(extra[:, 1:], cache)], dim=1)
+        logits = torch.cat(
+            [model(ids, cache, attention_mask=mask), model(extra[:, :1], cache), model(extra[:, 1:], cache)],
+            dim=1,
+        )
         rows = [torch.cat([r, e]) for r, e in zip(rows, extra)]
-        assert torch.equal(cache.attention_mask, torch.cat([mask.bool(), torch.ones(len(rows), 2, dtype=torch.bool)], dim=1))
+        assert torch.equal(
+            cache.attention_mask, torch.cat([mask.bool(), torch.ones(len(rows), 2, dtype=torch.bool)], dim=1)
+        )
     else:
         logits = model(ids, attention_mask=mask)
     assert torch.isfinite(logits).all()  # padding query rows too
@@ -258,7 +275,9 @@ def test_a_mask_of_ones_changes_nothing(impl):
 
 def test_attention_mask_must_match_the_new_tokens():
     model = GPTModel(CFG)
-    with pytest.raises(ValueError, match=r"attention_mask must have the shape of token_ids \(1, 3\), got \(1, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"attention_mask must have the shape of token_ids \(1, 3\), got \(1, 4\)"
+    ):
         model(torch.zeros(1, 3, dtype=torch.long), attention_mask=torch.ones(1, 4))
 
 
@@ -268,10 +287,14 @@ def test_unknown_attn_impl_is_refused():
 
 
 def test_an_empty_input_gets_a_clear_error():
-    with pytest.raises(ValueError, match=r"token_ids is empty \(shape \(1, 0\)\): give at least one token id per row"):
+    with pytest.raises(
+        ValueError, match=r"token_ids is empty \(shape \(1, 0\)\): give at least one token id per row"
+    ):
         GPTModel(CFG)(torch.zeros(1, 0, dtype=torch.long))
 
 
 def test_a_float_input_gets_a_clear_error():
-    with pytest.raises(TypeError, match=r"token_ids must hold integer token ids \(torch.long\), got torch.float32"):
+    with pytest.raises(
+        TypeError, match=r"token_ids must hold integer token ids \(torch.long\), got torch.float32"
+    ):
         GPTModel(CFG)(torch.zeros(1, 3))

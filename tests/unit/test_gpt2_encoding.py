@@ -17,7 +17,28 @@ def test_bytes_to_unicode_is_a_printable_bijection():
 
 def test_gpt2_encoding_issue_example():
     text = "Hello, do you like tea? <|endoftext|> In the sunlit terraces of someunknownPlace."
-    expected = [15496, 11, 466, 345, 588, 8887, 30, 220, 50256, 554, 262, 4252, 18250, 8812, 2114, 286, 617, 34680, 27271, 13]
+    expected = [
+        15496,
+        11,
+        466,
+        345,
+        588,
+        8887,
+        30,
+        220,
+        50256,
+        554,
+        262,
+        4252,
+        18250,
+        8812,
+        2114,
+        286,
+        617,
+        34680,
+        27271,
+        13,
+    ]
     enc = gpt2_encoding()
     assert enc.n_vocab == GPT2_VOCAB_SIZE and enc.eot_token == EOT_ID
     assert enc.encode(text, allowed_special={ENDOFTEXT}) == expected

@@ -59,7 +59,12 @@ def test_export_layout():
 
 def test_every_model_tensor_is_covered_by_the_map():
     mapped = {ours for _, ours, _ in key_map(CFG.n_layers)}
-    qkv = {f"blocks.{i}.att.{n}.{p}" for i in range(CFG.n_layers) for n in ("W_query", "W_key", "W_value") for p in ("weight", "bias")}
+    qkv = {
+        f"blocks.{i}.att.{n}.{p}"
+        for i in range(CFG.n_layers)
+        for n in ("W_query", "W_key", "W_value")
+        for p in ("weight", "bias")
+    }
     assert set(fresh().state_dict()) == mapped | qkv | {"out_head.weight"}
 
 
@@ -99,9 +104,21 @@ def test_missing_tensor_names_the_key():
 @pytest.mark.parametrize(
     "key, bad_shape, message",
     [
-        ("transformer.h.0.mlp.c_fc.weight", (128, 32), r"'h.0.mlp.c_fc.weight' has shape \(128, 32\) but the model needs \(32, 128\)"),
-        ("transformer.h.1.attn.c_attn.weight", (32, 64), r"'h.1.attn.c_attn.weight' has shape \(32, 64\) but the model needs \(32, 96\)"),
-        ("transformer.wpe.weight", (1024, 32), r"'wpe.weight' has shape \(1024, 32\) but the model needs \(16, 32\)"),
+        (
+            "transformer.h.0.mlp.c_fc.weight",
+            (128, 32),
+            r"'h.0.mlp.c_fc.weight' has shape \(128, 32\) but the model needs \(32, 128\)",
+        ),
+        (
+            "transformer.h.1.attn.c_attn.weight",
+            (32, 64),
+            r"'h.1.attn.c_attn.weight' has shape \(32, 64\) but the model needs \(32, 96\)",
+        ),
+        (
+            "transformer.wpe.weight",
+            (1024, 32),
+            r"'wpe.weight' has shape \(1024, 32\) but the model needs \(16, 32\)",
+        ),
         ("lm_head.weight", (98, 32), r"'lm_head.weight' has shape \(98, 32\) but the model needs \(97, 32\)"),
     ],
 )
@@ -114,14 +131,19 @@ def test_mis_shaped_tensor_names_the_key_and_both_shapes(key, bad_shape, message
 
 def test_deeper_checkpoint_is_refused():
     hf = to_gpt2_state_dict(fresh(CFG.with_(n_layers=3)))
-    with pytest.raises(ValueError, match=r"tensor\(s\) the model has no place for, e.g. \['h.2.attn.c_attn.bias'.*n_layers=2"):
+    with pytest.raises(
+        ValueError, match=r"tensor\(s\) the model has no place for, e.g. \['h.2.attn.c_attn.bias'.*n_layers=2"
+    ):
         load_gpt2_state_dict(fresh(), hf)
 
 
 def test_biases_into_a_bias_free_model_are_refused():
     hf = to_gpt2_state_dict(fresh())  # freshly initialized biases are 0, which a bias-free model can take
     hf["transformer.h.1.attn.c_attn.bias"][5] = 0.1
-    with pytest.raises(ValueError, match=r"'h.1.attn.c_attn.bias' holds q/k/v biases but the model was built with qkv_bias=False"):
+    with pytest.raises(
+        ValueError,
+        match=r"'h.1.attn.c_attn.bias' holds q/k/v biases but the model was built with qkv_bias=False",
+    ):
         load_gpt2_state_dict(fresh(CFG.with_(qkv_bias=False)), hf)
 
 

@@ -18,7 +18,7 @@ from safetensors.torch import save_file
 
 from llmscratch.model.config import GPTConfig
 from llmscratch.model.gpt import GPTModel
-from llmscratch.training.checkpoint import CheckpointError
+from llmscratch.training.safe_files import CheckpointError
 from llmscratch.weights import hub
 from llmscratch.weights.gpt2 import to_gpt2_state_dict
 
@@ -29,7 +29,11 @@ def _gpt2_layout_file(tmp_path, cfg: GPTConfig = SMALL):
     """A random model saved like openai-community/gpt2's model.safetensors (GPT2Model names, no prefix, no lm_head)."""
     torch.manual_seed(3)
     model = GPTModel(cfg).eval()
-    state = {k.removeprefix("transformer."): v for k, v in to_gpt2_state_dict(model).items() if k != "lm_head.weight"}
+    state = {
+        k.removeprefix("transformer."): v
+        for k, v in to_gpt2_state_dict(model).items()
+        if k != "lm_head.weight"
+    }
     for i in range(cfg.n_layers):  # old exports also carry the causal-mask buffer: it must be skipped
         state[f"h.{i}.attn.bias"] = torch.tril(torch.ones(1, 1, cfg.context_length, cfg.context_length))
     path = tmp_path / "model.safetensors"
@@ -48,7 +52,10 @@ def test_a_gpt2_layout_file_loads_into_our_model(tmp_path):
 def test_a_truncated_weights_file_gets_a_clear_error(tmp_path):
     _, path = _gpt2_layout_file(tmp_path)
     path.write_bytes(path.read_bytes()[:-1000])
-    with pytest.raises(CheckpointError, match=r"model\.safetensors is truncated: it has [\d,]+ bytes but its header describes [\d,]+"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"model\.safetensors is truncated: it has [\d,]+ bytes but its header describes [\d,]+",
+    ):
         hub.load_gpt2_safetensors(path, SMALL)
 
 
@@ -141,7 +148,9 @@ def test_download_from_a_loopback_hub_at_the_pinned_revision(tmp_path, fake_hub,
 def test_a_hub_error_becomes_one_clear_line(tmp_path, fake_hub, monkeypatch):
     endpoint, _ = fake_hub  # serves nothing: every file is a 404
     monkeypatch.setenv("LLMSCRATCH_OFFLINE", "0")
-    with pytest.raises(hub.HubUnavailable, match=r"could not download GPT-2 355M from openai-community/gpt2-medium: "):
+    with pytest.raises(
+        hub.HubUnavailable, match=r"could not download GPT-2 355M from openai-community/gpt2-medium: "
+    ):
         hub.download_gpt2("355M", cache=tmp_path / "cache", endpoint=endpoint)
 
 

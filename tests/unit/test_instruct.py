@@ -38,9 +38,19 @@ from llmscratch.text.gpt2 import gpt2_encoding
 
 ENC = gpt2_encoding()
 ENTRIES = [
-    {"instruction": "Give the plural of the noun below.", "input": "mouse", "output": 'The plural of "mouse" is "mice".', "kind": "plural"},
+    {
+        "instruction": "Give the plural of the noun below.",
+        "input": "mouse",
+        "output": 'The plural of "mouse" is "mice".',
+        "kind": "plural",
+    },
     {"instruction": "What is 2 + 3?", "input": "", "output": "5", "kind": "arithmetic"},
-    {"instruction": "Sort these words.", "input": "pear, apple, fig", "output": "apple, fig, pear.", "kind": "sort_list"},
+    {
+        "instruction": "Sort these words.",
+        "input": "pear, apple, fig",
+        "output": "apple, fig, pear.",
+        "kind": "sort_list",
+    },
 ]
 
 
@@ -69,7 +79,11 @@ def test_phi3_style_and_unknown_style():
 
 def test_chat_keeps_every_turn_in_order():
     text = format_chat([("Hi", "Hello."), ("2 + 2?", "4")], "Thanks")
-    assert text.count(PREAMBLE) == 1 and text.count(RESPONSE_MARKER) == 3 and text.endswith(f"{RESPONSE_MARKER}\n")
+    assert (
+        text.count(PREAMBLE) == 1
+        and text.count(RESPONSE_MARKER) == 3
+        and text.endswith(f"{RESPONSE_MARKER}\n")
+    )
     assert text.index("Hello.") < text.index("2 + 2?") < text.index("4") < text.index("Thanks")
 
 
@@ -77,7 +91,9 @@ def test_chat_keeps_every_turn_in_order():
 
 
 def test_validation_names_the_entry_and_the_field():
-    with pytest.raises(ValueError, match=r"entry 1 is missing the field 'output' \(has: input, instruction\)"):
+    with pytest.raises(
+        ValueError, match=r"entry 1 is missing the field 'output' \(has: input, instruction\)"
+    ):
         validate_entries([ENTRIES[0], {"instruction": "x", "input": ""}])
     with pytest.raises(TypeError, match=r"entry 2: field 'input' must be a str, got int \(7\)"):
         validate_entries([ENTRIES[0], ENTRIES[1], {"instruction": "x", "input": 7, "output": "y"}])
@@ -98,7 +114,9 @@ def test_split_rejects_duplicates_and_bad_fractions():
 
 
 def test_split_is_stratified_and_disjoint():
-    data = [{"instruction": f"{k} question {i}", "output": str(i), "kind": k} for k in "abc" for i in range(40)]
+    data = [
+        {"instruction": f"{k} question {i}", "output": str(i), "kind": k} for k in "abc" for i in range(40)
+    ]
     s = split_instructions(data, seed=3)
     assert s.sizes() == (102, 6, 12)
     for kind in "abc":
@@ -123,12 +141,19 @@ def test_dataset_pretokenizes_prompt_then_response():
 def test_dataset_truncates_long_entries_and_says_so():
     lengths = [len(item.token_ids) for item in InstructionDataset(ENTRIES, _encode)]
     longest, limit = lengths.index(max(lengths)), sorted(lengths)[-2]  # only the longest entry is too long
-    with pytest.warns(UserWarning, match=rf"1 of 3 entries are longer than max_length={limit} tokens \(up to {max(lengths)}\) "
-                                         rf"and were truncated: indices \[{longest}\]"):
+    with pytest.warns(
+        UserWarning,
+        match=rf"1 of 3 entries are longer than max_length={limit} tokens \(up to {max(lengths)}\) "
+        rf"and were truncated: indices \[{longest}\]",
+    ):
         ds = InstructionDataset(ENTRIES, _encode, max_length=limit)
     assert len(ds[longest].token_ids) == limit and ds.truncated == [longest]
-    assert ds[longest].token_ids == InstructionDataset(ENTRIES, _encode)[longest].token_ids[:limit]  # the end is cut
-    with pytest.warns(UserWarning, match=r"the prompt alone fills max_length, so nothing of the response is left"):
+    assert (
+        ds[longest].token_ids == InstructionDataset(ENTRIES, _encode)[longest].token_ids[:limit]
+    )  # the end is cut
+    with pytest.warns(
+        UserWarning, match=r"the prompt alone fills max_length, so nothing of the response is left"
+    ):
         ds = InstructionDataset(ENTRIES, _encode, max_length=10)
     assert all(len(item.token_ids) == 10 and item.prompt_length == 10 for item in ds)
     with pytest.raises(ValueError, match="max_length must be at least 2"):
@@ -199,7 +224,10 @@ def test_dataloader_batches_and_is_reproducible():
     loader = create_instruction_dataloader(ds, batch_size=4, shuffle=True, seed=1, mask_prompt=True)
     batches = [(x.clone(), y.clone()) for x, y in loader]
     assert [x.shape[0] for x, _ in batches] == [4, 4, 1]
-    again = [(x, y) for x, y in create_instruction_dataloader(ds, batch_size=4, shuffle=True, seed=1, mask_prompt=True)]
+    again = [
+        (x, y)
+        for x, y in create_instruction_dataloader(ds, batch_size=4, shuffle=True, seed=1, mask_prompt=True)
+    ]
     assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(batches, again))
     for _x, y in batches:  # masking: the first kept target of each row is the first response token
         assert ((y != IGNORE_INDEX).sum(dim=1) > 0).all()
@@ -215,10 +243,12 @@ def test_extract_response_cuts_by_token_position():
     prompt_ids = _encode(prompt)
     generated = torch.tensor([prompt_ids + _encode(" 5 apples") + [EOT_ID] + _encode("junk")])  # (1, T)
     assert extract_response(generated, len(prompt_ids), decode=ENC.decode) == "5 apples"
-    assert extract_response(generated[0], len(prompt_ids), decode=ENC.decode, eos_id=None).startswith("5 apples<|endoftext|>")
+    assert extract_response(generated[0], len(prompt_ids), decode=ENC.decode, eos_id=None).startswith(
+        "5 apples<|endoftext|>"
+    )
     # a decoder that does not give the prompt back exactly: cutting the text at len(prompt) would be wrong
     lossy = lambda ids: ENC.decode(ids).replace("### ", "")  # noqa: E731
-    assert lossy(generated[0].tolist())[len(prompt):] != " 5 apples<|endoftext|>junk"
+    assert lossy(generated[0].tolist())[len(prompt) :] != " 5 apples<|endoftext|>junk"
     assert extract_response(generated, len(prompt_ids), decode=lossy) == "5 apples"
     assert extract_response(prompt + "5 apples<|endoftext|>junk") == "5 apples"
 
@@ -236,7 +266,9 @@ def test_save_responses_round_trip_and_atomic(tmp_path):
     path = tmp_path / "out" / "responses.json"
     save_responses(path, ENTRIES, ["mice", "5", "apple, fig, pear."])
     saved = load_responses(path)
-    assert [r["response"] for r in saved] == ["mice", "5", "apple, fig, pear."] and saved[0]["kind"] == "plural"
+    assert [r["response"] for r in saved] == ["mice", "5", "apple, fig, pear."] and saved[0][
+        "kind"
+    ] == "plural"
     save_responses(path, saved, ["a", "b", "c"], key="response_after")  # a second run adds a column
     both = json.loads(path.read_text(encoding="utf-8"))
     assert both[2]["response"] == "apple, fig, pear." and both[2]["response_after"] == "c"
@@ -265,11 +297,13 @@ def test_respond_equals_generate_then_cut():
     model = _tiny_model()
     ids = _encode(format_prompt(ENTRIES[1]))
     out = generate(model, torch.tensor([ids]), 12)[0].tolist()
-    new = out[len(ids):]
-    expected = ENC.decode(new[:new.index(EOT_ID)] if EOT_ID in new else new).strip()
+    new = out[len(ids) :]
+    expected = ENC.decode(new[: new.index(EOT_ID)] if EOT_ID in new else new).strip()
     assert respond(model, ENTRIES[1], _encode, ENC.decode, max_new_tokens=12) == expected
     assert respond(model, format_prompt(ENTRIES[1]), _encode, ENC.decode, max_new_tokens=12) == expected
-    assert respond_all(model, ENTRIES[:2], _encode, ENC.decode, max_new_tokens=12, progress=False)[1] == expected
+    assert (
+        respond_all(model, ENTRIES[:2], _encode, ENC.decode, max_new_tokens=12, progress=False)[1] == expected
+    )
 
 
 def test_respond_fits_a_long_prompt_into_the_context_and_says_so():
@@ -284,9 +318,16 @@ def test_respond_fits_a_long_prompt_into_the_context_and_says_so():
 
 MANY = ENTRIES + [
     {"instruction": "Name a colour.", "output": "Blue."},
-    {"instruction": "Translate into French, please, and keep the meaning exactly.", "input": "The cat sleeps on the warm mat.", "output": "x"},
+    {
+        "instruction": "Translate into French, please, and keep the meaning exactly.",
+        "input": "The cat sleeps on the warm mat.",
+        "output": "x",
+    },
     {"instruction": "Hi", "output": "Hello."},
-    {"instruction": "Write the numbers from one to five as words, separated by commas.", "output": "one, two"},
+    {
+        "instruction": "Write the numbers from one to five as words, separated by commas.",
+        "output": "one, two",
+    },
 ]
 
 
@@ -295,7 +336,9 @@ def _untied_tiny_model():
     from llmscratch.model.gpt import GPTModel
 
     torch.manual_seed(1)
-    return GPTModel(TINY.with_(tie_embeddings=False)).eval()  # an untied random model wanders through the vocabulary
+    return GPTModel(
+        TINY.with_(tie_embeddings=False)
+    ).eval()  # an untied random model wanders through the vocabulary
 
 
 def test_respond_all_in_batches_gives_the_one_by_one_answers_with_early_stops():
@@ -303,23 +346,52 @@ def test_respond_all_in_batches_gives_the_one_by_one_answers_with_early_stops():
 
     model = _untied_tiny_model()
     firsts = [generate(model, torch.tensor([_encode(format_prompt(e))]), 6)[0, -6:].tolist() for e in MANY]
-    eos = firsts[0][2]  # a token that ends entry 0's answer early, so batches see rows stop at different steps
+    eos = firsts[0][
+        2
+    ]  # a token that ends entry 0's answer early, so batches see rows stop at different steps
     one_by_one = [respond(model, e, _encode, ENC.decode, max_new_tokens=10, eos_id=eos) for e in MANY]
     assert len(set(one_by_one)) > 2  # different answers, so a row mix-up would show
     for batch_size in (2, 16):
-        got = respond_all(model, MANY, _encode, ENC.decode, max_new_tokens=10, eos_id=eos, batch_size=batch_size, progress=False)
+        got = respond_all(
+            model,
+            MANY,
+            _encode,
+            ENC.decode,
+            max_new_tokens=10,
+            eos_id=eos,
+            batch_size=batch_size,
+            progress=False,
+        )
         assert got == one_by_one
-    assert respond_all(model, MANY, _encode, ENC.decode, max_new_tokens=10, eos_id=eos, batch_size=1, progress=False) == one_by_one
+    assert (
+        respond_all(
+            model, MANY, _encode, ENC.decode, max_new_tokens=10, eos_id=eos, batch_size=1, progress=False
+        )
+        == one_by_one
+    )
 
 
 def test_respond_all_seeded_sampling_matches_respond_with_per_entry_generators():
     model = _untied_tiny_model()
     kwargs = {"max_new_tokens": 8, "temperature": 1.0, "top_k": 50}
     got = respond_all(model, MANY, _encode, ENC.decode, seed=11, batch_size=3, progress=False, **kwargs)
-    assert got == respond_all(model, MANY, _encode, ENC.decode, seed=11, batch_size=7, progress=False, **kwargs)
-    alone = [respond(model, e, _encode, ENC.decode, generator=torch.Generator().manual_seed(11 + i), **kwargs) for i, e in enumerate(MANY)]
+    assert got == respond_all(
+        model, MANY, _encode, ENC.decode, seed=11, batch_size=7, progress=False, **kwargs
+    )
+    alone = [
+        respond(model, e, _encode, ENC.decode, generator=torch.Generator().manual_seed(11 + i), **kwargs)
+        for i, e in enumerate(MANY)
+    ]
     assert got == alone
-    shared = respond_all(model, MANY[:2], _encode, ENC.decode, generator=torch.Generator().manual_seed(5), progress=False, **kwargs)
+    shared = respond_all(
+        model,
+        MANY[:2],
+        _encode,
+        ENC.decode,
+        generator=torch.Generator().manual_seed(5),
+        progress=False,
+        **kwargs,
+    )
     g = torch.Generator().manual_seed(5)  # a shared generator: the one-by-one loop, in order
     assert shared == [respond(model, e, _encode, ENC.decode, generator=g, **kwargs) for e in MANY[:2]]
 

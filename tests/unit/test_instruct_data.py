@@ -31,7 +31,8 @@ ENTRIES = load_instructions("bundled")
 
 def test_committed_file_equals_generator_output():
     assert INSTRUCTIONS_PATH.read_text(encoding="utf-8") == instructions_json(generate_instructions()), (
-        "assets/instructions.json is stale or edited by hand: run python -m llmscratch.finetune.instruct_gen")
+        "assets/instructions.json is stale or edited by hand: run python -m llmscratch.finetune.instruct_gen"
+    )
 
 
 def test_generator_is_deterministic_and_seeded(tmp_path):
@@ -47,7 +48,9 @@ def test_size_kinds_and_schema():
     assert min(counts.values()) >= 30, counts
     for e in ENTRIES:
         assert list(e) == ["instruction", "input", "output", "kind"]
-        assert all(isinstance(v, str) for v in e.values()) and e["instruction"].strip() and e["output"].strip()
+        assert (
+            all(isinstance(v, str) for v in e.values()) and e["instruction"].strip() and e["output"].strip()
+        )
     assert validate_entries(ENTRIES) == ENTRIES
     with_input = sum(bool(e["input"]) for e in ENTRIES)
     assert 0.2 * len(ENTRIES) < with_input < 0.9 * len(ENTRIES)  # both layouts of the prompt occur
@@ -117,7 +120,10 @@ def test_table_answers():
 def test_computed_answers():
     for e in _of("arithmetic"):
         a, op, b, result = re.match(r"(\d+) ([-+x/]) (\d+) = (\d+)\.", e["output"]).groups()
-        assert int(result) == {"+": int(a) + int(b), "-": int(a) - int(b), "x": int(a) * int(b), "/": int(a) // int(b)}[op]
+        assert (
+            int(result)
+            == {"+": int(a) + int(b), "-": int(a) - int(b), "x": int(a) * int(b), "/": int(a) // int(b)}[op]
+        )
         assert a in (e["input"] or e["instruction"]) and b in (e["input"] or e["instruction"])
     for e in _of("unit_conversion"):
         if "Celsius" in e["output"]:
@@ -131,7 +137,9 @@ def test_computed_answers():
         items = e["input"].split(", ")
         got = e["output"].rstrip(".").split(", ")
         if items[0].isdigit():
-            assert got == [str(n) for n in sorted(map(int, items), reverse="largest to smallest" in e["instruction"])]
+            assert got == [
+                str(n) for n in sorted(map(int, items), reverse="largest to smallest" in e["instruction"])
+            ]
         else:
             assert got == sorted(items)
     for e in _of("compare_numbers"):
@@ -145,7 +153,10 @@ def test_computed_answers():
         rows = {line.split(" | ")[0]: line.split(" | ")[1:] for line in e["input"].splitlines()[1:]}
         fruit = next(f for f in rows if f in e["instruction"])
         price, stock = rows[fruit]
-        assert e["output"] in (f"{fruit.capitalize()} cost {price} cents.", f"There are {stock} {fruit} in stock.")
+        assert e["output"] in (
+            f"{fruit.capitalize()} cost {price} cents.",
+            f"There are {stock} {fruit} in stock.",
+        )
 
 
 def test_text_answers():
@@ -218,7 +229,12 @@ def test_alpaca_loads_from_a_cached_copy(monkeypatch, tmp_path):
     (tmp_path / "downloads").mkdir()
     (tmp_path / "downloads" / "alpaca_data.json").write_text(_alpaca_like(ALPACA_SIZE), encoding="utf-8")
     data = load_instructions("alpaca")
-    assert len(data) == ALPACA_SIZE and data[5] == {"instruction": "Task 5", "input": "", "output": "5", "kind": "alpaca"}
+    assert len(data) == ALPACA_SIZE and data[5] == {
+        "instruction": "Task 5",
+        "input": "",
+        "output": "5",
+        "kind": "alpaca",
+    }
 
 
 def test_prompt_and_response_tokenize_apart_as_together():

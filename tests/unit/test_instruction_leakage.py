@@ -41,7 +41,9 @@ def test_the_exempt_kinds_are_listed_with_a_reason_and_really_are_closed():
     for kind, reason in CLOSED_KINDS.items():
         assert kind in KINDS and len(reason) > 20
         answers = {normalize(e["output"]) for e in ENTRIES if e["kind"] == kind}
-        assert len(answers) <= 5, f"{kind} has {len(answers)} distinct answers: it is not a closed-answer kind"
+        assert len(answers) <= 5, (
+            f"{kind} has {len(answers)} distinct answers: it is not a closed-answer kind"
+        )
 
 
 def test_no_test_or_validation_prompt_appears_in_training():
@@ -55,8 +57,10 @@ def test_no_open_ended_test_reference_appears_among_training_outputs():
     train = {normalize(e["output"]) for e in SPLITS.train}
     for name, part in (("test", SPLITS.test), ("validation", SPLITS.val)):
         leaks = [e for e in part if e["kind"] not in CLOSED_KINDS and normalize(e["output"]) in train]
-        assert not leaks, (f"{len(leaks)} {name} references are training outputs too "
-                           f"({dict(Counter(e['kind'] for e in leaks))}), e.g. {leaks[0]}")
+        assert not leaks, (
+            f"{len(leaks)} {name} references are training outputs too "
+            f"({dict(Counter(e['kind'] for e in leaks))}), e.g. {leaks[0]}"
+        )
 
 
 def test_closed_kinds_do_share_answers_so_the_exemption_is_needed():
@@ -69,10 +73,19 @@ def test_closed_kinds_do_share_answers_so_the_exemption_is_needed():
 
 def test_sizes_stay_close_to_85_5_10_per_kind():
     n = Counter(e["kind"] for e in ENTRIES)
-    for name, part, fraction in (("train", SPLITS.train, 0.85), ("val", SPLITS.val, 0.05), ("test", SPLITS.test, 0.10)):
+    for name, part, fraction in (
+        ("train", SPLITS.train, 0.85),
+        ("val", SPLITS.val, 0.05),
+        ("test", SPLITS.test, 0.10),
+    ):
         got = Counter(e["kind"] for e in part)
         for kind in KINDS:
-            assert abs(got[kind] - fraction * n[kind]) <= max(2, 0.05 * n[kind]), (name, kind, got[kind], n[kind])
+            assert abs(got[kind] - fraction * n[kind]) <= max(2, 0.05 * n[kind]), (
+                name,
+                kind,
+                got[kind],
+                n[kind],
+            )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 7, 123])
@@ -80,8 +93,11 @@ def test_equal_answers_stay_in_one_split_for_any_seed(seed):
     """On made-up data with many repeated answers, a repeated answer never straddles two splits,
     except in a closed kind, which is split entry by entry like any other stratified split."""
     rng = random.Random(seed)
-    data = [{"instruction": f"Question {i} of {kind}?", "output": f"answer {rng.randrange(25)}", "kind": kind}
-            for kind in ("open", "sentiment") for i in range(100)]
+    data = [
+        {"instruction": f"Question {i} of {kind}?", "output": f"answer {rng.randrange(25)}", "kind": kind}
+        for kind in ("open", "sentiment")
+        for i in range(100)
+    ]
     splits = split_instructions(data, seed=seed)
     where: dict[tuple[str, str], set[str]] = {}
     for name, part in (("train", splits.train), ("val", splits.val), ("test", splits.test)):
@@ -91,4 +107,6 @@ def test_equal_answers_stay_in_one_split_for_any_seed(seed):
     assert any(len(names) > 1 for (kind, _), names in where.items() if kind == "sentiment")
     assert sorted(map(len, (splits.train, splits.val, splits.test))) == sorted(splits.sizes())
     assert sum(splits.sizes()) == 200 and sum(e["kind"] == "sentiment" for e in splits.test) == 10
-    assert 8 <= sum(e["kind"] == "open" for e in splits.test) <= 10  # whole groups: never more than 10 %, a little less
+    assert (
+        8 <= sum(e["kind"] == "open" for e in splits.test) <= 10
+    )  # whole groups: never more than 10 %, a little less

@@ -38,8 +38,21 @@ class _FakeOllama(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802
         type(self).requests.append((self.path, None))
         if self.path == "/api/tags":
-            self._json({"models": [{"name": m, "model": m, "modified_at": "2026-01-01T00:00:00Z", "size": 1,
-                                    "digest": "0" * 64, "details": {"family": "llama"}} for m in self.models]})
+            self._json(
+                {
+                    "models": [
+                        {
+                            "name": m,
+                            "model": m,
+                            "modified_at": "2026-01-01T00:00:00Z",
+                            "size": 1,
+                            "digest": "0" * 64,
+                            "details": {"family": "llama"},
+                        }
+                        for m in self.models
+                    ]
+                }
+            )
         else:
             self._json({"error": "not found"}, status=404)
 
@@ -49,11 +62,28 @@ class _FakeOllama(BaseHTTPRequestHandler):
         if body.get("model") not in self.models and body.get("model", "") + ":latest" not in self.models:
             self._json({"error": f"model '{body.get('model')}' not found"}, status=404)
         elif self.path == "/api/generate":
-            self._json({"model": body["model"], "created_at": "2026-01-01T00:00:00Z", "response": self.reply_text,
-                        "done": True, "done_reason": "stop", "context": [1, 2, 3], "total_duration": 1, "eval_count": 1})
+            self._json(
+                {
+                    "model": body["model"],
+                    "created_at": "2026-01-01T00:00:00Z",
+                    "response": self.reply_text,
+                    "done": True,
+                    "done_reason": "stop",
+                    "context": [1, 2, 3],
+                    "total_duration": 1,
+                    "eval_count": 1,
+                }
+            )
         elif self.path == "/api/chat":
-            self._json({"model": body["model"], "created_at": "2026-01-01T00:00:00Z",
-                        "message": {"role": "assistant", "content": self.reply_text}, "done": True, "done_reason": "stop"})
+            self._json(
+                {
+                    "model": body["model"],
+                    "created_at": "2026-01-01T00:00:00Z",
+                    "message": {"role": "assistant", "content": self.reply_text},
+                    "done": True,
+                    "done_reason": "stop",
+                }
+            )
         else:
             self._json({"error": "not found"}, status=404)
 
@@ -85,7 +115,12 @@ def _free_port():
         return s.getsockname()[1]
 
 
-ENTRY = {"instruction": "What is the capital of Peru?", "input": "", "output": "The capital of Peru is Lima.", "kind": "capital"}
+ENTRY = {
+    "instruction": "What is the capital of Peru?",
+    "input": "",
+    "output": "The capital of Peru is Lima.",
+    "kind": "capital",
+}
 
 
 def test_available_when_the_server_has_the_model(server, capsys):
@@ -112,12 +147,20 @@ def test_nothing_listening_is_fast_and_one_line(capsys):
 def test_generate_and_chat_are_deterministic_requests(server):
     assert ollama_generate("Say 85.", model="llama3.2", url=server, seed=7) == "85"
     path, body = _FakeOllama.requests[-1]
-    assert path == "/api/generate" and body == {"model": "llama3.2", "prompt": "Say 85.", "stream": False,
-                                                "options": {"seed": 7, "temperature": 0.0}}
+    assert path == "/api/generate" and body == {
+        "model": "llama3.2",
+        "prompt": "Say 85.",
+        "stream": False,
+        "options": {"seed": 7, "temperature": 0.0},
+    }
     _FakeOllama.reply_text = "Hello!"
     assert ollama_chat([{"role": "user", "content": "Hi"}], url=server, num_ctx=2048) == "Hello!"
     path, body = _FakeOllama.requests[-1]
-    assert path == "/api/chat" and body["stream"] is False and body["messages"] == [{"role": "user", "content": "Hi"}]
+    assert (
+        path == "/api/chat"
+        and body["stream"] is False
+        and body["messages"] == [{"role": "user", "content": "Hi"}]
+    )
     assert body["options"] == {"seed": ollama.SEED, "temperature": 0.0, "num_ctx": 2048}
 
 
@@ -125,7 +168,11 @@ def test_judge_scores_parse_the_reply(server):
     _FakeOllama.reply_text = "Score: **90**/100. The answer is correct."
     assert judge_score(ENTRY, "Lima.", url=server) == 90.0
     prompt = _FakeOllama.requests[-1][1]["prompt"]
-    assert "What is the capital of Peru?" in prompt and "The capital of Peru is Lima." in prompt and "Lima." in prompt
+    assert (
+        "What is the capital of Peru?" in prompt
+        and "The capital of Peru is Lima." in prompt
+        and "Lima." in prompt
+    )
     _FakeOllama.reply_text = "I cannot judge this."
     assert judge_responses([ENTRY, ENTRY], ["Lima", "Cusco"], url=server) == [None, None]
     with pytest.raises(ValueError, match="got 1 entries but 2 responses"):
@@ -141,10 +188,23 @@ def test_server_errors_are_clear(server):
         ollama_chat([{"text": "hi"}], url=server)
 
 
-@pytest.mark.parametrize("text, score", [
-    ("85", 85.0), ("85.", 85.0), (" 100 ", 100.0), ("0", 0.0), ("Score: 72", 72.0), ("**64**", 64.0),
-    ("8/10", 80.0), ("4 out of 5", 80.0), ("92.5", 92.5), ("150 is too high; 40", 40.0), ("none", None), ("", None),
-])
+@pytest.mark.parametrize(
+    "text, score",
+    [
+        ("85", 85.0),
+        ("85.", 85.0),
+        (" 100 ", 100.0),
+        ("0", 0.0),
+        ("Score: 72", 72.0),
+        ("**64**", 64.0),
+        ("8/10", 80.0),
+        ("4 out of 5", 80.0),
+        ("92.5", 92.5),
+        ("150 is too high; 40", 40.0),
+        ("none", None),
+        ("", None),
+    ],
+)
 def test_parse_score(text, score):
     assert parse_score(text) == score
 

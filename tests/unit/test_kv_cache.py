@@ -31,7 +31,10 @@ def test_model_in_chunks_equals_one_pass():
     model = GPTModel(CFG).eval()
     token_ids = torch.randint(0, CFG.vocab_size, (2, 12))
     cache = model.new_kv_cache()
-    logits = torch.cat([model(token_ids[:, :5], cache), model(token_ids[:, 5:6], cache), model(token_ids[:, 6:], cache)], dim=1)
+    logits = torch.cat(
+        [model(token_ids[:, :5], cache), model(token_ids[:, 5:6], cache), model(token_ids[:, 6:], cache)],
+        dim=1,
+    )
     assert len(cache) == 12
     torch.testing.assert_close(logits, model(token_ids), atol=1e-5, rtol=0)
 
@@ -81,7 +84,9 @@ def test_model_rejects_tokens_beyond_the_context_after_cached_ones():
     model = GPTModel(CFG).eval()
     cache = model.new_kv_cache()
     model(torch.zeros(1, 15, dtype=torch.long), cache)
-    with pytest.raises(ValueError, match="input has 2 tokens after 15 cached tokens but context_length is 16"):
+    with pytest.raises(
+        ValueError, match="input has 2 tokens after 15 cached tokens but context_length is 16"
+    ):
         model(torch.zeros(1, 2, dtype=torch.long), cache)
 
 
@@ -93,17 +98,33 @@ def test_crop_keeps_a_prefix_that_later_tokens_extend(family):
     from llmscratch.model.llama import LlamaConfig, LlamaModel
 
     torch.manual_seed(0)
-    model = (GPTModel(TINY.with_(drop_rate=0.0)) if family == "gpt" else
-             LlamaModel(LlamaConfig(vocab_size=100, context_length=32, emb_dim=32, n_heads=4, n_layers=2, n_kv_heads=2,
-                                    hidden_dim=64))).eval()
+    model = (
+        GPTModel(TINY.with_(drop_rate=0.0))
+        if family == "gpt"
+        else LlamaModel(
+            LlamaConfig(
+                vocab_size=100,
+                context_length=32,
+                emb_dim=32,
+                n_heads=4,
+                n_layers=2,
+                n_kv_heads=2,
+                hidden_dim=64,
+            )
+        )
+    ).eval()
     ids = torch.randint(0, 100, (1, 12))
     other = torch.randint(0, 100, (1, 6))
     cache = model.new_kv_cache()
     with torch.no_grad():
-        model(torch.cat([ids[:, :6], other], dim=1), cache)  # a conversation that went elsewhere after 6 tokens
+        model(
+            torch.cat([ids[:, :6], other], dim=1), cache
+        )  # a conversation that went elsewhere after 6 tokens
         cache.crop(6)
         assert len(cache) == 6
-        assert cache.token_ids is None or cache.token_ids.tolist() == ids[:, :6].tolist()  # LlamaModel keeps no ids
+        assert (
+            cache.token_ids is None or cache.token_ids.tolist() == ids[:, :6].tolist()
+        )  # LlamaModel keeps no ids
         continued = model(ids[:, 6:], cache)[:, -1]
         whole = model(ids)[:, -1]
     torch.testing.assert_close(continued, whole, atol=1e-5, rtol=1e-5)

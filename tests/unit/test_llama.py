@@ -24,7 +24,9 @@ from llmscratch.testing import assert_close
 from llmscratch.training.bits_per_byte import bits_per_byte, total_nll
 from llmscratch.weights.llama import llama_from_hf, llama_to_hf, load_hf_llama, load_llama_state_dict
 
-CFG = LLAMA_TINY.with_(vocab_size=97, context_length=24, emb_dim=48, n_heads=6, n_kv_heads=2, hidden_dim=96, n_layers=2)
+CFG = LLAMA_TINY.with_(
+    vocab_size=97, context_length=24, emb_dim=48, n_heads=6, n_kv_heads=2, hidden_dim=96, n_layers=2
+)
 
 
 def model_for(cfg: LlamaConfig = CFG, seed: int = 0) -> LlamaModel:
@@ -151,7 +153,9 @@ def test_tied_and_untied_heads():
     assert all(not n.endswith("bias") for n, _ in tied.named_parameters())  # Llama has no biases
 
 
-@pytest.mark.parametrize("cfg", [CFG, CFG.with_(tie_embeddings=False, qkv_bias=True)], ids=["tied", "untied-bias"])
+@pytest.mark.parametrize(
+    "cfg", [CFG, CFG.with_(tie_embeddings=False, qkv_bias=True)], ids=["tied", "untied-bias"]
+)
 def test_hf_layout_round_trip_through_a_safetensors_file(tmp_path, cfg):
     from safetensors.torch import save_file
 
@@ -159,12 +163,24 @@ def test_hf_layout_round_trip_through_a_safetensors_file(tmp_path, cfg):
     hf = llama_to_hf(model)
     assert "model.layers.0.self_attn.q_proj.weight" in hf and ("lm_head.weight" in hf) != cfg.tie_embeddings
     save_file(hf, tmp_path / "model.safetensors")
-    (tmp_path / "config.json").write_text(json.dumps({
-        "model_type": "llama", "vocab_size": cfg.vocab_size, "max_position_embeddings": cfg.context_length,
-        "hidden_size": cfg.emb_dim, "num_attention_heads": cfg.n_heads, "num_hidden_layers": cfg.n_layers,
-        "num_key_value_heads": cfg.n_kv_heads, "intermediate_size": cfg.hidden_dim, "rope_theta": cfg.rope_base,
-        "rms_norm_eps": cfg.norm_eps, "tie_word_embeddings": cfg.tie_embeddings, "attention_bias": cfg.qkv_bias,
-    }))
+    (tmp_path / "config.json").write_text(
+        json.dumps(
+            {
+                "model_type": "llama",
+                "vocab_size": cfg.vocab_size,
+                "max_position_embeddings": cfg.context_length,
+                "hidden_size": cfg.emb_dim,
+                "num_attention_heads": cfg.n_heads,
+                "num_hidden_layers": cfg.n_layers,
+                "num_key_value_heads": cfg.n_kv_heads,
+                "intermediate_size": cfg.hidden_dim,
+                "rope_theta": cfg.rope_base,
+                "rms_norm_eps": cfg.norm_eps,
+                "tie_word_embeddings": cfg.tie_embeddings,
+                "attention_bias": cfg.qkv_bias,
+            }
+        )
+    )
     loaded = load_hf_llama(tmp_path)
     assert loaded.cfg == cfg
     ids = torch.randint(0, cfg.vocab_size, (1, 9))

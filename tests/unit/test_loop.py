@@ -32,7 +32,9 @@ def _loaders(batch_size: int = 4, seed: int = 5):
     train_ds = NextTokenDataset(ids[:500], MICRO.context_length, 8)
     val_ds = NextTokenDataset(ids[500:], MICRO.context_length, 8)
     sampler = DistributedSampler(train_ds, num_replicas=1, rank=0, shuffle=True, seed=seed)
-    return DataLoader(train_ds, batch_size=batch_size, sampler=sampler, drop_last=True), DataLoader(val_ds, batch_size=batch_size)
+    return DataLoader(train_ds, batch_size=batch_size, sampler=sampler, drop_last=True), DataLoader(
+        val_ds, batch_size=batch_size
+    )
 
 
 def _setup(seed: int = 1):
@@ -46,14 +48,30 @@ def test_the_loss_falls_and_the_history_is_complete():
     train_loader, val_loader = _loaders()
     steps_per_epoch = len(train_loader)
     samples = []
-    h = train(model, opt, train_loader, val_loader=val_loader, epochs=3, eval_every=10, eval_batches=2,
-              sample=lambda m: samples.append(1) or "text", progress=False)
+    h = train(
+        model,
+        opt,
+        train_loader,
+        val_loader=val_loader,
+        epochs=3,
+        eval_every=10,
+        eval_batches=2,
+        sample=lambda m: samples.append(1) or "text",
+        progress=False,
+    )
     total = 3 * steps_per_epoch
     assert h.position.step == total and h.position.epoch == 3 and h.position.batch_in_epoch == 0
     assert len(h.step_losses) == len(h.lrs) == len(h.grad_norms) == total
     assert h.steps[0] == 0 and h.steps[-1] == total, "evaluated before the first step and at the end"
     assert h.steps[1:-1] == list(range(10, total, 10))
-    assert len(h.train_losses) == len(h.val_losses) == len(h.tokens_seen) == len(h.epochs) == len(h.samples) == len(h.steps)
+    assert (
+        len(h.train_losses)
+        == len(h.val_losses)
+        == len(h.tokens_seen)
+        == len(h.epochs)
+        == len(h.samples)
+        == len(h.steps)
+    )
     assert h.tokens_seen[-1] == total * 4 * MICRO.context_length
     assert h.epochs[-1] == 3.0
     assert h.val_losses[-1] < h.val_losses[0] - 1.0, h.val_losses
@@ -83,7 +101,9 @@ def test_gradient_clipping_bounds_the_update():
     h = train(model, opt, _loaders()[0], max_steps=1, grad_clip=0.01, eval_at_start=False, progress=False)
     moved = torch.sqrt(sum(((p.detach() - b) ** 2).sum() for p, b in zip(model.parameters(), before)))
     assert h.grad_norms[0] > 0.01, "the raw norm is recorded before clipping"
-    assert moved.item() == pytest.approx(0.01, rel=1e-3), "SGD with lr 1 moves the weights by the clipped norm"
+    assert moved.item() == pytest.approx(0.01, rel=1e-3), (
+        "SGD with lr 1 moves the weights by the clipped norm"
+    )
 
 
 def test_a_nan_loss_stops_training_and_names_the_step():
@@ -95,12 +115,24 @@ def test_a_nan_loss_stops_training_and_names_the_step():
         loss = torch.nn.functional.cross_entropy(m(batch[0]).flatten(0, 1), batch[1].flatten())
         return loss * float("nan") if len(calls) == 4 else loss
 
-    with pytest.raises(NonFiniteLossError, match=r"the training loss is nan at step 4 \(epoch 1, batch 4\); stopped before updating"):
+    with pytest.raises(
+        NonFiniteLossError,
+        match=r"the training loss is nan at step 4 \(epoch 1, batch 4\); stopped before updating",
+    ):
         train(model, opt, _loaders()[0], batch_loss=poisoned, eval_at_start=False, progress=False)
     before = [p.detach().clone() for p in model.parameters()]
     with pytest.raises(NonFiniteLossError, match="is inf at step 1"):
-        train(model, opt, _loaders()[0], batch_loss=lambda m, b, d: m(b[0]).abs().sum() * float("inf"), eval_at_start=False, progress=False)
-    assert all(torch.equal(p, b) for p, b in zip(model.parameters(), before)), "the weights must not be touched"
+        train(
+            model,
+            opt,
+            _loaders()[0],
+            batch_loss=lambda m, b, d: m(b[0]).abs().sum() * float("inf"),
+            eval_at_start=False,
+            progress=False,
+        )
+    assert all(torch.equal(p, b) for p, b in zip(model.parameters(), before)), (
+        "the weights must not be touched"
+    )
 
 
 def test_resuming_from_a_checkpoint_gives_the_uninterrupted_losses(tmp_path):
@@ -132,8 +164,9 @@ def test_resuming_from_a_checkpoint_gives_the_uninterrupted_losses(tmp_path):
 def _shuffled_with_generator(seed: int = 5):
     """Like chapter 7's loader: shuffled by the DataLoader's own generator (no epoch-aware sampler)."""
     train_ds = NextTokenDataset(_ids()[:500], MICRO.context_length, 8)
-    return train_ds, DataLoader(train_ds, batch_size=4, shuffle=True, drop_last=True,
-                                generator=torch.Generator().manual_seed(seed))
+    return train_ds, DataLoader(
+        train_ds, batch_size=4, shuffle=True, drop_last=True, generator=torch.Generator().manual_seed(seed)
+    )
 
 
 def test_a_fixed_training_sample_is_the_same_batches_every_time_and_leaves_training_alone():
@@ -142,8 +175,16 @@ def test_a_fixed_training_sample_is_the_same_batches_every_time_and_leaves_train
     losses = {}
     for name, kwargs in (("often", dict(eval_every=2)), ("at_end", dict(eval_at_start=False))):
         model, opt = _setup()
-        h = train(model, opt, _shuffled_with_generator()[1], max_steps=8, train_eval_loader=fixed, eval_batches=2,
-                  progress=False, **kwargs)
+        h = train(
+            model,
+            opt,
+            _shuffled_with_generator()[1],
+            max_steps=8,
+            train_eval_loader=fixed,
+            eval_batches=2,
+            progress=False,
+            **kwargs,
+        )
         losses[name] = h
     # evaluating five times or once: the same training batches in the same order, the same losses
     assert losses["often"].step_losses == losses["at_end"].step_losses
@@ -152,8 +193,16 @@ def test_a_fixed_training_sample_is_the_same_batches_every_time_and_leaves_train
     # with a learning rate of 0 nothing changes, so a fixed sample must give one value at every point ...
     model, opt = _setup()
     opt.param_groups[0]["lr"] = 0.0
-    h = train(model, opt, _shuffled_with_generator()[1], max_steps=6, eval_every=2, train_eval_loader=fixed,
-              eval_batches=2, progress=False)
+    h = train(
+        model,
+        opt,
+        _shuffled_with_generator()[1],
+        max_steps=6,
+        eval_every=2,
+        train_eval_loader=fixed,
+        eval_batches=2,
+        progress=False,
+    )
     assert len(h.train_losses) == 4 and len(set(h.train_losses)) == 1
     # ... and it is the loss of the first 2 of those batches
     from llmscratch.training.losses import loss_over_loader
@@ -162,7 +211,9 @@ def test_a_fixed_training_sample_is_the_same_batches_every_time_and_leaves_train
     # while the first batches of the shuffled loader itself differ from one evaluation to the next
     model, opt = _setup()
     opt.param_groups[0]["lr"] = 0.0
-    h = train(model, opt, _shuffled_with_generator()[1], max_steps=6, eval_every=2, eval_batches=2, progress=False)
+    h = train(
+        model, opt, _shuffled_with_generator()[1], max_steps=6, eval_every=2, eval_batches=2, progress=False
+    )
     assert len(set(h.train_losses)) > 1
 
 
@@ -207,11 +258,24 @@ def test_bf16_autocast_follows_the_fp32_loss_curve():
     curves, finals = [], []
     for dtype in (None, torch.bfloat16):
         model, opt = _setup()
-        h = train(model, opt, _loaders()[0], epochs=100, max_steps=300, eval_at_start=False, autocast_dtype=dtype, progress=False)
+        h = train(
+            model,
+            opt,
+            _loaders()[0],
+            epochs=100,
+            max_steps=300,
+            eval_at_start=False,
+            autocast_dtype=dtype,
+            progress=False,
+        )
         curves.append(torch.tensor(h.step_losses))
         finals.append(h.train_losses[-1])
     fp32, bf16 = (c.unfold(0, 25, 1).mean(-1) for c in curves)  # 25-step moving averages
-    assert curves[0][0] - curves[0][-1] > 2.0, "the run must actually learn for the comparison to mean anything"
+    assert curves[0][0] - curves[0][-1] > 2.0, (
+        "the run must actually learn for the comparison to mean anything"
+    )
     gap = (fp32 - bf16).abs().max().item()
-    assert gap <= BF16_CURVE_TOL, f"the bf16 loss curve left the fp32 one by {gap:.3f} nats (tolerance {BF16_CURVE_TOL})"
+    assert gap <= BF16_CURVE_TOL, (
+        f"the bf16 loss curve left the fp32 one by {gap:.3f} nats (tolerance {BF16_CURVE_TOL})"
+    )
     assert abs(finals[0] - finals[1]) <= BF16_CURVE_TOL

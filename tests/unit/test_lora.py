@@ -130,7 +130,9 @@ def test_lora_on_a_classifier_trains_the_update_only():
     apply_lora(model, rank=2, alpha=4)
     head = model.out_head
     assert isinstance(head, LinearWithLoRA) and head.out_features == 2
-    assert count_parameters(model, trainable_only=True) == lora_parameter_count(add_classification_head(gpt_model()), 2)
+    assert count_parameters(model, trainable_only=True) == lora_parameter_count(
+        add_classification_head(gpt_model()), 2
+    )
     frozen = {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad}
     optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
     loss = model(torch.tensor([[1, 2, 3]]))[:, -1].logsumexp(-1).sum()

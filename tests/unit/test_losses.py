@@ -17,7 +17,9 @@ def test_lm_loss_is_the_mean_negative_log_probability_of_the_targets():
     logits, targets = torch.randn(2, 5, 11), torch.randint(0, 11, (2, 5))
     by_hand = -torch.log_softmax(logits, dim=-1).gather(-1, targets.unsqueeze(-1)).mean()
     torch.testing.assert_close(lm_loss(logits, targets), by_hand)
-    torch.testing.assert_close(lm_loss(logits, targets), F.cross_entropy(logits.flatten(0, 1), targets.flatten()))
+    torch.testing.assert_close(
+        lm_loss(logits, targets), F.cross_entropy(logits.flatten(0, 1), targets.flatten())
+    )
 
 
 def test_ignore_index_positions_are_left_out_of_the_mean():
@@ -29,7 +31,9 @@ def test_ignore_index_positions_are_left_out_of_the_mean():
 
 
 def test_a_uniform_guess_costs_log_vocab_size():
-    assert math.isclose(lm_loss(torch.zeros(3, 4, 50), torch.zeros(3, 4, dtype=torch.long)).item(), math.log(50), rel_tol=1e-6)
+    assert math.isclose(
+        lm_loss(torch.zeros(3, 4, 50), torch.zeros(3, 4, dtype=torch.long)).item(), math.log(50), rel_tol=1e-6
+    )
 
 
 def test_bad_shapes_and_all_ignored_targets_are_explained():
@@ -57,7 +61,11 @@ def test_loss_over_loader_is_the_mean_batch_loss_in_eval_mode():
     model.train()
     assert math.isclose(lm_loss_over_loader(model, batches), expected, rel_tol=1e-6)
     assert model.training, "the model's mode must be restored"
-    assert math.isclose(lm_loss_over_loader(model, batches, max_batches=1), lm_batch_loss(model.eval(), batches[0], torch.device("cpu")).item(), rel_tol=1e-6)
+    assert math.isclose(
+        lm_loss_over_loader(model, batches, max_batches=1),
+        lm_batch_loss(model.eval(), batches[0], torch.device("cpu")).item(),
+        rel_tol=1e-6,
+    )
 
 
 def test_an_empty_loader_is_an_error_not_nan():

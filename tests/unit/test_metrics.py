@@ -69,25 +69,35 @@ def test_rouge_l_by_hand_and_order_matters():
 
 
 def test_score_responses_and_table():
-    entries = [{"output": "Paris", "kind": "capital"}, {"output": "Rome", "kind": "capital"},
-               {"output": "1, 2, 3.", "kind": "sort_list"}]
+    entries = [
+        {"output": "Paris", "kind": "capital"},
+        {"output": "Rome", "kind": "capital"},
+        {"output": "1, 2, 3.", "kind": "sort_list"},
+    ]
     rows = score_responses(entries, ["The capital is Paris.", "Madrid", "1, 3, 2"])
     assert [sorted(r) for r in rows] == [sorted(["kind", *METRICS])] * 3
     table = metrics_by_kind(rows)
-    assert [r["kind"] for r in table] == ["capital", "sort_list", "all"] and [r["n"] for r in table] == [2, 1, 3]
+    assert [r["kind"] for r in table] == ["capital", "sort_list", "all"] and [r["n"] for r in table] == [
+        2,
+        1,
+        3,
+    ]
     assert table[0]["correct"] == 0.5 and table[0]["exact_match"] == 0.0  # right in other words
     assert table[1]["token_f1"] == 1.0 and table[1]["correct"] == 0.0  # the list is out of order
     assert table[1]["rouge_l"] == pytest.approx(2 / 3)
     assert table[2]["correct"] == pytest.approx(1 / 3)  # over entries, not over kinds
     text = format_table(table, table)
     assert text.splitlines()[0].split() == ["kind", "n", *TABLE_METRICS] and "0.50 -> 0.50" in text
-    assert TABLE_METRICS[0] == "correct" and "*" not in text  # the headline column first; no open-ended kind here
+    assert (
+        TABLE_METRICS[0] == "correct" and "*" not in text
+    )  # the headline column first; no open-ended kind here
     assert format_table(table, metrics=["exact_match"]).splitlines()[1].split() == ["capital", "2", "0.00"]
 
 
 def test_open_ended_kinds_are_marked_in_the_table():
-    rows = metrics_by_kind(score_responses([{"output": "A cat is a small animal.", "kind": "definition"}],
-                                           ["A cat is a pet."]))
+    rows = metrics_by_kind(
+        score_responses([{"output": "A cat is a small animal.", "kind": "definition"}], ["A cat is a pet."])
+    )
     text = format_table(rows)
     assert text.splitlines()[1].startswith("definition*") and text.splitlines()[-1].startswith("* open-ended")
     assert "*" not in format_table(rows, metrics=["rouge_l"])  # the footnote is about 'correct' only
@@ -120,7 +130,9 @@ def test_plot_metrics_by_kind():
     assert len(ax.patches) == 2 * len(before)
     assert sorted(round(p.get_width(), 4) for p in ax.patches)[-3:] == [1.0, 1.0, 1.0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["capital (n=1)", "sort_list (n=1)", "all (n=2)"]
-    with pytest.raises(ValueError, match="metric 'bleu' is not in the rows; choose one of correct, exact_match"):
+    with pytest.raises(
+        ValueError, match="metric 'bleu' is not in the rows; choose one of correct, exact_match"
+    ):
         plot_metrics_by_kind(before, after, metric="bleu")
     ax = plot_metrics_by_kind(before, after)  # the headline score by default
     assert ax.get_xlabel().startswith("share of correct answers")

@@ -72,7 +72,9 @@ def test_embedding_lookup_rows():
     fig = plots.plot_embedding_lookup([5, 9, 5], ["a", " b", "a"], vocab_size=10, context_length=8, emb_dim=4)
     _draw(fig)
     text = _texts(fig)
-    assert "row 9" in text and "row 2" in text and "other 8 rows" in text and "rows 3 .. 7 are not read" in text
+    assert (
+        "row 9" in text and "row 2" in text and "other 8 rows" in text and "rows 3 .. 7 are not read" in text
+    )
     fig = plots.plot_embedding_lookup([1, 2], ["a", "b"], vocab_size=10, context_length=2, emb_dim=4)
     assert "all 2 rows are read" in _texts(fig)
     with pytest.raises(ValueError, match="one token string per id"):
@@ -113,8 +115,12 @@ def test_attention_weights_lower_triangle_only():
 def test_loss_plot_says_what_the_loss_averages_over():
     from llmscratch.training.history import History
 
-    h = History(steps=[0, 10], tokens_seen=[0, 640], epochs=[0.0, 1.0], train_losses=[0.8, 0.2], val_losses=[0.9, 0.3])
-    assert plots.plot_losses(h).get_ylabel() == "loss (nats per token)"  # chapters 5 and 7: language modelling
+    h = History(
+        steps=[0, 10], tokens_seen=[0, 640], epochs=[0.0, 1.0], train_losses=[0.8, 0.2], val_losses=[0.9, 0.3]
+    )
+    assert (
+        plots.plot_losses(h).get_ylabel() == "loss (nats per token)"
+    )  # chapters 5 and 7: language modelling
     ax = plots.plot_losses(h, ylabel="loss (nats per message)")  # chapter 6: one prediction per message
     assert ax.get_ylabel() == "loss (nats per message)"
     assert [line.get_label() for line in ax.get_lines()] == ["training loss", "validation loss"]

@@ -10,7 +10,9 @@ from llmscratch.training.precision import autocast, choose_precision, cpu_bf16_f
 
 def _cpuinfo(tmp_path, flags: str):
     path = tmp_path / "cpuinfo"
-    path.write_text(f"processor\t: 0\nflags\t\t: fpu sse2 avx2 {flags}\n\nprocessor\t: 1\nflags\t\t: fpu sse2 avx2 {flags}\n")
+    path.write_text(
+        f"processor\t: 0\nflags\t\t: fpu sse2 avx2 {flags}\n\nprocessor\t: 1\nflags\t\t: fpu sse2 avx2 {flags}\n"
+    )
     return path
 
 
@@ -35,7 +37,11 @@ def test_without_cpuinfo_the_cached_probe_decides(tmp_path, monkeypatch):
 
 def test_the_probe_is_cached(tmp_path, monkeypatch):
     calls = []
-    monkeypatch.setattr(precision, "_time_matmul", lambda dtype, **kw: calls.append(dtype) or (2.0 if dtype is torch.float32 else 1.0))
+    monkeypatch.setattr(
+        precision,
+        "_time_matmul",
+        lambda dtype, **kw: calls.append(dtype) or (2.0 if dtype is torch.float32 else 1.0),
+    )
     cache = tmp_path / "probe.json"
     assert precision.probe_bf16_speedup(cache) == 2.0
     assert precision.probe_bf16_speedup(cache) == 2.0

@@ -36,7 +36,9 @@ def test_q8_0_blocks_follow_a_local_outlier_that_a_per_row_scale_cannot():
     assert per_block < per_row / 2
 
 
-@pytest.mark.parametrize("bad, message", [(torch.zeros(3), "2-D"), (torch.tensor([[1.0, float("nan")]]), "NaN or inf")])
+@pytest.mark.parametrize(
+    "bad, message", [(torch.zeros(3), "2-D"), (torch.tensor([[1.0, float("nan")]]), "NaN or inf")]
+)
 def test_quantize_bad_input(bad, message):
     with pytest.raises(ValueError, match=message):
         Q.quantize_per_channel(bad)
@@ -67,9 +69,20 @@ def test_int8_linear_bad_arguments():
 
 
 MODELS = {
-    "gpt-tied": lambda: GPTModel(TINY.with_(vocab_size=512, context_length=32, emb_dim=128, n_heads=4, drop_rate=0.0)),
-    "gpt-untied": lambda: GPTModel(TINY.with_(vocab_size=512, context_length=32, emb_dim=128, n_heads=4, drop_rate=0.0,
-                                              tie_embeddings=False, qkv_bias=True)),
+    "gpt-tied": lambda: GPTModel(
+        TINY.with_(vocab_size=512, context_length=32, emb_dim=128, n_heads=4, drop_rate=0.0)
+    ),
+    "gpt-untied": lambda: GPTModel(
+        TINY.with_(
+            vocab_size=512,
+            context_length=32,
+            emb_dim=128,
+            n_heads=4,
+            drop_rate=0.0,
+            tie_embeddings=False,
+            qkv_bias=True,
+        )
+    ),
     "llama-tied": lambda: LlamaModel(LLAMA_TINY.with_(vocab_size=512, emb_dim=128, hidden_dim=320)),
 }
 
@@ -87,14 +100,18 @@ def test_quantized_models_are_a_quarter_of_the_memory_and_close_to_fp32(name, ke
     assert Q.weight_bytes(q) <= 0.3 * Q.weight_bytes(model)
     with torch.no_grad():
         got = q(ids)
-    assert (got - ref).abs().max() <= 0.1 * ref.abs().max()  # random weights: loose, the benchmark measures real ones
+    assert (
+        got - ref
+    ).abs().max() <= 0.1 * ref.abs().max()  # random weights: loose, the benchmark measures real ones
     assert (got.argmax(-1) == ref.argmax(-1)).float().mean() >= 0.5
     owner = q.emb if name.startswith("gpt") else q
     assert isinstance(owner.tok_emb, Q.Int8Embedding)
     assert (owner.tok_emb.weight is q.out_head.q) == name.endswith("-tied")  # a tied table is stored once
     out = generate(q, ids, 5, attention_mask=torch.ones_like(ids))  # generation runs on it, batched too
     assert out.shape == (2, 17)
-    assert generate_batch(q, [[1, 2, 3], [4]], 4) == [generate(q, torch.tensor([p]), 4)[0, len(p):].tolist() for p in ([1, 2, 3], [4])]
+    assert generate_batch(q, [[1, 2, 3], [4]], 4) == [
+        generate(q, torch.tensor([p]), 4)[0, len(p) :].tolist() for p in ([1, 2, 3], [4])
+    ]
 
 
 def test_bf16_and_fp32_formats():

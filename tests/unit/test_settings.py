@@ -8,7 +8,9 @@ import torch
 from llmscratch import settings
 
 
-@pytest.mark.parametrize("value, quick", [("1", True), ("true", True), ("ON", True), ("0", False), ("", False), ("no", False)])
+@pytest.mark.parametrize(
+    "value, quick", [("1", True), ("true", True), ("ON", True), ("0", False), ("", False), ("no", False)]
+)
 def test_quick_flag_and_pick(monkeypatch, value, quick):
     monkeypatch.setenv("LLMSCRATCH_QUICK", value)
     assert settings.is_quick() is quick

@@ -31,7 +31,10 @@ def test_committed_file_is_the_generators_output():
 
 
 def test_generator_is_deterministic_and_seeded():
-    a, b = make_sms.make_messages(seed=7, n_ham=60, n_spam=30), make_sms.make_messages(seed=7, n_ham=60, n_spam=30)
+    a, b = (
+        make_sms.make_messages(seed=7, n_ham=60, n_spam=30),
+        make_sms.make_messages(seed=7, n_ham=60, n_spam=30),
+    )
     assert a == b
     assert a != make_sms.make_messages(seed=8, n_ham=60, n_spam=30)
 
@@ -52,7 +55,10 @@ def test_hard_cases_are_in_both_classes():
     data = load_sms("bundled")
     for word in ("won", "code", "£", "urgent", "free", "claim", "pay", "http"):
         for label in (0, 1):
-            assert any(word in t.lower() and y == label for t, y in zip(data.texts, data.labels)), (word, LABELS[label])
+            assert any(word in t.lower() and y == label for t, y in zip(data.texts, data.labels)), (
+                word,
+                LABELS[label],
+            )
 
 
 def test_bundled_file_is_listed_in_sources():
@@ -88,7 +94,9 @@ def test_malformed_row_names_its_row(text, pattern):
 
 
 def test_load_sms_rejects_an_unknown_source():
-    with pytest.raises(ValueError, match=r"source must be one of 'auto', 'bundled', 'uci', 'heldout_kinds', got 'kaggle'"):
+    with pytest.raises(
+        ValueError, match=r"source must be one of 'auto', 'bundled', 'uci', 'heldout_kinds', got 'kaggle'"
+    ):
         load_sms("kaggle")
 
 
@@ -105,7 +113,9 @@ def test_auto_is_bundled_offline_and_says_why(monkeypatch):
 
 
 def fake_uci_zip(n_ham: int = spamdata.UCI_HAM, n_spam: int = spamdata.UCI_SPAM) -> bytes:
-    lines = [f"ham\tmessage number {i}" for i in range(n_ham)] + [f"spam\tWIN prize {i}" for i in range(n_spam)]
+    lines = [f"ham\tmessage number {i}" for i in range(n_ham)] + [
+        f"spam\tWIN prize {i}" for i in range(n_spam)
+    ]
     lines[3] = 'ham\t"an unclosed quote, as in the real file'
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -125,7 +135,9 @@ def test_structure_check_accepts_the_right_counts_and_rejects_others(tmp_path):
     good.write_bytes(fake_uci_zip())
     bad.write_bytes(fake_uci_zip(n_spam=spamdata.UCI_SPAM - 2))
     check_uci_zip(good)
-    with pytest.raises(ValueError, match=r"expected 5574 rows \(4827 ham, 747 spam\), got 5572 \(4827 ham, 745 spam\)"):
+    with pytest.raises(
+        ValueError, match=r"expected 5574 rows \(4827 ham, 747 spam\), got 5572 \(4827 ham, 745 spam\)"
+    ):
         check_uci_zip(bad)
     (tmp_path / "junk.zip").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="not a zip file"):
@@ -160,7 +172,9 @@ def zip_server():
 def test_uci_download_parse_and_auto(zip_server, monkeypatch, tmp_path):
     monkeypatch.setenv("LLMSCRATCH_OFFLINE", "0")
     real = REGISTRY[spamdata.UCI_RESOURCE]
-    monkeypatch.setitem(REGISTRY, spamdata.UCI_RESOURCE, dataclasses.replace(real, url=f"{zip_server}/good.zip"))
+    monkeypatch.setitem(
+        REGISTRY, spamdata.UCI_RESOURCE, dataclasses.replace(real, url=f"{zip_server}/good.zip")
+    )
     data = load_sms("auto", cache=tmp_path)
     assert data.source == "uci" and len(data) == 5_574 and sum(data.labels) == 747
     assert data.texts[3] == '"an unclosed quote, as in the real file'
@@ -172,7 +186,9 @@ def test_uci_download_parse_and_auto(zip_server, monkeypatch, tmp_path):
 def test_wrong_uci_file_is_refused_and_auto_falls_back(zip_server, monkeypatch, tmp_path):
     monkeypatch.setenv("LLMSCRATCH_OFFLINE", "0")
     real = REGISTRY[spamdata.UCI_RESOURCE]
-    monkeypatch.setitem(REGISTRY, spamdata.UCI_RESOURCE, dataclasses.replace(real, url=f"{zip_server}/short.zip"))
+    monkeypatch.setitem(
+        REGISTRY, spamdata.UCI_RESOURCE, dataclasses.replace(real, url=f"{zip_server}/short.zip")
+    )
     with pytest.raises(DownloadError, match=r"expected 5574 rows.*nothing was saved"):
         fetch(spamdata.UCI_RESOURCE, cache=tmp_path, retries=1)
     assert list(tmp_path.iterdir()) == []

@@ -22,15 +22,19 @@ from llmscratch.finetune.spam_finetune import (
 def _peak_in_fresh_process(mib: int) -> float:
     """Peak RSS (MiB) of a fresh interpreter that writes a float32 tensor of ``mib`` MiB (a fresh
     process, because a process's peak never goes down: an earlier test could hide the growth)."""
-    code = ("import torch; from llmscratch.finetune.spam_finetune import peak_rss_mib; "
-            f"t = torch.ones({mib} * 2**20 // 4); print(peak_rss_mib())")
+    code = (
+        "import torch; from llmscratch.finetune.spam_finetune import peak_rss_mib; "
+        f"t = torch.ones({mib} * 2**20 // 4); print(peak_rss_mib())"
+    )
     env = {**os.environ, "PYTHONPATH": str(Path(llmscratch.__file__).resolve().parent.parent)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     return float(done.stdout.strip())
 
 
 def test_peak_rss_sees_torch_cpu_tensors():
-    assert _peak_in_fresh_process(256) - _peak_in_fresh_process(0) > 128  # a 256 MiB tensor; tracemalloc would see ~0
+    assert (
+        _peak_in_fresh_process(256) - _peak_in_fresh_process(0) > 128
+    )  # a 256 MiB tensor; tracemalloc would see ~0
 
 
 def test_bad_method_is_named():
@@ -49,10 +53,20 @@ def test_cli_rejects_unknown_method(capsys):
 
 def _fake_run(method, *, seed, **kwargs):
     """A stand-in for ``run``: accuracies that depend on the seed, so the summary can be checked by hand."""
-    return {"method": method, "seed": seed, "train_messages": 10, "test_messages": 4, "heldout_messages": 8,
-            "test_accuracy": 0.5 + 0.1 * seed, "heldout_accuracy": 0.6, "bow_test_accuracy": 0.75,
-            "bow_heldout_accuracy": 0.5 + 0.05 * seed, "majority_test_accuracy": 0.5, "majority_heldout_accuracy": 0.5,
-            "kwargs": kwargs}
+    return {
+        "method": method,
+        "seed": seed,
+        "train_messages": 10,
+        "test_messages": 4,
+        "heldout_messages": 8,
+        "test_accuracy": 0.5 + 0.1 * seed,
+        "heldout_accuracy": 0.6,
+        "bow_test_accuracy": 0.75,
+        "bow_heldout_accuracy": 0.5 + 0.05 * seed,
+        "majority_test_accuracy": 0.5,
+        "majority_heldout_accuracy": 0.5,
+        "kwargs": kwargs,
+    }
 
 
 def test_spread_is_mean_sample_std_and_range():
@@ -101,7 +115,17 @@ def test_fresh_process_failure_carries_the_error():
 def test_tiny_run_over_two_seeds_in_fresh_processes():
     """The real recipe on a tiny config: every accuracy is a fraction of the right denominator and the
     two baselines are scored on the same training messages."""
-    runs = over_seeds("last_block", [1, 2], fresh_process=True, n_train=8, n_val=4, n_test=8, n_heldout=10, epochs=1, batch_size=4)
+    runs = over_seeds(
+        "last_block",
+        [1, 2],
+        fresh_process=True,
+        n_train=8,
+        n_val=4,
+        n_test=8,
+        n_heldout=10,
+        epochs=1,
+        batch_size=4,
+    )
     heldout = load_sms("heldout_kinds").labels[:10]
     for r, seed in zip(runs.runs, (1, 2)):
         assert (r["seed"], r["train_messages"], r["test_messages"], r["heldout_messages"]) == (seed, 8, 8, 10)

@@ -16,7 +16,24 @@ TEXT = 'The clock struck -- twice. "Again?" she asked, and waited.'
 
 
 def test_split_words_keeps_punctuation_and_drops_spaces():
-    assert split_words(TEXT) == ["The", "clock", "struck", "--", "twice", ".", '"', "Again", "?", '"', "she", "asked", ",", "and", "waited", "."]
+    assert split_words(TEXT) == [
+        "The",
+        "clock",
+        "struck",
+        "--",
+        "twice",
+        ".",
+        '"',
+        "Again",
+        "?",
+        '"',
+        "she",
+        "asked",
+        ",",
+        "and",
+        "waited",
+        ".",
+    ]
     assert split_words("") == [] and split_words(" \n\t ") == []
 
 
@@ -29,7 +46,9 @@ def test_v1_round_trip_on_its_own_text():
     tok = SimpleTokenizerV1(build_vocab(TEXT))
     ids = tok.encode(TEXT)
     assert len(ids) == len(split_words(TEXT))
-    assert tok.decode(ids) == 'The clock struck -- twice." Again?" she asked, and waited.'  # quotes lose their sides
+    assert (
+        tok.decode(ids) == 'The clock struck -- twice." Again?" she asked, and waited.'
+    )  # quotes lose their sides
     assert split_words(tok.decode(ids)) == split_words(TEXT)
 
 
@@ -47,5 +66,11 @@ def test_v1_rejects_empty_vocab():
 def test_v2_maps_unknown_words_and_keeps_endoftext():
     tok = SimpleTokenizerV2(build_vocab(TEXT))
     ids = tok.encode(f"The tea {ENDOFTEXT} The clock")
-    assert ids == [tok.str_to_int["The"], tok.str_to_int[UNK], tok.str_to_int[ENDOFTEXT], tok.str_to_int["The"], tok.str_to_int["clock"]]
+    assert ids == [
+        tok.str_to_int["The"],
+        tok.str_to_int[UNK],
+        tok.str_to_int[ENDOFTEXT],
+        tok.str_to_int["The"],
+        tok.str_to_int["clock"],
+    ]
     assert tok.decode(ids) == f"The {UNK} {ENDOFTEXT} The clock"

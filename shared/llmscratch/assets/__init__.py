@@ -17,14 +17,16 @@ from ..downloads import Resource, register
 ASSET_DIR = Path(__file__).parent
 DEFAULT_STORY = "clockmakers_apprentice"
 
-VERDICT = register(Resource(
-    name="the-verdict",
-    url="https://raw.githubusercontent.com/rasbt/LLMs-from-scratch/main/ch02/01_main-chapter-code/the-verdict.txt",
-    sha256="b41e41a68f0398a3154ae69e2e4c0e2694e17fe0d66730536837f1b01935b31f",
-    size=20_479,
-    filename="the-verdict.txt",
-    offline="the bundled story: llmscratch.assets.load_text('clockmakers_apprentice')",
-))
+VERDICT = register(
+    Resource(
+        name="the-verdict",
+        url="https://raw.githubusercontent.com/rasbt/LLMs-from-scratch/main/ch02/01_main-chapter-code/the-verdict.txt",
+        sha256="b41e41a68f0398a3154ae69e2e4c0e2694e17fe0d66730536837f1b01935b31f",
+        size=20_479,
+        filename="the-verdict.txt",
+        offline="the bundled story: llmscratch.assets.load_text('clockmakers_apprentice')",
+    )
+)
 
 
 def available() -> list[str]:

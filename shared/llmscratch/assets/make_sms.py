@@ -291,7 +291,10 @@ SHORTENERS = ["bit.ly", "tinyurl.com", "t.ly", "goo.gl", "is.gd"]
 
 def make_url(rng: random.Random) -> str:
     """An invented web address: a link shortener or two joined words, then a random path."""
-    path = "".join(rng.choice("abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(rng.randint(4, 6)))
+    path = "".join(
+        rng.choice("abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        for _ in range(rng.randint(4, 6))
+    )
     if rng.random() < 0.4:
         return f"{rng.choice(SHORTENERS)}/{path}"
     host = rng.choice(URL_WORDS) + rng.choice(["", "-", ""]) + rng.choice(URL_WORDS)
@@ -313,7 +316,8 @@ def expand(template: str, rng: random.Random, facts: dict[str, list[str]] = FACT
     """Fill ``[a|b]`` choices and ``{slot}`` facts in ``template``; tidy spaces."""
     text = template
     while (m := _CHOICE.search(text)) is not None:
-        text = text[: m.start()] + rng.choice(m.group(1).split("|")) + text[m.end():]
+        text = text[: m.start()] + rng.choice(m.group(1).split("|")) + text[m.end() :]
+
     def fill(m: re.Match) -> str:
         slot = m.group(1)
         if slot == "punct":
@@ -339,7 +343,9 @@ def roughen(text: str, rng: random.Random, casualness: float) -> str:
             w = words[i]
             if len(w) > 3 and w.isalpha():
                 j = rng.randrange(1, len(w) - 1)
-                w = rng.choice([w[:j] + w[j + 1] + w[j] + w[j + 2:], w[:j] + w[j + 1:], w[:j] + w[j] + w[j:]])
+                w = rng.choice(
+                    [w[:j] + w[j + 1] + w[j] + w[j + 2 :], w[:j] + w[j + 1 :], w[:j] + w[j] + w[j:]]
+                )
                 words[i] = w
             text = " ".join(words)
     if rng.random() < casualness * 0.5:

@@ -35,10 +35,32 @@ OUTPUT = Path(__file__).parent / "sms_heldout_kinds.tsv"
 
 # Fact lists, disjoint from make_sms.FACTS (names, amounts, numbers, web addresses).
 FACTS: dict[str, list[str]] = {
-    "hname": ["Bernadette", "Gareth", "Yusuf", "Ingrid", "Declan", "Esme", "Tariq", "Wendy", "Hamish", "Rosalind",
-              "Niamh", "Sunil", "Morag", "Alun", "Dorota", "Percy"],
+    "hname": [
+        "Bernadette",
+        "Gareth",
+        "Yusuf",
+        "Ingrid",
+        "Declan",
+        "Esme",
+        "Tariq",
+        "Wendy",
+        "Hamish",
+        "Rosalind",
+        "Niamh",
+        "Sunil",
+        "Morag",
+        "Alun",
+        "Dorota",
+        "Percy",
+    ],
     "pet": ["Biscuit", "Pepper", "Bramble", "Toffee", "Otis", "Juniper"],
-    "weekday": ["Thursday", "Tuesday", "Wednesday", "Friday", "Monday"],  # bare names: training writes "on Monday"
+    "weekday": [
+        "Thursday",
+        "Tuesday",
+        "Wednesday",
+        "Friday",
+        "Monday",
+    ],  # bare names: training writes "on Monday"
     "clock": ["7.45", "8.30", "quarter to 9", "half 4", "6.40", "twenty past 7"],
     "big": ["3,870", "12,400", "48,000", "6,250", "91,300", "27,650"],
     "fee": ["2.99", "4.20", "6.95", "9.99", "17.50", "38"],
@@ -51,13 +73,34 @@ FACTS: dict[str, list[str]] = {
     "breed": ["cockapoo", "French bulldog", "cavapoo", "Labrador"],
     "street": ["Elm Crescent", "Mill Lane", "Foxglove Road", "Quarry Street"],
     "crop": ["courgettes", "runner beans", "rhubarb", "tomatoes", "raspberries"],
-    "book": ["the lighthouse novel", "that memoir", "the Norwegian crime one", "the sci-fi one Marion picked"],
+    "book": [
+        "the lighthouse novel",
+        "that memoir",
+        "the Norwegian crime one",
+        "the sci-fi one Marion picked",
+    ],
     "teacher": ["Mrs Okafor", "Mr Lindqvist", "Miss Penhaligon", "Mr Adeyemi"],
 }
 PHONE_RANGES = ["0113 496 0", "020 7946 0", "0808 157 0"]  # Ofcom's drama ranges, not make_sms's 07700 900xxx
 
-HOSTS = ["relief", "hope", "trace", "estate", "toll", "shield", "fund", "pups", "lettings", "vote", "pitch",
-         "choir", "plot", "school", "motors", "reads"]
+HOSTS = [
+    "relief",
+    "hope",
+    "trace",
+    "estate",
+    "toll",
+    "shield",
+    "fund",
+    "pups",
+    "lettings",
+    "vote",
+    "pitch",
+    "choir",
+    "plot",
+    "school",
+    "motors",
+    "reads",
+]
 TLDS = ["cymru", "site", "zone", "live", "ltd"]
 
 

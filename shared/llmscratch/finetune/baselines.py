@@ -98,7 +98,9 @@ def bow_logistic_regression(
     training accuracy is always reported as ``"train"``.
     """
     if len(train_texts) != len(train_labels) or not train_texts:
-        raise ValueError(f"need as many train labels as texts (and at least one), got {len(train_texts)} and {len(train_labels)}")
+        raise ValueError(
+            f"need as many train labels as texts (and at least one), got {len(train_texts)} and {len(train_labels)}"
+        )
     counts = Counter(w for text in train_texts for w in set(words(text)))
     vocab = {w: j for j, w in enumerate(sorted(w for w, c in counts.items() if c >= min_count))}
     torch.manual_seed(seed)

@@ -14,8 +14,7 @@ final norm and the head); ``class_logits`` (one row of class scores per message)
 
 Training pieces for ``training.loop.train`` (``batch_loss(model, batch, device) -> loss``): ``cls_batch_loss`` (built
 on ``cls_loss(logits, labels)``, a different thing from chapter 5's next-token ``lm_loss``),
-``accuracy``, ``predictions`` and ``cls_loss_over_loader``. ``save_classifier`` / ``load_classifier`` write and
-read safetensors files atomically.
+``accuracy``, ``predictions`` and ``cls_loss_over_loader``. Files: ``classifier_files``.
 
 Every function only uses the shared model interface (``model.blocks``, ``model.final_norm``,
 ``model.out_head``, ``model.cfg``), so GPT-2 and Llama-style models are handled the same way.
@@ -24,18 +23,13 @@ Every function only uses the shared model interface (``model.blocks``, ``model.f
 from __future__ import annotations
 
 import inspect
-import json
 import warnings
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import save
 from torch import nn
 
-from ..fileio import atomic_write
-from ..training.checkpoint import read_safetensors
 from .classify_data import pad_batch
 
 POOLINGS = ("last", "last_position", "first")
@@ -67,7 +61,9 @@ def first_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
     return attention_mask.bool().int().argmax(dim=1)
 
 
-def pool(outputs: torch.Tensor, attention_mask: torch.Tensor | None = None, *, how: str = "last") -> torch.Tensor:
+def pool(
+    outputs: torch.Tensor, attention_mask: torch.Tensor | None = None, *, how: str = "last"
+) -> torch.Tensor:
     """Pick one position per row of ``outputs`` (B, T, C) -> (B, C).
 
     ``how="last"``: the last real token (the right choice); ``"last_position"``: position T-1,
@@ -92,13 +88,21 @@ def accepts_attention_mask(model: nn.Module) -> bool:
     return "attention_mask" in inspect.signature(model.forward).parameters
 
 
-def class_logits(model: nn.Module, token_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, *, pooling: str = "last") -> torch.Tensor:
+def class_logits(
+    model: nn.Module,
+    token_ids: torch.Tensor,
+    attention_mask: torch.Tensor | None = None,
+    *,
+    pooling: str = "last",
+) -> torch.Tensor:
     """Class scores (B, num_classes): the model's head output at one position per message.
 
     Right padding needs no mask (causal attention: real tokens never see the padding after
     them). Left padding does: the mask is passed to the model, which must accept ``attention_mask``.
     """
-    if attention_mask is not None and not bool(attention_mask[:, 0].bool().all()):  # some row starts with padding
+    if attention_mask is not None and not bool(
+        attention_mask[:, 0].bool().all()
+    ):  # some row starts with padding
         if not accepts_attention_mask(model):
             raise ValueError(
                 f"this batch is left-padded but {type(model).__name__}.forward has no attention_mask argument, "
@@ -114,7 +118,9 @@ def class_logits(model: nn.Module, token_ids: torch.Tensor, attention_mask: torc
 # The model: a new head, most of it frozen
 
 
-def add_classification_head(model: nn.Module, num_classes: int = 2, *, trainable_blocks: int | str = 1) -> nn.Module:
+def add_classification_head(
+    model: nn.Module, num_classes: int = 2, *, trainable_blocks: int | str = 1
+) -> nn.Module:
     """Replace ``model.out_head`` by ``nn.Linear(emb_dim, num_classes)`` and freeze most of the model.
 
     Trainable afterwards: the new head, ``model.final_norm`` and the last ``trainable_blocks``
@@ -126,14 +132,24 @@ def add_classification_head(model: nn.Module, num_classes: int = 2, *, trainable
         raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
     for attr in ("blocks", "final_norm", "out_head", "cfg"):
         if not hasattr(model, attr):
-            raise TypeError(f"{type(model).__name__} has no {attr!r}: add_classification_head needs the shared model interface")
+            raise TypeError(
+                f"{type(model).__name__} has no {attr!r}: add_classification_head needs the shared model interface"
+            )
     n_blocks = len(model.blocks)
-    if trainable_blocks != "all" and (isinstance(trainable_blocks, bool) or not isinstance(trainable_blocks, int) or not 0 <= trainable_blocks <= n_blocks):
-        raise ValueError(f"trainable_blocks must be 'all' or an integer from 0 to {n_blocks}, got {trainable_blocks!r}")
+    if trainable_blocks != "all" and (
+        isinstance(trainable_blocks, bool)
+        or not isinstance(trainable_blocks, int)
+        or not 0 <= trainable_blocks <= n_blocks
+    ):
+        raise ValueError(
+            f"trainable_blocks must be 'all' or an integer from 0 to {n_blocks}, got {trainable_blocks!r}"
+        )
     reference = next(model.parameters())
     for param in model.parameters():
         param.requires_grad_(trainable_blocks == "all")
-    model.out_head = nn.Linear(model.cfg.emb_dim, num_classes).to(device=reference.device, dtype=reference.dtype)
+    model.out_head = nn.Linear(model.cfg.emb_dim, num_classes).to(
+        device=reference.device, dtype=reference.dtype
+    )
     if trainable_blocks != "all":
         tail = list(model.blocks)[n_blocks - trainable_blocks :] if trainable_blocks else []
         for module in [*tail, model.final_norm, model.out_head]:
@@ -160,25 +176,37 @@ def cls_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     *token*; the two must not share a name.)
     """
     if logits.ndim != 2:
-        raise ValueError(f"logits must be (batch, num_classes), got shape {tuple(logits.shape)}; pool the (B, T, C) output first (class_logits)")
+        raise ValueError(
+            f"logits must be (batch, num_classes), got shape {tuple(logits.shape)}; pool the (B, T, C) output first (class_logits)"
+        )
     if labels.shape != logits.shape[:1]:
-        raise ValueError(f"labels must be (batch,) = {tuple(logits.shape[:1])}, got shape {tuple(labels.shape)}")
+        raise ValueError(
+            f"labels must be (batch,) = {tuple(logits.shape[:1])}, got shape {tuple(labels.shape)}"
+        )
     bad = (labels < 0) | (labels >= logits.shape[1])
     if bool(bad.any()):
-        raise ValueError(f"label {labels[bad][0].item()} is outside the expected set {list(range(logits.shape[1]))}")
+        raise ValueError(
+            f"label {labels[bad][0].item()} is outside the expected set {list(range(logits.shape[1]))}"
+        )
     return F.cross_entropy(logits, labels)
 
 
-def _model_device(model: nn.Module) -> torch.device:
+def model_device(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-def cls_batch_loss(model: nn.Module, batch: Sequence[torch.Tensor], device: torch.device | None = None, *, pooling: str = "last") -> torch.Tensor:
+def cls_batch_loss(
+    model: nn.Module,
+    batch: Sequence[torch.Tensor],
+    device: torch.device | None = None,
+    *,
+    pooling: str = "last",
+) -> torch.Tensor:
     """``cls_loss`` of one ``ClassBatch``: the ``batch_loss(model, batch, device)`` of ``training.loop.train``.
 
     ``device`` defaults to the model's device.
     """
-    device = _model_device(model) if device is None else device
+    device = model_device(model) if device is None else device
     token_ids, attention_mask, labels = (t.to(device) for t in batch)
     return cls_loss(class_logits(model, token_ids, attention_mask, pooling=pooling), labels)
 
@@ -187,7 +215,7 @@ def _eval_batches(model: nn.Module, loader, max_batches: int | None):
     """Yield (logits, labels) in eval mode without gradients; restore the model's mode afterwards."""
     was_training = model.training
     model.eval()
-    device = _model_device(model)
+    device = model_device(model)
     try:
         with torch.no_grad():
             for i, batch in enumerate(loader):
@@ -219,11 +247,15 @@ def predictions(model: nn.Module, loader, *, pooling: str = "last") -> list[int]
     return out
 
 
-def cls_loss_over_loader(model: nn.Module, loader, *, max_batches: int | None = None, pooling: str = "last") -> float:
+def cls_loss_over_loader(
+    model: nn.Module, loader, *, max_batches: int | None = None, pooling: str = "last"
+) -> float:
     """Mean ``cls_loss`` per message over ``loader`` (its first ``max_batches`` batches), no gradients."""
     loss_sum, total = 0.0, 0
     for token_ids, attention_mask, labels in _eval_batches(model, loader, max_batches):
-        loss_sum += cls_loss(class_logits(model, token_ids, attention_mask, pooling=pooling), labels).item() * len(labels)
+        loss_sum += cls_loss(
+            class_logits(model, token_ids, attention_mask, pooling=pooling), labels
+        ).item() * len(labels)
         total += len(labels)
     if total == 0:
         raise ValueError("the loader gave no messages")
@@ -247,16 +279,21 @@ def classify(
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"text is empty ({text!r}): there is nothing to classify")
     if len(label_names) != num_classes_of(model):
-        raise ValueError(f"label_names has {len(label_names)} names but the model's head has {num_classes_of(model)} classes")
+        raise ValueError(
+            f"label_names has {len(label_names)} names but the model's head has {num_classes_of(model)} classes"
+        )
     max_length = max_length or model.cfg.context_length
     ids = list(encode(text))
     if len(ids) > max_length:
-        warnings.warn(f"the message has {len(ids)} tokens, more than max_length={max_length}; only its first {max_length} tokens were classified", stacklevel=2)
+        warnings.warn(
+            f"the message has {len(ids)} tokens, more than max_length={max_length}; only its first {max_length} tokens were classified",
+            stacklevel=2,
+        )
         ids = ids[:max_length]
     was_training = model.training
     model.eval()
     try:
-        logits = class_logits(model, torch.tensor([ids], device=_model_device(model)))
+        logits = class_logits(model, torch.tensor([ids], device=model_device(model)))
     finally:
         model.train(was_training)
     return label_names[int(logits.argmax(dim=-1))]
@@ -283,21 +320,26 @@ def classify_all(
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"text {i} is empty ({text!r}): there is nothing to classify")
     if len(label_names) != num_classes_of(model):
-        raise ValueError(f"label_names has {len(label_names)} names but the model's head has {num_classes_of(model)} classes")
+        raise ValueError(
+            f"label_names has {len(label_names)} names but the model's head has {num_classes_of(model)} classes"
+        )
     max_length = max_length or model.cfg.context_length
     ids = [list(encode(text)) for text in texts]
     long = [i for i, row in enumerate(ids) if len(row) > max_length]
     if long:
-        warnings.warn(f"{len(long)} message(s) have more than max_length={max_length} tokens (indices {long[:10]}); "
-                      f"only their first {max_length} tokens were classified", stacklevel=2)
+        warnings.warn(
+            f"{len(long)} message(s) have more than max_length={max_length} tokens (indices {long[:10]}); "
+            f"only their first {max_length} tokens were classified",
+            stacklevel=2,
+        )
     ids = [row[:max_length] for row in ids]
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    device, labels = _model_device(model), [""] * len(ids)
+    device, labels = model_device(model), [""] * len(ids)
     was_training = model.training
     model.eval()
     try:
         for start in range(0, len(order), batch_size):
-            chunk = order[start:start + batch_size]
+            chunk = order[start : start + batch_size]
             token_ids, attention_mask = pad_batch([ids[i] for i in chunk], pad_id=0, padding_side="right")
             logits = class_logits(model, token_ids.to(device), attention_mask.to(device))  # (B, num_classes)
             for i, label in zip(chunk, logits.argmax(dim=-1).tolist()):
@@ -305,61 +347,3 @@ def classify_all(
     finally:
         model.train(was_training)
     return labels
-
-
-# ---------------------------------------------------------------------------------------------
-# Files
-
-
-def save_classifier(model: nn.Module, path: str | Path, *, label_names: Sequence[str] = ("ham", "spam"), trainable_only: bool = False) -> Path:
-    """Write the classifier's weights to a safetensors file (atomically: never half-written).
-
-    ``trainable_only=True`` saves just the parameters that were fine-tuned (a small file that needs
-    the same pretrained backbone to load into).
-    """
-    if len(label_names) != num_classes_of(model):
-        raise ValueError(f"label_names has {len(label_names)} names but the model's head has {num_classes_of(model)} classes")
-    if trainable_only:
-        wanted = {name for name, p in model.named_parameters() if p.requires_grad}
-        state = {k: v for k, v in model.state_dict().items() if k in wanted}
-    else:
-        state = model.state_dict()
-    tensors, seen = {}, set()
-    for name, tensor in state.items():
-        tensor = tensor.detach().cpu().contiguous()
-        key = (tensor.data_ptr(), tensor.numel())
-        tensors[name] = tensor.clone() if key in seen else tensor  # safetensors refuses shared memory
-        seen.add(key)
-    metadata = {"label_names": json.dumps(list(label_names)), "trainable_only": json.dumps(trainable_only)}
-    path = Path(path)
-    with atomic_write(path, "wb") as f:
-        f.write(save(tensors, metadata=metadata))
-    return path
-
-
-def load_classifier(model: nn.Module, path: str | Path) -> tuple[nn.Module, list[str]]:
-    """Load a file written by ``save_classifier`` into ``model``; return ``(model, label_names)``.
-
-    If the model still has its language-model head, a classification head of the saved size is
-    added first (``add_classification_head``), so a freshly built backbone can be passed in. The file
-    goes through ``checkpoint.read_safetensors``: a pickle is refused and a truncated file named as
-    such (``CheckpointError``).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no classifier file at {path}; write one with save_classifier(model, path)")
-    state, metadata = read_safetensors(path)  # the same checks as every loader: pickle refused, truncation named
-    if "label_names" not in metadata:
-        raise ValueError(f"{path} has no label_names metadata: it was not written by save_classifier")
-    label_names = json.loads(metadata["label_names"])
-    if num_classes_of(model) != len(label_names):
-        add_classification_head(model, len(label_names))
-    device = _model_device(model)
-    state = {k: v.to(device) for k, v in state.items()}
-    if json.loads(metadata.get("trainable_only", "false")):
-        result = model.load_state_dict(state, strict=False)
-        if result.unexpected_keys:
-            raise ValueError(f"{path} holds weights the model does not have: {result.unexpected_keys[:5]}")
-    else:
-        model.load_state_dict(state, strict=True)
-    return model, label_names

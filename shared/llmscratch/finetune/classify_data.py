@@ -25,10 +25,14 @@ from torch.utils.data import DataLoader, Dataset
 
 def _check_pairs(texts: Sequence[str], labels: Sequence[int]) -> None:
     if len(texts) != len(labels):
-        raise ValueError(f"texts and labels must have the same length, got {len(texts)} texts and {len(labels)} labels")
+        raise ValueError(
+            f"texts and labels must have the same length, got {len(texts)} texts and {len(labels)} labels"
+        )
 
 
-def balance_by_undersampling(texts: Sequence[str], labels: Sequence[int], *, seed: int = 123) -> tuple[list[str], list[int]]:
+def balance_by_undersampling(
+    texts: Sequence[str], labels: Sequence[int], *, seed: int = 123
+) -> tuple[list[str], list[int]]:
     """Keep every message of the rarest class and as many (chosen at random) of each other class.
 
     The kept messages stay in their original order.
@@ -72,7 +76,11 @@ class Splits:
 
 
 def split_dataset(
-    texts: Sequence[str], labels: Sequence[int], *, fractions: tuple[float, float, float] = (0.7, 0.1, 0.2), seed: int = 123
+    texts: Sequence[str],
+    labels: Sequence[int],
+    *,
+    fractions: tuple[float, float, float] = (0.7, 0.1, 0.2),
+    seed: int = 123,
 ) -> Splits:
     """Shuffle with ``seed`` and cut into train / validation / test (70/10/20 by default).
 
@@ -119,8 +127,14 @@ class ClassificationDataset(Dataset):
         for i, (text, label) in enumerate(zip(texts, labels)):
             if not isinstance(text, str) or not text.strip():
                 raise ValueError(f"message {i} is empty ({text!r}); remove it or give it some text")
-            if isinstance(label, bool) or not isinstance(label, numbers.Integral) or not 0 <= label < num_classes:
-                raise ValueError(f"message {i} has label {label!r}, outside the expected set {list(range(num_classes))} (num_classes={num_classes})")
+            if (
+                isinstance(label, bool)
+                or not isinstance(label, numbers.Integral)
+                or not 0 <= label < num_classes
+            ):
+                raise ValueError(
+                    f"message {i} has label {label!r}, outside the expected set {list(range(num_classes))} (num_classes={num_classes})"
+                )
             ids = list(encode(text))
             if not ids:
                 raise ValueError(f"message {i} ({text!r}) encodes to no tokens")
@@ -171,7 +185,9 @@ def pad_batch(
     longest = max(len(s) for s in sequences)
     width = longest if pad_to is None else pad_to
     if width < longest:
-        raise ValueError(f"pad_to={pad_to} is shorter than the longest sequence in the batch ({longest} tokens)")
+        raise ValueError(
+            f"pad_to={pad_to} is shorter than the longest sequence in the batch ({longest} tokens)"
+        )
     token_ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(sequences), width), dtype=torch.long)
     for row, seq in enumerate(sequences):
@@ -199,12 +215,23 @@ def classification_loader(
     ``shuffle`` uses its own generator seeded with ``seed``, so the order is reproducible.
     """
     if pad_to is not None and dataset.longest > pad_to:
-        raise ValueError(f"pad_to={pad_to} is shorter than the dataset's longest message ({dataset.longest} tokens); build the dataset with max_length={pad_to}")
+        raise ValueError(
+            f"pad_to={pad_to} is shorter than the dataset's longest message ({dataset.longest} tokens); build the dataset with max_length={pad_to}"
+        )
 
     def collate(items: list[tuple[list[int], int]]) -> ClassBatch:
-        token_ids, mask = pad_batch([ids for ids, _ in items], pad_id, padding_side=padding_side, pad_to=pad_to)
+        token_ids, mask = pad_batch(
+            [ids for ids, _ in items], pad_id, padding_side=padding_side, pad_to=pad_to
+        )
         return ClassBatch(token_ids, mask, torch.tensor([label for _, label in items], dtype=torch.long))
 
     generator = torch.Generator().manual_seed(seed) if shuffle else None
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, collate_fn=collate,
-                      generator=generator, num_workers=num_workers)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        drop_last=drop_last,
+        collate_fn=collate,
+        generator=generator,
+        num_workers=num_workers,
+    )

@@ -91,7 +91,9 @@ def _statement(text: str) -> str:
     return next((s for s in sentences if _STATES.search(s) or '"' in s), sentences[0] if sentences else "")
 
 
-def answer_phrase(text: str, *, quoted: bool = False, case_sensitive: bool = False, subject: bool = False) -> str:
+def answer_phrase(
+    text: str, *, quoted: bool = False, case_sensitive: bool = False, subject: bool = False
+) -> str:
     """The answer part of a text, read from its first statement (``_statement``): the last "quoted"
     span (with ``quoted``), else what follows the last "is"/"are" up to the first , . ; ! ?, else the
     whole statement; normalized (see ``normalize.normalize``) and without a leading article. With
@@ -145,7 +147,7 @@ def _number_with_unit(prediction: str, reference: str) -> bool:
         if not matches:
             return None
         last = matches[-1]
-        return float(last.group().replace(",", "")), normalize(_clean(text)[last.end():]).split()[:2]
+        return float(last.group().replace(",", "")), normalize(_clean(text)[last.end() :]).split()[:2]
 
     pred, ref = last_quantity(prediction), last_quantity(reference)
     if pred is None or ref is None or not ref[1]:
@@ -214,8 +216,10 @@ def _whole(prediction: str, reference: str) -> bool:
 
 
 RULES = {
-    **dict.fromkeys(("plural", "past_tense", "antonym", "synonym", "spelling"),
-                    lambda p, r: _same_phrase(p, r, quoted=True)),
+    **dict.fromkeys(
+        ("plural", "past_tense", "antonym", "synonym", "spelling"),
+        lambda p, r: _same_phrase(p, r, quoted=True),
+    ),
     **dict.fromkeys(("capital", "extract_field"), _same_phrase),
     "chemical_symbol": lambda p, r: _same_phrase(p, r, case_sensitive=True),
     **dict.fromkeys(("arithmetic", "table_lookup"), _last_number),
@@ -239,6 +243,8 @@ def correct(prediction: str, reference: str, kind: str | None = None) -> float:
     1.0
     """
     if not isinstance(prediction, str) or not isinstance(reference, str):
-        raise TypeError(f"prediction and reference must be str, got {type(prediction).__name__} and {type(reference).__name__}")
+        raise TypeError(
+            f"prediction and reference must be str, got {type(prediction).__name__} and {type(reference).__name__}"
+        )
     rule = RULES.get(kind or "", _whole)
     return float(rule(prediction, reference))

@@ -86,8 +86,14 @@ class InstructionDataset(Dataset):
     (20, 21)
     """
 
-    def __init__(self, entries: Sequence[dict], encode: Callable[[str], list[int]], *,
-                 max_length: int | None = None, style: str = "alpaca"):
+    def __init__(
+        self,
+        entries: Sequence[dict],
+        encode: Callable[[str], list[int]],
+        *,
+        max_length: int | None = None,
+        style: str = "alpaca",
+    ):
         if max_length is not None and max_length < 2:
             raise ValueError(f"max_length must be at least 2 (a prompt token and a target), got {max_length}")
         self.entries = validate_entries(entries)
@@ -105,14 +111,23 @@ class InstructionDataset(Dataset):
                 ids = ids[:max_length]
             self.encoded.append(Encoded(ids, min(len(prompt), len(ids))))
         if self.truncated:
-            longest = max(len(encode(format_prompt(self.entries[i], style=style)) + encode(self.entries[i]["output"]))
-                          for i in self.truncated[:50])
-            msg = (f"{len(self.truncated)} of {len(self.entries)} entries are longer than max_length={max_length} tokens "
-                   f"(up to {longest}) and were truncated: indices {_short_list(self.truncated)}")
+            longest = max(
+                len(encode(format_prompt(self.entries[i], style=style)) + encode(self.entries[i]["output"]))
+                for i in self.truncated[:50]
+            )
+            msg = (
+                f"{len(self.truncated)} of {len(self.entries)} entries are longer than max_length={max_length} tokens "
+                f"(up to {longest}) and were truncated: indices {_short_list(self.truncated)}"
+            )
             if prompt_only:
-                msg += (f"; in {len(prompt_only)} of them ({_short_list(prompt_only)}) the prompt alone fills max_length, "
-                        "so nothing of the response is left to learn")
-            warnings.warn(msg + ". Raise max_length (up to the model's context_length) or shorten those entries.", stacklevel=2)
+                msg += (
+                    f"; in {len(prompt_only)} of them ({_short_list(prompt_only)}) the prompt alone fills max_length, "
+                    "so nothing of the response is left to learn"
+                )
+            warnings.warn(
+                msg + ". Raise max_length (up to the model's context_length) or shorten those entries.",
+                stacklevel=2,
+            )
 
     def __len__(self) -> int:
         return len(self.encoded)
@@ -126,9 +141,15 @@ def _short_list(indices: list[int], limit: int = 10) -> str:
     return f"[{shown}{', ...' if len(indices) > limit else ''}]"
 
 
-def collate(batch: Sequence[Encoded | Sequence[int]], *, pad_id: int = EOT_ID, ignore_index: int = IGNORE_INDEX,
-            allowed_max_length: int | None = None, mask_prompt: bool = False,
-            device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def collate(
+    batch: Sequence[Encoded | Sequence[int]],
+    *,
+    pad_id: int = EOT_ID,
+    ignore_index: int = IGNORE_INDEX,
+    allowed_max_length: int | None = None,
+    mask_prompt: bool = False,
+    device: torch.device | str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Turn a list of tokenized entries into ``(inputs, targets)``, both ``(B, T)`` long tensors.
 
     1. Append one ``pad_id`` (end-of-text) to every entry and pad all to the longest with more of it.
@@ -157,7 +178,7 @@ def collate(batch: Sequence[Encoded | Sequence[int]], *, pad_id: int = EOT_ID, i
     width = max(len(row.token_ids) for row in rows) + 1  # + the end-of-text every row gets
     padded = torch.full((len(rows), width), pad_id, dtype=torch.long)
     for b, row in enumerate(rows):
-        padded[b, :len(row.token_ids)] = torch.as_tensor(row.token_ids, dtype=torch.long)
+        padded[b, : len(row.token_ids)] = torch.as_tensor(row.token_ids, dtype=torch.long)
     inputs, targets = padded[:, :-1].clone(), padded[:, 1:].clone()  # (B, T) each, T = width - 1
     position = torch.arange(targets.shape[1])  # (T,)
     lengths = torch.tensor([len(row.token_ids) for row in rows])  # (B,)
@@ -167,17 +188,27 @@ def collate(batch: Sequence[Encoded | Sequence[int]], *, pad_id: int = EOT_ID, i
         prompt_lengths = torch.tensor([row.prompt_length for row in rows])  # (B,)
         targets[position[None, :] < (prompt_lengths[:, None] - 1)] = ignore_index  # target t is token t+1
     if allowed_max_length is not None and inputs.shape[1] > allowed_max_length:
-        warnings.warn(f"collate: a batch is longer than allowed_max_length={allowed_max_length} tokens and was "
-                      "truncated (the ends of the longest responses are cut)", stacklevel=2)
+        warnings.warn(
+            f"collate: a batch is longer than allowed_max_length={allowed_max_length} tokens and was "
+            "truncated (the ends of the longest responses are cut)",
+            stacklevel=2,
+        )
         inputs, targets = inputs[:, :allowed_max_length], targets[:, :allowed_max_length]
     if device is not None:
         inputs, targets = inputs.to(device), targets.to(device)
     return inputs, targets
 
 
-def create_instruction_dataloader(dataset: InstructionDataset, *, batch_size: int = 8, shuffle: bool = False,
-                                  drop_last: bool = False, seed: int = 123, num_workers: int = 0,
-                                  **collate_kwargs) -> DataLoader:
+def create_instruction_dataloader(
+    dataset: InstructionDataset,
+    *,
+    batch_size: int = 8,
+    shuffle: bool = False,
+    drop_last: bool = False,
+    seed: int = 123,
+    num_workers: int = 0,
+    **collate_kwargs,
+) -> DataLoader:
     """A ``DataLoader`` over ``dataset`` with ``collate`` (``collate_kwargs``: ``device``, ``mask_prompt``, ...).
 
     Shuffling uses its own ``torch.Generator`` seeded with ``seed``, so batches are reproducible.
@@ -186,8 +217,15 @@ def create_instruction_dataloader(dataset: InstructionDataset, *, batch_size: in
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     generator = torch.Generator().manual_seed(seed)
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, generator=generator,
-                      num_workers=num_workers, collate_fn=functools.partial(collate, **collate_kwargs))
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        drop_last=drop_last,
+        generator=generator,
+        num_workers=num_workers,
+        collate_fn=functools.partial(collate, **collate_kwargs),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,9 +233,20 @@ def create_instruction_dataloader(dataset: InstructionDataset, *, batch_size: in
 # ---------------------------------------------------------------------------------------------
 
 
-def respond(model, entry: dict | str, encode: Callable[[str], list[int]], decode: Callable[[list[int]], str], *,
-            max_new_tokens: int = 64, eos_id: int | None = EOT_ID, temperature: float = 0.0, top_k: int | None = None,
-            top_p: float | None = None, style: str = "alpaca", generator: torch.Generator | None = None) -> str:
+def respond(
+    model,
+    entry: dict | str,
+    encode: Callable[[str], list[int]],
+    decode: Callable[[list[int]], str],
+    *,
+    max_new_tokens: int = 64,
+    eos_id: int | None = EOT_ID,
+    temperature: float = 0.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    style: str = "alpaca",
+    generator: torch.Generator | None = None,
+) -> str:
     """The model's answer to one entry (formatted with ``format_prompt``) or to a ready prompt string.
 
     The prompt is fitted into the context with ``fit_prompt`` (leaving room for ``max_new_tokens``),
@@ -207,13 +256,30 @@ def respond(model, entry: dict | str, encode: Callable[[str], list[int]], decode
     """
     prompt = entry if isinstance(entry, str) else format_prompt(entry, style=style)
     ids = fit_prompt(encode(prompt), model.cfg.context_length, max_new_tokens)
-    out = generate(model, torch.tensor([ids]), max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
-                   eos_id=eos_id, generator=generator)  # (1, len(ids) + n)
+    out = generate(
+        model,
+        torch.tensor([ids]),
+        max_new_tokens,
+        temperature=temperature,
+        top_k=top_k,
+        top_p=top_p,
+        eos_id=eos_id,
+        generator=generator,
+    )  # (1, len(ids) + n)
     return extract_response(out[0].tolist(), len(ids), decode=decode, eos_id=eos_id)
 
 
-def respond_all(model, entries: Sequence[dict], encode: Callable[[str], list[int]], decode: Callable[[list[int]], str],
-                *, batch_size: int = 16, seed: int | None = None, progress: bool = True, **kwargs) -> list[str]:
+def respond_all(
+    model,
+    entries: Sequence[dict],
+    encode: Callable[[str], list[int]],
+    decode: Callable[[list[int]], str],
+    *,
+    batch_size: int = 16,
+    seed: int | None = None,
+    progress: bool = True,
+    **kwargs,
+) -> list[str]:
     """``respond`` for every entry, in order, ``batch_size`` prompts at a time (``kwargs`` go to ``respond``).
 
     Greedy answers are exactly ``[respond(model, e, ...) for e in entries]`` (the tests check it),
@@ -225,17 +291,37 @@ def respond_all(model, entries: Sequence[dict], encode: Callable[[str], list[int
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if batch_size == 1 or kwargs.get("generator") is not None:
-        return [respond(model, entry, encode, decode, **kwargs)
-                for entry in tqdm(entries, desc="responses", disable=not progress, leave=False)]
-    max_new_tokens, eos_id, style = kwargs.pop("max_new_tokens", 64), kwargs.pop("eos_id", EOT_ID), kwargs.pop("style", "alpaca")
+        return [
+            respond(model, entry, encode, decode, **kwargs)
+            for entry in tqdm(entries, desc="responses", disable=not progress, leave=False)
+        ]
+    max_new_tokens, eos_id, style = (
+        kwargs.pop("max_new_tokens", 64),
+        kwargs.pop("eos_id", EOT_ID),
+        kwargs.pop("style", "alpaca"),
+    )
     kwargs.pop("generator", None)
     unknown = set(kwargs) - {"temperature", "top_k", "top_p"}
     if unknown:
         raise TypeError(f"respond_all got unexpected keyword argument(s) {sorted(unknown)}")
-    prompts = [fit_prompt(encode(entry if isinstance(entry, str) else format_prompt(entry, style=style)),
-                          model.cfg.context_length, max_new_tokens) for entry in entries]
-    new = generate_batch(model, prompts, max_new_tokens, batch_size=batch_size, eos_id=eos_id, seed=seed,
-                         progress=progress, **kwargs)
+    prompts = [
+        fit_prompt(
+            encode(entry if isinstance(entry, str) else format_prompt(entry, style=style)),
+            model.cfg.context_length,
+            max_new_tokens,
+        )
+        for entry in entries
+    ]
+    new = generate_batch(
+        model,
+        prompts,
+        max_new_tokens,
+        batch_size=batch_size,
+        eos_id=eos_id,
+        seed=seed,
+        progress=progress,
+        **kwargs,
+    )
     return [extract_response(p + n, len(p), decode=decode, eos_id=eos_id) for p, n in zip(prompts, new)]
 
 
@@ -244,17 +330,22 @@ def respond_all(model, entries: Sequence[dict], encode: Callable[[str], list[int
 # ---------------------------------------------------------------------------------------------
 
 
-def save_responses(path: str | Path, entries: Sequence[dict], responses: Sequence[str], *,
-                   key: str = "response") -> Path:
+def save_responses(
+    path: str | Path, entries: Sequence[dict], responses: Sequence[str], *, key: str = "response"
+) -> Path:
     """Write ``entries`` with each model response under ``key`` as a JSON list (atomic write).
 
     Several runs can share a file: save "before" under ``key="response_before"`` and "after" under
     ``key="response_after"`` by passing entries loaded from the first save.
     """
     if len(entries) != len(responses):
-        raise ValueError(f"got {len(entries)} entries but {len(responses)} responses; they must pair up one to one")
+        raise ValueError(
+            f"got {len(entries)} entries but {len(responses)} responses; they must pair up one to one"
+        )
     if key in ("instruction", "input", "output", "kind"):
-        raise ValueError(f"key={key!r} would overwrite an entry field; use e.g. 'response' or 'response_after'")
+        raise ValueError(
+            f"key={key!r} would overwrite an entry field; use e.g. 'response' or 'response_after'"
+        )
     records = [{**entry, key: response} for entry, response in zip(entries, responses)]
     with atomic_write(path, "w", encoding="utf-8") as f:
         json.dump(records, f, ensure_ascii=False, indent=1)

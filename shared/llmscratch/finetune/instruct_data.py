@@ -46,9 +46,8 @@ ALPACA_SIZE = 52_002
 # (``split_instructions`` keeps every other kind's equal answers in one split).
 CLOSED_KINDS = {
     "sentiment": "the answer is one of two sentences (positive / negative), so every test answer is also a "
-                 "training answer, and must be: the model learns the label, not a memorised text",
+    "training answer, and must be: the model learns the label, not a memorised text",
 }
-
 
 
 def check_alpaca(path: Path) -> None:
@@ -58,21 +57,27 @@ def check_alpaca(path: Path) -> None:
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ValueError(f"not a UTF-8 JSON file ({err})") from err
     if not isinstance(data, list) or len(data) != ALPACA_SIZE:
-        raise ValueError(f"expected a JSON list of {ALPACA_SIZE:,} entries, got {type(data).__name__} of {len(data) if isinstance(data, list) else '?'}")
+        raise ValueError(
+            f"expected a JSON list of {ALPACA_SIZE:,} entries, got {type(data).__name__} of {len(data) if isinstance(data, list) else '?'}"
+        )
     for i, entry in enumerate(data):
-        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("instruction", "input", "output")):
+        if not isinstance(entry, dict) or not all(
+            isinstance(entry.get(k), str) for k in ("instruction", "input", "output")
+        ):
             raise ValueError(f"entry {i} is not a dict with string fields instruction, input and output")
 
 
-ALPACA = register(Resource(
-    name="alpaca",
-    url="https://raw.githubusercontent.com/tatsu-lab/stanford_alpaca/main/alpaca_data.json",
-    sha256=None,  # the project publishes no checksum: the structure check below stands in for it
-    size=None,
-    filename="alpaca_data.json",
-    offline='the bundled set we generated: load_instructions("bundled")',
-    check=check_alpaca,
-))
+ALPACA = register(
+    Resource(
+        name="alpaca",
+        url="https://raw.githubusercontent.com/tatsu-lab/stanford_alpaca/main/alpaca_data.json",
+        sha256=None,  # the project publishes no checksum: the structure check below stands in for it
+        size=None,
+        filename="alpaca_data.json",
+        offline='the bundled set we generated: load_instructions("bundled")',
+        check=check_alpaca,
+    )
+)
 
 
 def load_instructions(source: str = "bundled") -> list[dict[str, str]]:
@@ -84,7 +89,10 @@ def load_instructions(source: str = "bundled") -> list[dict[str, str]]:
         return json.loads(INSTRUCTIONS_PATH.read_text(encoding="utf-8"))
     if source == "alpaca":
         data = json.loads(fetch(ALPACA).read_text(encoding="utf-8"))
-        return [{"instruction": e["instruction"], "input": e["input"], "output": e["output"], "kind": "alpaca"} for e in data]
+        return [
+            {"instruction": e["instruction"], "input": e["input"], "output": e["output"], "kind": "alpaca"}
+            for e in data
+        ]
     raise ValueError(f'source must be "bundled" or "alpaca", got {source!r}')
 
 
@@ -103,19 +111,31 @@ def validate_entries(entries: Sequence[dict]) -> list[dict[str, str]]:
     clean = []
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
-            raise TypeError(f"entry {i} must be a dict with instruction/input/output, got {type(entry).__name__}")
+            raise TypeError(
+                f"entry {i} must be a dict with instruction/input/output, got {type(entry).__name__}"
+            )
         for field, required in _FIELDS.items():
             if field not in entry or entry[field] is None:
                 if required:
-                    raise ValueError(f"entry {i} is missing the field {field!r} (has: {', '.join(sorted(entry)) or 'nothing'}); "
-                                     "every entry needs 'instruction' and 'output'")
+                    raise ValueError(
+                        f"entry {i} is missing the field {field!r} (has: {', '.join(sorted(entry)) or 'nothing'}); "
+                        "every entry needs 'instruction' and 'output'"
+                    )
                 continue
             if not isinstance(entry[field], str):
-                raise TypeError(f"entry {i}: field {field!r} must be a str, got {type(entry[field]).__name__} ({entry[field]!r})")
+                raise TypeError(
+                    f"entry {i}: field {field!r} must be a str, got {type(entry[field]).__name__} ({entry[field]!r})"
+                )
         if not entry["instruction"].strip():
             raise ValueError(f"entry {i}: field 'instruction' is empty; write the task the model should do")
-        clean.append({"instruction": entry["instruction"], "input": entry.get("input") or "",
-                      "output": entry["output"], "kind": entry.get("kind") or "unknown"})
+        clean.append(
+            {
+                "instruction": entry["instruction"],
+                "input": entry.get("input") or "",
+                "output": entry["output"],
+                "kind": entry.get("kind") or "unknown",
+            }
+        )
     return clean
 
 
@@ -144,8 +164,13 @@ class InstructionSplits:
         return len(self.train), len(self.val), len(self.test)
 
 
-def split_instructions(entries: Sequence[dict], fractions: tuple[float, float, float] = (0.85, 0.05, 0.10),
-                       *, seed: int = 123, closed_kinds: Collection[str] = tuple(CLOSED_KINDS)) -> InstructionSplits:
+def split_instructions(
+    entries: Sequence[dict],
+    fractions: tuple[float, float, float] = (0.85, 0.05, 0.10),
+    *,
+    seed: int = 123,
+    closed_kinds: Collection[str] = tuple(CLOSED_KINDS),
+) -> InstructionSplits:
     """A seeded split, stratified by ``kind`` (every kind lands in every split in proportion).
 
     Two leaks are ruled out. Duplicate prompts (the same words and numbers in instruction and
@@ -165,14 +190,18 @@ def split_instructions(entries: Sequence[dict], fractions: tuple[float, float, f
     (17, 1, 2)
     """
     if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
-        raise ValueError(f"fractions must be three non-negative numbers that sum to 1 (train, val, test), got {fractions}")
+        raise ValueError(
+            f"fractions must be three non-negative numbers that sum to 1 (train, val, test), got {fractions}"
+        )
     entries = validate_entries(entries)
     first_seen: dict[str, int] = {}
     for i, entry in enumerate(entries):
         key = _prompt_key(entry)
         if key in first_seen:
-            raise ValueError(f"entries {first_seen[key]} and {i} have the same prompt; remove duplicates before splitting "
-                             "(a copy in train and one in test would leak the answer)")
+            raise ValueError(
+                f"entries {first_seen[key]} and {i} have the same prompt; remove duplicates before splitting "
+                "(a copy in train and one in test would leak the answer)"
+            )
         first_seen[key] = i
     by_kind: dict[str, list[dict]] = {}
     for entry in entries:

@@ -27,8 +27,19 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 
-__all__ = ["DEFAULT_MODEL", "DEFAULT_URL", "OllamaError", "judge_available", "judge_prompt", "judge_responses",
-           "judge_score", "list_models", "ollama_chat", "ollama_generate", "parse_score"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "DEFAULT_URL",
+    "OllamaError",
+    "judge_available",
+    "judge_prompt",
+    "judge_responses",
+    "judge_score",
+    "list_models",
+    "ollama_chat",
+    "ollama_generate",
+    "parse_score",
+]
 
 DEFAULT_URL = "http://localhost:11434"
 DEFAULT_MODEL = "llama3.2"
@@ -42,7 +53,9 @@ class OllamaError(RuntimeError):
 def _request(url: str, path: str, payload: dict | None = None, *, timeout: float) -> dict:
     """GET (no payload) or POST JSON to ``url + path`` and return the decoded JSON reply."""
     data = None if payload is None else json.dumps(payload).encode("utf-8")
-    request = urllib.request.Request(url.rstrip("/") + path, data=data, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url.rstrip("/") + path, data=data, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body = response.read()
@@ -50,7 +63,9 @@ def _request(url: str, path: str, payload: dict | None = None, *, timeout: float
         detail = err.read().decode("utf-8", "replace")[:200]
         raise OllamaError(f"{url}{path} answered HTTP {err.code}: {detail}") from err
     except (urllib.error.URLError, OSError) as err:
-        raise OllamaError(f"no Ollama server at {url} ({getattr(err, 'reason', err)}); start one with `ollama serve`") from err
+        raise OllamaError(
+            f"no Ollama server at {url} ({getattr(err, 'reason', err)}); start one with `ollama serve`"
+        ) from err
     try:
         reply = json.loads(body)
     except json.JSONDecodeError as err:
@@ -73,8 +88,9 @@ def _has_model(installed: Sequence[str], model: str) -> bool:
     return any(name == model or (":" not in model and name.split(":")[0] == model) for name in installed)
 
 
-def judge_available(model: str = DEFAULT_MODEL, *, url: str = DEFAULT_URL, timeout: float = 0.5,
-                    verbose: bool = True) -> bool:
+def judge_available(
+    model: str = DEFAULT_MODEL, *, url: str = DEFAULT_URL, timeout: float = 0.5, verbose: bool = True
+) -> bool:
     """True if a server answers at ``url`` and has ``model``; otherwise False (fast) and one line why.
 
     >>> judge_available(url="http://127.0.0.1:9", verbose=False)  # port 9 (discard): nobody listens
@@ -88,8 +104,10 @@ def judge_available(model: str = DEFAULT_MODEL, *, url: str = DEFAULT_URL, timeo
         return False
     if not _has_model(installed, model):
         if verbose:
-            print(f"LLM-as-judge skipped: the Ollama server at {url} has no model {model!r} "
-                  f"(installed: {', '.join(installed) or 'none'}); run `ollama pull {model}`.")
+            print(
+                f"LLM-as-judge skipped: the Ollama server at {url} has no model {model!r} "
+                f"(installed: {', '.join(installed) or 'none'}); run `ollama pull {model}`."
+            )
         return False
     return True
 
@@ -101,18 +119,39 @@ def _options(seed: int, temperature: float, num_ctx: int | None) -> dict:
     return options
 
 
-def ollama_generate(prompt: str, *, model: str = DEFAULT_MODEL, url: str = DEFAULT_URL, seed: int = SEED,
-                    temperature: float = 0.0, num_ctx: int | None = None, timeout: float = 120.0) -> str:
+def ollama_generate(
+    prompt: str,
+    *,
+    model: str = DEFAULT_MODEL,
+    url: str = DEFAULT_URL,
+    seed: int = SEED,
+    temperature: float = 0.0,
+    num_ctx: int | None = None,
+    timeout: float = 120.0,
+) -> str:
     """One completion from ``POST /api/generate`` (no streaming): the ``response`` text."""
-    payload = {"model": model, "prompt": prompt, "stream": False, "options": _options(seed, temperature, num_ctx)}
+    payload = {
+        "model": model,
+        "prompt": prompt,
+        "stream": False,
+        "options": _options(seed, temperature, num_ctx),
+    }
     reply = _request(url, "/api/generate", payload, timeout=timeout)
     if not isinstance(reply.get("response"), str):
         raise OllamaError(f"/api/generate answered without a 'response' text: {str(reply)[:200]}")
     return reply["response"]
 
 
-def ollama_chat(messages: Sequence[dict], *, model: str = DEFAULT_MODEL, url: str = DEFAULT_URL, seed: int = SEED,
-                temperature: float = 0.0, num_ctx: int | None = None, timeout: float = 120.0) -> str:
+def ollama_chat(
+    messages: Sequence[dict],
+    *,
+    model: str = DEFAULT_MODEL,
+    url: str = DEFAULT_URL,
+    seed: int = SEED,
+    temperature: float = 0.0,
+    num_ctx: int | None = None,
+    timeout: float = 120.0,
+) -> str:
     """One assistant message from ``POST /api/chat`` (no streaming): its ``content``.
 
     ``messages`` are ``{"role": "system" | "user" | "assistant", "content": str}`` dicts.
@@ -120,7 +159,12 @@ def ollama_chat(messages: Sequence[dict], *, model: str = DEFAULT_MODEL, url: st
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or not {"role", "content"} <= message.keys():
             raise ValueError(f"message {i} must be a dict with 'role' and 'content', got {message!r}")
-    payload = {"model": model, "messages": list(messages), "stream": False, "options": _options(seed, temperature, num_ctx)}
+    payload = {
+        "model": model,
+        "messages": list(messages),
+        "stream": False,
+        "options": _options(seed, temperature, num_ctx),
+    }
     reply = _request(url, "/api/chat", payload, timeout=timeout)
     content = (reply.get("message") or {}).get("content")
     if not isinstance(content, str):
@@ -163,15 +207,36 @@ def parse_score(text: str) -> float | None:
     return None
 
 
-def judge_score(entry: dict, response: str, *, model: str = DEFAULT_MODEL, url: str = DEFAULT_URL,
-                seed: int = SEED, timeout: float = 120.0) -> float | None:
+def judge_score(
+    entry: dict,
+    response: str,
+    *,
+    model: str = DEFAULT_MODEL,
+    url: str = DEFAULT_URL,
+    seed: int = SEED,
+    timeout: float = 120.0,
+) -> float | None:
     """The judge's 0-100 score for one response (``None`` if its reply holds no usable number)."""
-    return parse_score(ollama_generate(judge_prompt(entry, response), model=model, url=url, seed=seed, timeout=timeout))
+    return parse_score(
+        ollama_generate(judge_prompt(entry, response), model=model, url=url, seed=seed, timeout=timeout)
+    )
 
 
-def judge_responses(entries: Sequence[dict], responses: Sequence[str], *, model: str = DEFAULT_MODEL,
-                    url: str = DEFAULT_URL, seed: int = SEED, timeout: float = 120.0) -> list[float | None]:
+def judge_responses(
+    entries: Sequence[dict],
+    responses: Sequence[str],
+    *,
+    model: str = DEFAULT_MODEL,
+    url: str = DEFAULT_URL,
+    seed: int = SEED,
+    timeout: float = 120.0,
+) -> list[float | None]:
     """``judge_score`` for every (entry, response) pair, in order."""
     if len(entries) != len(responses):
-        raise ValueError(f"got {len(entries)} entries but {len(responses)} responses; they must pair up one to one")
-    return [judge_score(e, r, model=model, url=url, seed=seed, timeout=timeout) for e, r in zip(entries, responses)]
+        raise ValueError(
+            f"got {len(entries)} entries but {len(responses)} responses; they must pair up one to one"
+        )
+    return [
+        judge_score(e, r, model=model, url=url, seed=seed, timeout=timeout)
+        for e, r in zip(entries, responses)
+    ]

@@ -30,11 +30,29 @@ from collections.abc import Sequence
 from .correctness import OPEN_ENDED, correct
 from .normalize import normalize, words
 
-__all__ = ["METRICS", "TABLE_METRICS", "exact_match", "format_table", "lcs_length", "metrics_by_kind", "normalize", "rouge_l",
-           "score_response", "score_responses", "token_f1", "words"]
+__all__ = [
+    "METRICS",
+    "TABLE_METRICS",
+    "exact_match",
+    "format_table",
+    "lcs_length",
+    "metrics_by_kind",
+    "normalize",
+    "rouge_l",
+    "score_response",
+    "score_responses",
+    "token_f1",
+    "words",
+]
 
 METRICS = ("correct", "exact_match", "token_f1", "rouge_l")  # every score in a row
-TABLE_METRICS = ("correct", "rouge_l", "token_f1")  # the table's default columns: the headline, then word overlap
+TABLE_METRICS = (
+    "correct",
+    "rouge_l",
+    "token_f1",
+)  # the table's default columns: the headline, then word overlap
+
+
 def exact_match(prediction: str, reference: str) -> float:
     """1.0 if the normalized texts are equal, else 0.0.
 
@@ -103,14 +121,20 @@ def score_response(prediction: str, reference: str, kind: str | None = None) -> 
 
     ``kind`` picks the rule of ``correct`` (see ``finetune.correctness``; unknown or None: whole text).
     """
-    return {"correct": correct(prediction, reference, kind), "exact_match": exact_match(prediction, reference),
-            "token_f1": token_f1(prediction, reference), "rouge_l": rouge_l(prediction, reference)}
+    return {
+        "correct": correct(prediction, reference, kind),
+        "exact_match": exact_match(prediction, reference),
+        "token_f1": token_f1(prediction, reference),
+        "rouge_l": rouge_l(prediction, reference),
+    }
 
 
 def score_responses(entries: Sequence[dict], responses: Sequence[str]) -> list[dict]:
     """One row per entry: its ``kind`` and the four scores of its response against ``output``."""
     if len(entries) != len(responses):
-        raise ValueError(f"got {len(entries)} entries but {len(responses)} responses; they must pair up one to one")
+        raise ValueError(
+            f"got {len(entries)} entries but {len(responses)} responses; they must pair up one to one"
+        )
     rows = []
     for i, (entry, response) in enumerate(zip(entries, responses)):
         if not isinstance(response, str):
@@ -134,14 +158,21 @@ def metrics_by_kind(rows: Sequence[dict], *, total: str = "all") -> list[dict]:
     groups: dict[str, list[dict]] = {}
     for row in rows:
         groups.setdefault(row["kind"], []).append(row)
-    table = [{"kind": kind, "n": len(group), **{m: sum(r[m] for r in group) / len(group) for m in METRICS}}
-             for kind, group in sorted(groups.items())]
+    table = [
+        {"kind": kind, "n": len(group), **{m: sum(r[m] for r in group) / len(group) for m in METRICS}}
+        for kind, group in sorted(groups.items())
+    ]
     table.append({"kind": total, "n": len(rows), **{m: sum(r[m] for r in rows) / len(rows) for m in METRICS}})
     return table
 
 
-def format_table(before: Sequence[dict], after: Sequence[dict] | None = None, *, digits: int = 2,
-                 metrics: Sequence[str] = TABLE_METRICS) -> str:
+def format_table(
+    before: Sequence[dict],
+    after: Sequence[dict] | None = None,
+    *,
+    digits: int = 2,
+    metrics: Sequence[str] = TABLE_METRICS,
+) -> str:
     """A plain-text table of ``metrics_by_kind`` rows; with ``after``, "before -> after" per cell.
 
     When ``correct`` is shown, open-ended kinds (``correctness.OPEN_ENDED``) get a ``*`` and a
@@ -153,7 +184,9 @@ def format_table(before: Sequence[dict], after: Sequence[dict] | None = None, *,
     all   2  1.00     0.50     0.75
     """
     if after is not None and [r["kind"] for r in before] != [r["kind"] for r in after]:
-        raise ValueError("before and after must list the same kinds in the same order (score the same test entries)")
+        raise ValueError(
+            "before and after must list the same kinds in the same order (score the same test entries)"
+        )
     missing = [m for m in metrics if m not in before[0]] if before else []
     if missing:
         have = ", ".join(k for k in before[0] if k not in ("kind", "n"))
@@ -162,7 +195,10 @@ def format_table(before: Sequence[dict], after: Sequence[dict] | None = None, *,
     lines = [["kind", "n", *metrics]]
     starred = False
     for i, row in enumerate(before):
-        cells = [f"{row[m]:.{digits}f}" + (f" -> {after[i][m]:.{digits}f}" if after is not None else "") for m in metrics]
+        cells = [
+            f"{row[m]:.{digits}f}" + (f" -> {after[i][m]:.{digits}f}" if after is not None else "")
+            for m in metrics
+        ]
         star = mark and row["kind"] in OPEN_ENDED
         starred |= star
         lines.append([row["kind"] + ("*" if star else ""), str(row["n"]), *cells])

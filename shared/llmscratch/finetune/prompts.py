@@ -95,17 +95,27 @@ def fit_prompt(token_ids: Sequence[int], context_length: int, max_new_tokens: in
     """
     room = context_length - max_new_tokens
     if room < 1:
-        raise ValueError(f"max_new_tokens={max_new_tokens} leaves no room for a prompt in context_length={context_length}")
+        raise ValueError(
+            f"max_new_tokens={max_new_tokens} leaves no room for a prompt in context_length={context_length}"
+        )
     ids = list(token_ids)
     if len(ids) > room:
-        warnings.warn(f"the prompt has {len(ids)} tokens but only {room} fit (context_length={context_length} minus "
-                      f"max_new_tokens={max_new_tokens}): its first {len(ids) - room} tokens were dropped", stacklevel=2)
+        warnings.warn(
+            f"the prompt has {len(ids)} tokens but only {room} fit (context_length={context_length} minus "
+            f"max_new_tokens={max_new_tokens}): its first {len(ids) - room} tokens were dropped",
+            stacklevel=2,
+        )
         ids = ids[-room:]
     return ids
 
 
-def extract_response(generated: str | Sequence[int] | torch.Tensor, prompt_length: int | None = None, *,
-                     decode: Callable[[list[int]], str] | None = None, eos_id: int | None = EOT_ID) -> str:
+def extract_response(
+    generated: str | Sequence[int] | torch.Tensor,
+    prompt_length: int | None = None,
+    *,
+    decode: Callable[[list[int]], str] | None = None,
+    eos_id: int | None = EOT_ID,
+) -> str:
     """The response part of a generated sequence, stripped of surrounding whitespace.
 
     Token ids (a list or a 1-D tensor; a ``(1, T)`` tensor is accepted): the response is every token
@@ -124,15 +134,19 @@ def extract_response(generated: str | Sequence[int] | torch.Tensor, prompt_lengt
         text = generated.rsplit(RESPONSE_MARKER, 1)[-1]
         return text.split("<|endoftext|>", 1)[0].strip()
     if prompt_length is None or decode is None:
-        raise ValueError("token ids need prompt_length (how many prompt tokens come first) and decode (ids -> text)")
+        raise ValueError(
+            "token ids need prompt_length (how many prompt tokens come first) and decode (ids -> text)"
+        )
     ids = generated.tolist() if isinstance(generated, torch.Tensor) else list(generated)
     if ids and isinstance(ids[0], list):
         if len(ids) != 1:
-            raise ValueError(f"extract_response takes one sequence; got a batch of {len(ids)} (call it per row)")
+            raise ValueError(
+                f"extract_response takes one sequence; got a batch of {len(ids)} (call it per row)"
+            )
         ids = ids[0]
     if not 0 <= prompt_length <= len(ids):
         raise ValueError(f"prompt_length={prompt_length} is outside the sequence of {len(ids)} tokens")
     response = ids[prompt_length:]
     if eos_id is not None and eos_id in response:
-        response = response[:response.index(eos_id)]
+        response = response[: response.index(eos_id)]
     return decode(response).strip()

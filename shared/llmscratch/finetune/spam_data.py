@@ -67,7 +67,9 @@ class SMSData:
         """One line: source, size and class counts."""
         counts = Counter(self.labels)
         parts = ", ".join(f"{counts[i]:,} {name}" for i, name in enumerate(LABELS))
-        return f"{self.source}: {len(self):,} messages ({parts}) from {self.path.name}" + (f"; {self.note}" if self.note else "")
+        return f"{self.source}: {len(self):,} messages ({parts}) from {self.path.name}" + (
+            f"; {self.note}" if self.note else ""
+        )
 
 
 def parse_sms(text: str, *, what: str = "data") -> tuple[list[str], list[int]]:
@@ -86,7 +88,9 @@ def parse_sms(text: str, *, what: str = "data") -> tuple[list[str], list[int]]:
         line = line.rstrip("\r")
         label, tab, message = line.partition("\t")
         if not tab:
-            raise MalformedRowError(f"{what}, row {row}: no tab between label and text in {line[:60]!r}; expected 'ham<TAB>message' or 'spam<TAB>message'")
+            raise MalformedRowError(
+                f"{what}, row {row}: no tab between label and text in {line[:60]!r}; expected 'ham<TAB>message' or 'spam<TAB>message'"
+            )
         if label not in LABELS:
             raise MalformedRowError(f"{what}, row {row}: label {label!r} is not one of {LABELS}")
         if not message.strip():
@@ -111,18 +115,22 @@ def check_uci_zip(path: Path) -> None:
         raise ValueError(f"not a zip file ({err})") from err
     spam = sum(labels)
     if (len(texts), len(texts) - spam, spam) != (UCI_LINES, UCI_HAM, UCI_SPAM):
-        raise ValueError(f"expected {UCI_LINES} rows ({UCI_HAM} ham, {UCI_SPAM} spam), got {len(texts)} ({len(texts) - spam} ham, {spam} spam)")
+        raise ValueError(
+            f"expected {UCI_LINES} rows ({UCI_HAM} ham, {UCI_SPAM} spam), got {len(texts)} ({len(texts) - spam} ham, {spam} spam)"
+        )
 
 
-UCI = downloads.register(downloads.Resource(
-    name=UCI_RESOURCE,
-    url="https://archive.ics.uci.edu/static/public/228/sms+spam+collection.zip",
-    sha256=None,  # UCI publishes no checksum: checked by structure (rows and labels) instead
-    size=None,
-    filename="sms_spam_collection.zip",
-    offline="the bundled messages: llmscratch.finetune.spam_data.load_sms('bundled')",
-    check=check_uci_zip,
-))
+UCI = downloads.register(
+    downloads.Resource(
+        name=UCI_RESOURCE,
+        url="https://archive.ics.uci.edu/static/public/228/sms+spam+collection.zip",
+        sha256=None,  # UCI publishes no checksum: checked by structure (rows and labels) instead
+        size=None,
+        filename="sms_spam_collection.zip",
+        offline="the bundled messages: llmscratch.finetune.spam_data.load_sms('bundled')",
+        check=check_uci_zip,
+    )
+)
 
 
 def load_bundled() -> SMSData:
@@ -134,7 +142,13 @@ def load_bundled() -> SMSData:
 def load_heldout_kinds() -> SMSData:
     """The held-out kinds (``assets/sms_heldout_kinds.tsv``): a test set only, 100 ham and 100 spam."""
     texts, labels = parse_sms(read_text(HELDOUT_FILE), what=HELDOUT_FILE.name)
-    return SMSData(texts, labels, "heldout_kinds", HELDOUT_FILE, note="test only: none of its kinds occur in the training messages")
+    return SMSData(
+        texts,
+        labels,
+        "heldout_kinds",
+        HELDOUT_FILE,
+        note="test only: none of its kinds occur in the training messages",
+    )
 
 
 def load_uci(cache: Path | None = None) -> SMSData:

@@ -50,13 +50,13 @@ from ..settings import seed_everything
 from ..training.loop import train
 from ..weights.backbone import load_backbone
 from .baselines import bow_logistic_regression, majority_class_accuracy
+from .classifier_files import save_classifier
 from .classify import (
     accuracy,
     add_classification_head,
     class_logits,
     cls_batch_loss,
     predictions,
-    save_classifier,
 )
 from .classify_data import (
     ClassificationDataset,
@@ -120,40 +120,82 @@ def run(
         raise ValueError(f"method must be 'last_block', 'lora' or 'all', got {method!r}")
     data = load_sms()
     splits = split_dataset(*balance_by_undersampling(data.texts, data.labels, seed=seed), seed=seed)
-    parts = [LabelledTexts(s.texts[:n], s.labels[:n]) for s, n in ((splits.train, n_train), (splits.val, n_val), (splits.test, n_test))]
+    parts = [
+        LabelledTexts(s.texts[:n], s.labels[:n])
+        for s, n in ((splits.train, n_train), (splits.val, n_val), (splits.test, n_test))
+    ]
     heldout = load_heldout_kinds()
     parts.append(LabelledTexts(heldout.texts[:n_heldout], heldout.labels[:n_heldout]))
     evals = {"test": parts[2], "heldout": parts[3]}
-    bow = bow_logistic_regression(parts[0].texts, parts[0].labels, {k: (p.texts, p.labels) for k, p in evals.items()}, seed=seed)
-    baselines = {f"{name}_{k}_accuracy": value for k in evals for name, value in
-                 (("bow", bow.accuracies[k]), ("majority", majority_class_accuracy(parts[0].labels, evals[k].labels)))}
+    bow = bow_logistic_regression(
+        parts[0].texts, parts[0].labels, {k: (p.texts, p.labels) for k, p in evals.items()}, seed=seed
+    )
+    baselines = {
+        f"{name}_{k}_accuracy": value
+        for k in evals
+        for name, value in (
+            ("bow", bow.accuracies[k]),
+            ("majority", majority_class_accuracy(parts[0].labels, evals[k].labels)),
+        )
+    }
     backbone = load_backbone(verbose=False)
     model, tokenizer = backbone.model, backbone.tokenizer
-    loaders = [classification_loader(ClassificationDataset(p.texts, p.labels, tokenizer.encode, max_length=model.cfg.context_length),
-                                     pad_id=tokenizer.pad_id, batch_size=batch_size, shuffle=i == 0, seed=seed, pad_to=pad_to)
-               for i, p in enumerate(parts)]
+    loaders = [
+        classification_loader(
+            ClassificationDataset(p.texts, p.labels, tokenizer.encode, max_length=model.cfg.context_length),
+            pad_id=tokenizer.pad_id,
+            batch_size=batch_size,
+            shuffle=i == 0,
+            seed=seed,
+            pad_to=pad_to,
+        )
+        for i, p in enumerate(parts)
+    ]
     seed_everything(seed)
     add_classification_head(model, 2, trainable_blocks="all" if method == "all" else 1)
     if method == "lora":
         apply_lora(model, rank=rank, alpha=alpha)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    with torch.no_grad():  # one inference pass first, so thread pools and allocator caches are in the baseline
+    with (
+        torch.no_grad()
+    ):  # one inference pass first, so thread pools and allocator caches are in the baseline
         first = next(iter(loaders[0]))
         class_logits(model, first.token_ids, first.attention_mask)
     rss_before_training = peak_rss_mib()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.1)
     started = time.perf_counter()
     batch_loss = functools.partial(cls_batch_loss, pooling=pooling)
-    train(model, optimizer, loaders[0], epochs=epochs, batch_loss=batch_loss, eval_at_start=False,
-          eval_batches=1, progress=progress, desc=method)
+    train(
+        model,
+        optimizer,
+        loaders[0],
+        epochs=epochs,
+        batch_loss=batch_loss,
+        eval_at_start=False,
+        eval_batches=1,
+        progress=progress,
+        desc=method,
+    )
     seconds = time.perf_counter() - started
     heldout_predictions = predictions(model, loaders[3], pooling=pooling)
-    result = {"method": method, "seed": seed, "train_messages": len(parts[0]), "test_messages": len(parts[2]),
-              "heldout_messages": len(parts[3]), "val_accuracy": accuracy(model, loaders[1], pooling=pooling),
-              "test_accuracy": accuracy(model, loaders[2], pooling=pooling),
-              "heldout_accuracy": sum(p == y for p, y in zip(heldout_predictions, parts[3].labels)) / len(parts[3]),
-              "heldout_predictions": heldout_predictions, **baselines, "seconds": seconds, "trainable": trainable, "rss_before_training_mib": rss_before_training,
-              "peak_rss_mib": peak_rss_mib(), "device": str(next(model.parameters()).device), "backbone": backbone.name}
+    result = {
+        "method": method,
+        "seed": seed,
+        "train_messages": len(parts[0]),
+        "test_messages": len(parts[2]),
+        "heldout_messages": len(parts[3]),
+        "val_accuracy": accuracy(model, loaders[1], pooling=pooling),
+        "test_accuracy": accuracy(model, loaders[2], pooling=pooling),
+        "heldout_accuracy": sum(p == y for p, y in zip(heldout_predictions, parts[3].labels)) / len(parts[3]),
+        "heldout_predictions": heldout_predictions,
+        **baselines,
+        "seconds": seconds,
+        "trainable": trainable,
+        "rss_before_training_mib": rss_before_training,
+        "peak_rss_mib": peak_rss_mib(),
+        "device": str(next(model.parameters()).device),
+        "backbone": backbone.name,
+    }
     if save:
         save_classifier(model, save, trainable_only=True)
     return result
@@ -203,8 +245,11 @@ class Spread:
         return f"{100 * self.mean:.1f}% ± {100 * self.std:.1f} ({100 * self.min:.1f}-{100 * self.max:.1f}), {self.n} seed{'s' * (self.n != 1)}"
 
 
-ROWS = (("fine-tuned LLM", "test_accuracy", "heldout_accuracy"), ("bag of words", "bow_test_accuracy", "bow_heldout_accuracy"),
-        ("majority class", "majority_test_accuracy", "majority_heldout_accuracy"))
+ROWS = (
+    ("fine-tuned LLM", "test_accuracy", "heldout_accuracy"),
+    ("bag of words", "bow_test_accuracy", "bow_heldout_accuracy"),
+    ("majority class", "majority_test_accuracy", "majority_heldout_accuracy"),
+)
 
 
 @dataclass
@@ -229,9 +274,13 @@ class SeedRuns:
         """Mean ± std (min-max) of each classifier on both test sets, then the per-seed LLM - bag-of-words gap."""
         seeds = ", ".join(str(r.get("seed")) for r in self.runs)
         first = self.runs[0]
-        lines = [(f"{self.method}: seeds {seeds}; {first['train_messages']} training messages; "
-                  f"test split {first['test_messages']} messages, held-out kinds {first['heldout_messages']}"),
-                 f"{'':<16} {'test split (kinds seen in training)':<36} held-out kinds"]
+        lines = [
+            (
+                f"{self.method}: seeds {seeds}; {first['train_messages']} training messages; "
+                f"test split {first['test_messages']} messages, held-out kinds {first['heldout_messages']}"
+            ),
+            f"{'':<16} {'test split (kinds seen in training)':<36} held-out kinds",
+        ]
         for name, test_key, heldout_key in ROWS:
             lines.append(f"{name:<16} {self.spread(test_key)!s:<36} {self.spread(heldout_key)}")
         lines.append(f"{'LLM - bag':<16} {self.gap('test_accuracy', 'bow_test_accuracy')!s:<36} {self.gap()}")
@@ -246,7 +295,10 @@ def run_in_fresh_process(method: str, **kwargs) -> dict:
             continue
         args += [f"--{key.replace('_', '-')}"] + ([] if value is True else [str(value)])
     package_root = Path(__file__).resolve().parent.parent  # so the new process imports this very package
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(package_root), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(package_root), os.environ.get("PYTHONPATH")])),
+    }
     done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
     if done.returncode:
         raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-2000:]}")
@@ -293,22 +345,61 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rank", type=int, default=8)
     parser.add_argument("--alpha", type=float, default=16)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--seed", type=int, default=123, help="picks the data subset and split, batch order and head init")
-    parser.add_argument("--seeds", type=int, nargs="+", default=None,
-                        help="run once per seed, each in a fresh process; print each result, then mean, std and range")
+    parser.add_argument(
+        "--seed", type=int, default=123, help="picks the data subset and split, batch order and head init"
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="run once per seed, each in a fresh process; print each result, then mean, std and range",
+    )
     parser.add_argument("--pooling", default="last", choices=["last", "last_position", "first"])
     parser.add_argument("--pad-to", type=int, default=None, help="pad every batch to this many tokens")
-    parser.add_argument("--save", default=None, help="write the trainable parameters to this safetensors file")
+    parser.add_argument(
+        "--save", default=None, help="write the trainable parameters to this safetensors file"
+    )
     args = parser.parse_args(argv)
     if args.seeds:
-        settings = {"n_train": args.n_train, "n_val": args.n_val, "n_test": args.n_test, "n_heldout": args.n_heldout, "epochs": args.epochs, "lr": args.lr,
-                    "rank": args.rank, "alpha": args.alpha, "batch_size": args.batch_size, "pooling": args.pooling, "pad_to": args.pad_to}
-        runs = over_seeds(args.method, args.seeds, fresh_process=True, log=lambda r: print(json.dumps(r), flush=True), **settings)
+        settings = {
+            "n_train": args.n_train,
+            "n_val": args.n_val,
+            "n_test": args.n_test,
+            "n_heldout": args.n_heldout,
+            "epochs": args.epochs,
+            "lr": args.lr,
+            "rank": args.rank,
+            "alpha": args.alpha,
+            "batch_size": args.batch_size,
+            "pooling": args.pooling,
+            "pad_to": args.pad_to,
+        }
+        runs = over_seeds(
+            args.method,
+            args.seeds,
+            fresh_process=True,
+            log=lambda r: print(json.dumps(r), flush=True),
+            **settings,
+        )
         print(runs.table())
         return
-    result = run(args.method, n_train=args.n_train, n_val=args.n_val, n_test=args.n_test, n_heldout=args.n_heldout, epochs=args.epochs, lr=args.lr,
-                 rank=args.rank, alpha=args.alpha, batch_size=args.batch_size, seed=args.seed,
-                 pooling=args.pooling, pad_to=args.pad_to, save=args.save)
+    result = run(
+        args.method,
+        n_train=args.n_train,
+        n_val=args.n_val,
+        n_test=args.n_test,
+        n_heldout=args.n_heldout,
+        epochs=args.epochs,
+        lr=args.lr,
+        rank=args.rank,
+        alpha=args.alpha,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        pooling=args.pooling,
+        pad_to=args.pad_to,
+        save=args.save,
+    )
     print(json.dumps(result))
 
 

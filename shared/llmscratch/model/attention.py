@@ -33,7 +33,11 @@ from torch import nn
 
 from ..constants import ATTN_IMPLS
 
-QKV_NAMES = ("W_query", "W_key", "W_value")  # also the order of the blocks of a fused qkv / GPT-2 c_attn weight
+QKV_NAMES = (
+    "W_query",
+    "W_key",
+    "W_value",
+)  # also the order of the blocks of a fused qkv / GPT-2 c_attn weight
 
 
 def future_mask(n_queries: int, n_keys: int, device: torch.device | str | None = None) -> torch.Tensor:
@@ -45,7 +49,9 @@ def future_mask(n_queries: int, n_keys: int, device: torch.device | str | None =
     >>> future_mask(2, 3).int().tolist()
     [[0, 0, 1], [0, 0, 0]]
     """
-    return torch.ones(n_queries, n_keys, dtype=torch.bool, device=device).triu(diagonal=n_keys - n_queries + 1)
+    return torch.ones(n_queries, n_keys, dtype=torch.bool, device=device).triu(
+        diagonal=n_keys - n_queries + 1
+    )
 
 
 def hidden_positions(future: torch.Tensor, key_padding: torch.Tensor | None) -> torch.Tensor:
@@ -60,7 +66,9 @@ def hidden_positions(future: torch.Tensor, key_padding: torch.Tensor | None) -> 
         return future
     n_queries, n_keys = future.shape
     keys = torch.arange(n_keys, device=future.device)  # (T_k,)
-    own = keys == torch.arange(n_keys - n_queries, n_keys, device=future.device)[:, None]  # (T_q, T_k): query i is token T_k - T_q + i
+    own = (
+        keys == torch.arange(n_keys - n_queries, n_keys, device=future.device)[:, None]
+    )  # (T_q, T_k): query i is token T_k - T_q + i
     return (future | key_padding[:, None, None, :]) & ~own  # (B, 1, T_q, T_k)
 
 
@@ -91,12 +99,19 @@ def attend(
     """
     n_queries, n_keys = queries.shape[-2], keys.shape[-2]
     if impl == "sdpa":
-        if hidden is None and n_queries not in (1, n_keys):  # queries after a cached prefix: offset causal mask
+        if hidden is None and n_queries not in (
+            1,
+            n_keys,
+        ):  # queries after a cached prefix: offset causal mask
             hidden = future_mask(n_queries, n_keys, queries.device)
         dropout_p = dropout.p if dropout.training else 0.0
         return F.scaled_dot_product_attention(
-            queries, keys, values,
-            attn_mask=None if hidden is None else ~hidden,  # SDPA's boolean mask is True where attention is allowed
+            queries,
+            keys,
+            values,
+            attn_mask=None
+            if hidden is None
+            else ~hidden,  # SDPA's boolean mask is True where attention is allowed
             dropout_p=dropout_p,
             is_causal=hidden is None and n_queries > 1,
         )  # (B, H, T_q, D)
@@ -150,7 +165,15 @@ class MultiHeadAttention(nn.Module):
 
     owns_mask = True  # chapter 3's module keeps its causal mask; GPTModel's blocks share one (kv_cache.py)
 
-    def __init__(self, d_in: int, d_out: int, context_length: int, drop_rate: float, n_heads: int, qkv_bias: bool = False):
+    def __init__(
+        self,
+        d_in: int,
+        d_out: int,
+        context_length: int,
+        drop_rate: float,
+        n_heads: int,
+        qkv_bias: bool = False,
+    ):
         super().__init__()
         _check_config(d_out, n_heads)
         self.d_in, self.d_out, self.n_heads, self.head_dim = d_in, d_out, n_heads, d_out // n_heads
@@ -218,7 +241,15 @@ class MultiHeadAttentionFast(nn.Module):
     ``out_proj`` and the error checks are unchanged.
     """
 
-    def __init__(self, d_in: int, d_out: int, context_length: int, drop_rate: float, n_heads: int, qkv_bias: bool = False):
+    def __init__(
+        self,
+        d_in: int,
+        d_out: int,
+        context_length: int,
+        drop_rate: float,
+        n_heads: int,
+        qkv_bias: bool = False,
+    ):
         super().__init__()
         _check_config(d_out, n_heads)
         if not 0.0 <= drop_rate <= 1.0:
@@ -227,7 +258,9 @@ class MultiHeadAttentionFast(nn.Module):
         self.context_length, self.drop_rate = context_length, drop_rate
         self.qkv = nn.Linear(d_in, 3 * d_out, bias=qkv_bias)  # [W_query; W_key; W_value] stacked
         self.out_proj = nn.Linear(d_out, d_out)
-        self.dropout = nn.Dropout(drop_rate)  # no parameters; ``attend`` hands its p to the kernel in training
+        self.dropout = nn.Dropout(
+            drop_rate
+        )  # no parameters; ``attend`` hands its p to the kernel in training
 
     @classmethod
     def from_teaching(cls, mha: MultiHeadAttention) -> MultiHeadAttentionFast:
@@ -235,7 +268,14 @@ class MultiHeadAttentionFast(nn.Module):
 
         The new module is on the same device and dtype, and in the same train/eval mode, as ``mha``.
         """
-        fast = cls(mha.d_in, mha.d_out, mha.context_length, mha.dropout.p, mha.n_heads, qkv_bias=mha.W_query.bias is not None)
+        fast = cls(
+            mha.d_in,
+            mha.d_out,
+            mha.context_length,
+            mha.dropout.p,
+            mha.n_heads,
+            qkv_bias=mha.W_query.bias is not None,
+        )
         weight = mha.W_query.weight
         fast.to(device=weight.device, dtype=weight.dtype)
         fast.load_state_dict(fuse_qkv_state_dict(mha.state_dict()), strict=True)
@@ -246,7 +286,9 @@ class MultiHeadAttentionFast(nn.Module):
         b, n_tokens, _ = x.shape
         qkv = self.qkv(x).view(b, n_tokens, 3, self.n_heads, self.head_dim)  # (B, T, 3C) -> (B, T, 3, H, D)
         queries, keys, values = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # (B, T, 3, H, D) -> 3 x (B, H, T, D)
-        context = attend(queries, keys, values, None, impl="sdpa", dropout=self.dropout)  # (B, H, T, D), is_causal
+        context = attend(
+            queries, keys, values, None, impl="sdpa", dropout=self.dropout
+        )  # (B, H, T, D), is_causal
         context = context.transpose(1, 2).reshape(b, n_tokens, self.d_out)  # (B, H, T, D) -> (B, T, C)
         return self.out_proj(context)
 
@@ -268,7 +310,9 @@ def fuse_qkv_state_dict(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.
     fused: dict[str, torch.Tensor] = {}
     groups: dict[tuple[str, str], dict[str, torch.Tensor]] = {}  # (prefix, "weight"/"bias") -> {name: tensor}
     for key, tensor in state_dict.items():
-        prefix, _, leaf = key.rpartition(".")  # "blocks.0.att.W_query.weight" -> ("blocks.0.att.W_query", "weight")
+        prefix, _, leaf = key.rpartition(
+            "."
+        )  # "blocks.0.att.W_query.weight" -> ("blocks.0.att.W_query", "weight")
         head, _, name = prefix.rpartition(".")
         if name in QKV_NAMES:
             groups.setdefault((f"{head}." if head else "", leaf), {})[name] = tensor
@@ -277,6 +321,8 @@ def fuse_qkv_state_dict(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.
     for (prefix, leaf), parts in groups.items():
         missing = [n for n in QKV_NAMES if n not in parts]
         if missing:
-            raise KeyError(f"{prefix}{leaf}: found {sorted(parts)} but not {missing}; cannot fuse an incomplete q/k/v set")
+            raise KeyError(
+                f"{prefix}{leaf}: found {sorted(parts)} but not {missing}; cannot fuse an incomplete q/k/v set"
+            )
         fused[f"{prefix}qkv.{leaf}"] = torch.cat([parts[n] for n in QKV_NAMES], dim=0)
     return fused

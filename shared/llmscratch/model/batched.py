@@ -39,14 +39,16 @@ def left_pad(prompts: Sequence[Sequence[int]], *, pad_id: int = 0) -> tuple[torc
     if len(prompts) == 0:
         raise ValueError("no prompts given")
     if any(len(p) == 0 for p in prompts):
-        raise ValueError(f"prompt {next(i for i, p in enumerate(prompts) if len(p) == 0)} is empty; "
-                         "give at least one token id (e.g. the end-of-text id to start from nothing)")
+        raise ValueError(
+            f"prompt {next(i for i, p in enumerate(prompts) if len(p) == 0)} is empty; "
+            "give at least one token id (e.g. the end-of-text id to start from nothing)"
+        )
     width = max(len(p) for p in prompts)
     ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
     mask = torch.zeros(len(prompts), width, dtype=torch.long)
     for row, prompt in enumerate(prompts):
-        ids[row, width - len(prompt):] = torch.as_tensor(list(prompt), dtype=torch.long)
-        mask[row, width - len(prompt):] = 1
+        ids[row, width - len(prompt) :] = torch.as_tensor(list(prompt), dtype=torch.long)
+        mask[row, width - len(prompt) :] = 1
     return ids, mask
 
 
@@ -89,8 +91,10 @@ def generate_batch(
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     seeds = _seeds(seed, len(prompts))
     device = next(model.parameters()).device
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True)  # similar lengths together
-    chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    order = sorted(
+        range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True
+    )  # similar lengths together
+    chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     if progress:
         chunks = tqdm(chunks, desc=f"batches of {batch_size}", leave=False)
     results: list[list[int]] = [[] for _ in prompts]
@@ -99,10 +103,19 @@ def generate_batch(
         generator = None
         if seeds is not None and temperature > 0:
             generator = [torch.Generator(device=device).manual_seed(seeds[i]) for i in chunk]
-        out = generate(model, ids, max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p, eos_id=eos_id,
-                       attention_mask=mask, generator=generator)  # (B, T + n)
+        out = generate(
+            model,
+            ids,
+            max_new_tokens,
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            eos_id=eos_id,
+            attention_mask=mask,
+            generator=generator,
+        )  # (B, T + n)
         for row, i in enumerate(chunk):
-            new = out[row, ids.shape[1]:].tolist()
+            new = out[row, ids.shape[1] :].tolist()
             if eos_id is not None and eos_id in new:
                 new = new[: new.index(eos_id) + 1]
             results[i] = new

@@ -132,7 +132,9 @@ class TransformerBlock(nn.Module):
         self.ff = FeedForward(cfg.emb_dim)
         self.drop_shortcut = nn.Dropout(cfg.drop_rate)
 
-    def forward(self, x: torch.Tensor, cache: LayerKVCache | None = None, hidden: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, cache: LayerKVCache | None = None, hidden: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """``hidden``: the positions attention may not see (``attention.hidden_positions``); None = causal."""
         x = x + self.drop_shortcut(self.att(self.norm1(x), cache, hidden))  # (B, T, C): attention sub-layer
         x = x + self.drop_shortcut(self.ff(self.norm2(x)))  # (B, T, C): feed-forward sub-layer

@@ -66,7 +66,9 @@ class GPTConfig(ModelConfig):
     n_layers: int = 12  # transformer blocks stacked
     drop_rate: float = 0.1  # GPT-2 trained with 10% dropout; use 0.0 for inference or small fine-tunes
     qkv_bias: bool = True  # GPT-2's q/k/v projections have biases; needed to load its weights
-    tie_embeddings: bool = True  # GPT-2 reuses the token table as the output layer (saves vocab_size * emb_dim params)
+    tie_embeddings: bool = (
+        True  # GPT-2 reuses the token table as the output layer (saves vocab_size * emb_dim params)
+    )
     attn_impl: str = "sdpa"  # "sdpa": PyTorch's fused kernels (O(T) memory); "teaching": chapter 3's masked softmax. Same weights.
 
     def __post_init__(self) -> None:

@@ -24,11 +24,17 @@ def check_token_ids(token_ids: torch.Tensor, vocab_size: int, *, name: str = "to
     """
     if not torch.is_tensor(token_ids) or token_ids.ndim != 2:
         shape = tuple(token_ids.shape) if torch.is_tensor(token_ids) else type(token_ids).__name__
-        raise ValueError(f"{name} must be a (batch, seq_len) tensor, got {shape}; for one sequence use ids.unsqueeze(0)")
+        raise ValueError(
+            f"{name} must be a (batch, seq_len) tensor, got {shape}; for one sequence use ids.unsqueeze(0)"
+        )
     if token_ids.dtype.is_floating_point or token_ids.dtype.is_complex or token_ids.dtype == torch.bool:
-        raise TypeError(f"{name} must hold integer token ids (torch.long), got {token_ids.dtype}; convert with {name}.long()")
+        raise TypeError(
+            f"{name} must hold integer token ids (torch.long), got {token_ids.dtype}; convert with {name}.long()"
+        )
     if token_ids.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {tuple(token_ids.shape)}): give at least one token id per row")
+        raise ValueError(
+            f"{name} is empty (shape {tuple(token_ids.shape)}): give at least one token id per row"
+        )
     if token_ids.device.type == "cpu" and not torch.compiler.is_compiling():
         lo, hi = int(token_ids.min()), int(token_ids.max())
         if lo < 0 or hi >= vocab_size:
@@ -51,7 +57,12 @@ class GPTEmbedding(nn.Module):
         self.pos_emb = nn.Embedding(context_length, emb_dim)
 
     def forward(
-        self, token_ids: torch.Tensor, start_pos: int = 0, *, positions: torch.Tensor | None = None, sparse_grad: bool = False
+        self,
+        token_ids: torch.Tensor,
+        start_pos: int = 0,
+        *,
+        positions: torch.Tensor | None = None,
+        sparse_grad: bool = False,
     ) -> torch.Tensor:
         """``sparse_grad=True``: the token table's gradient from this lookup is a sparse tensor (the
         rows of the looked-up ids only) instead of a dense zero table with those rows filled in.
@@ -67,5 +78,9 @@ class GPTEmbedding(nn.Module):
             )
         if positions is None:
             positions = torch.arange(start_pos, start_pos + seq_len, device=token_ids.device)  # (T,)
-        tokens = F.embedding(token_ids, self.tok_emb.weight, sparse=True) if sparse_grad else self.tok_emb(token_ids)  # (B, T, C)
+        tokens = (
+            F.embedding(token_ids, self.tok_emb.weight, sparse=True)
+            if sparse_grad
+            else self.tok_emb(token_ids)
+        )  # (B, T, C)
         return tokens + self.pos_emb(positions)  # (B, T, C) + (T, C) or (B, T, C) -> (B, T, C)

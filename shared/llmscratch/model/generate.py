@@ -98,7 +98,9 @@ def _check_logits(logits: torch.Tensor) -> None:
                 "(look for NaN/inf in its weights or inputs, e.g. a training run that diverged)"
             )
         row = int(empty.nonzero()[0])
-        raise ValueError(f"every logit in row {row} is -inf: no token is left to pick (a mask or filter removed them all)")
+        raise ValueError(
+            f"every logit in row {row} is -inf: no token is left to pick (a mask or filter removed them all)"
+        )
 
 
 @torch.no_grad()
@@ -132,23 +134,33 @@ def generate_stream(
     """
     if not torch.is_tensor(token_ids) or token_ids.ndim != 2:
         shape = tuple(token_ids.shape) if torch.is_tensor(token_ids) else type(token_ids).__name__
-        raise ValueError(f"token_ids must be a (batch, seq_len) tensor, got {shape}; for one prompt use ids.unsqueeze(0)")
+        raise ValueError(
+            f"token_ids must be a (batch, seq_len) tensor, got {shape}; for one prompt use ids.unsqueeze(0)"
+        )
     if token_ids.shape[1] == 0:
-        raise ValueError("the prompt is empty: give at least one token id (e.g. EOT_ID to start from nothing)")
+        raise ValueError(
+            "the prompt is empty: give at least one token id (e.g. EOT_ID to start from nothing)"
+        )
     if max_new_tokens < 0:
         raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
     check_sampling(temperature, top_k, top_p)
     check_token_ids(token_ids, model.cfg.vocab_size)  # on the CPU input, before the move: no device sync
     if attention_mask is not None and tuple(attention_mask.shape) != tuple(token_ids.shape):
-        raise ValueError(f"attention_mask must have the shape of token_ids {tuple(token_ids.shape)}, got {tuple(attention_mask.shape)}")
+        raise ValueError(
+            f"attention_mask must have the shape of token_ids {tuple(token_ids.shape)}, got {tuple(attention_mask.shape)}"
+        )
     if kv_cache is not None and not use_cache:
         raise ValueError("kv_cache was given but use_cache=False; drop one of them")
     context_length = model.cfg.context_length
     device = next(model.parameters()).device
-    seq = token_ids.to(device)  # (B, T): everything the model should see (a passed cache's tokens + this prompt)
+    seq = token_ids.to(
+        device
+    )  # (B, T): everything the model should see (a passed cache's tokens + this prompt)
     mask = None if attention_mask is None else attention_mask.to(device=device, dtype=torch.bool)
     cache = kv_cache if kv_cache is not None else (model.new_kv_cache() if use_cache else None)
-    n_unseen = 0  # tokens a passed cache holds whose ids generate cannot read back (a cache without ``token_ids``)
+    n_unseen = (
+        0  # tokens a passed cache holds whose ids generate cannot read back (a cache without ``token_ids``)
+    )
     if cache is not None and len(cache) > 0:  # multi-turn: the cache already holds earlier turns
         held_ids, held_mask = getattr(cache, "token_ids", None), getattr(cache, "attention_mask", None)
         if held_ids is None:
@@ -156,13 +168,20 @@ def generate_stream(
         else:
             if held_mask is not None or mask is not None:
                 held_mask = torch.ones_like(held_ids, dtype=torch.bool) if held_mask is None else held_mask
-                mask = torch.cat([held_mask, torch.ones_like(seq, dtype=torch.bool) if mask is None else mask], dim=1)
+                mask = torch.cat(
+                    [held_mask, torch.ones_like(seq, dtype=torch.bool) if mask is None else mask], dim=1
+                )
             seq = torch.cat([held_ids, seq], dim=1)
     generators = _row_generators(generator, seq.shape[0])
     # Rows still generating (indices into the batch). Finished rows leave seq, mask and an internal cache,
     # so they stop costing work; a cache the caller passed keeps every row (the caller continues them all).
     alive = torch.arange(seq.shape[0], device=device)
-    shrink = eos_id is not None and kv_cache is None and seq.shape[0] > 1 and (cache is None or hasattr(cache, "keep_rows"))
+    shrink = (
+        eos_id is not None
+        and kv_cache is None
+        and seq.shape[0] > 1
+        and (cache is None or hasattr(cache, "keep_rows"))
+    )
     finished = torch.zeros(seq.shape[0], dtype=torch.bool, device=device)
     was_training = model.training
     model.eval()
@@ -174,7 +193,9 @@ def generate_stream(
                 new = picked
             else:
                 new = torch.full((finished.shape[0], 1), eos_id, dtype=picked.dtype, device=device)
-                new[alive] = picked.masked_fill(finished[alive].unsqueeze(1), eos_id)  # (B, 1): finished rows get padding
+                new[alive] = picked.masked_fill(
+                    finished[alive].unsqueeze(1), eos_id
+                )  # (B, 1): finished rows get padding
                 finished |= new.squeeze(1) == eos_id
             seq = torch.cat([seq, new[alive] if shrink else new], dim=1)  # (B_alive, T) -> (B_alive, T + 1)
             if mask is not None:
@@ -201,8 +222,10 @@ def _row_generators(generator, batch: int) -> list[torch.Generator] | None:
         return None
     generators = list(generator)
     if len(generators) != batch or not all(isinstance(g, torch.Generator) for g in generators):
-        raise ValueError(f"generator must be one torch.Generator or a list of one per row ({batch}), "
-                         f"got {len(generators)} items")
+        raise ValueError(
+            f"generator must be one torch.Generator or a list of one per row ({batch}), "
+            f"got {len(generators)} items"
+        )
     return generators
 
 
@@ -210,13 +233,19 @@ def _pick(logits, temperature, top_k, top_p, generator, generators) -> torch.Ten
     """``next_token`` for the batch; with per-row generators each row draws from its own (as if alone)."""
     if generators is None or temperature == 0:
         return next_token(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
-    return torch.cat([next_token(logits[i : i + 1], temperature=temperature, top_k=top_k, top_p=top_p, generator=g)
-                      for i, g in enumerate(generators)])  # (B, 1)
+    return torch.cat(
+        [
+            next_token(logits[i : i + 1], temperature=temperature, top_k=top_k, top_p=top_p, generator=g)
+            for i, g in enumerate(generators)
+        ]
+    )  # (B, 1)
 
 
 def _keep_rows(seq: torch.Tensor, mask: torch.Tensor | None, cache: Any, keep: torch.Tensor):
     """Only rows ``keep`` of the running batch, without the columns that are now padding in all of them."""
-    holds_prefix = cache is not None and len(cache) == seq.shape[1] - 1  # all but the newest token (no slide yet)
+    holds_prefix = (
+        cache is not None and len(cache) == seq.shape[1] - 1
+    )  # all but the newest token (no slide yet)
     seq, start = seq[keep], 0  # (B_kept, T)
     if mask is not None:
         mask = mask[keep]
@@ -227,7 +256,14 @@ def _keep_rows(seq: torch.Tensor, mask: torch.Tensor | None, cache: Any, keep: t
     return seq, mask, cache
 
 
-def _step(model: nn.Module, seq: torch.Tensor, mask: torch.Tensor | None, cache: Any, context_length: int, n_unseen: int) -> torch.Tensor:
+def _step(
+    model: nn.Module,
+    seq: torch.Tensor,
+    mask: torch.Tensor | None,
+    cache: Any,
+    context_length: int,
+    n_unseen: int,
+) -> torch.Tensor:
     """Last-position logits ``(B, 1, V)`` for the sequence, running only what the cache does not hold yet.
 
     The sequence is ``n_unseen`` tokens held by a passed cache that generate cannot read, then ``seq``.

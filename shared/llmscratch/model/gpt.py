@@ -37,7 +37,9 @@ class GPTModel(nn.Module):
     def __init__(self, cfg: GPTConfig):
         super().__init__()
         if not isinstance(cfg, GPTConfig):
-            raise TypeError(f"GPTModel needs a GPTConfig, got {type(cfg).__name__}; for a dict use GPTConfig(**d)")
+            raise TypeError(
+                f"GPTModel needs a GPTConfig, got {type(cfg).__name__}; for a dict use GPTConfig(**d)"
+            )
         self.cfg = cfg
         self.emb = GPTEmbedding(cfg.vocab_size, cfg.context_length, cfg.emb_dim)
         self.drop_emb = nn.Dropout(cfg.drop_rate)
@@ -45,7 +47,9 @@ class GPTModel(nn.Module):
         self.final_norm = LayerNorm(cfg.emb_dim)
         self.out_head = nn.Linear(cfg.emb_dim, cfg.vocab_size, bias=False)
         # One causal mask for all blocks (True = a later token), not one per layer; rebuilt, not saved.
-        self.register_buffer("causal_mask", future_mask(cfg.context_length, cfg.context_length), persistent=False)
+        self.register_buffer(
+            "causal_mask", future_mask(cfg.context_length, cfg.context_length), persistent=False
+        )
         if cfg.tie_embeddings:  # one (vocab_size, emb_dim) table both reads tokens in and scores them out
             self.out_head.weight = self.emb.tok_emb.weight
         self.init_weights()
@@ -111,7 +115,9 @@ class GPTModel(nn.Module):
         remembers the mask of the tokens it holds: pass only the new tokens and their mask.
         """
         if kv_cache is not None and len(kv_cache.layers) != len(self.blocks):
-            raise ValueError(f"kv_cache has {len(kv_cache.layers)} layers but the model has {len(self.blocks)} blocks")
+            raise ValueError(
+                f"kv_cache has {len(kv_cache.layers)} layers but the model has {len(self.blocks)} blocks"
+            )
         check_token_ids(token_ids, self.cfg.vocab_size)
         if attention_mask is not None and tuple(attention_mask.shape) != tuple(token_ids.shape):
             raise ValueError(
@@ -119,14 +125,20 @@ class GPTModel(nn.Module):
                 "with a kv_cache give the mask of the new tokens only"
             )
         past, n_new = (0 if kv_cache is None else len(kv_cache)), token_ids.shape[1]
-        real = None if attention_mask is None else attention_mask.to(device=token_ids.device, dtype=torch.bool)
+        real = (
+            None if attention_mask is None else attention_mask.to(device=token_ids.device, dtype=torch.bool)
+        )
         if kv_cache is not None:
-            real = kv_cache.record(token_ids, real)  # (B, past + T) or None: the cache keeps the mask of its tokens
+            real = kv_cache.record(
+                token_ids, real
+            )  # (B, past + T) or None: the cache keeps the mask of its tokens
         positions = None
         if real is not None:  # positions count real tokens only: (B, past + T) -> the new tokens' (B, T)
             positions = (real.long().cumsum(dim=-1) - 1).clamp(min=0)[:, past:]
         hidden = self._hidden(past, n_new, real)
-        x = self.drop_emb(self.emb(token_ids, past, positions=positions, sparse_grad=self._sparse_token_grad()))  # (B, T) -> (B, T, C)
+        x = self.drop_emb(
+            self.emb(token_ids, past, positions=positions, sparse_grad=self._sparse_token_grad())
+        )  # (B, T) -> (B, T, C)
         for i, block in enumerate(self.blocks):
             x = block(x, None if kv_cache is None else kv_cache.layers[i], hidden)  # (B, T, C)
         x = self.final_norm(x)

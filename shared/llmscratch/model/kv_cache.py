@@ -51,7 +51,9 @@ class LayerKVCache:
             self.keys = keys.new_empty(b, h, self.capacity, d)
             self.values = values.new_empty(b, h, self.capacity, d)
         elif self.keys.shape[0] != b:
-            raise ValueError(f"the KV cache was filled with batch size {self.keys.shape[0]}, got {b}; use a new cache")
+            raise ValueError(
+                f"the KV cache was filled with batch size {self.keys.shape[0]}, got {b}; use a new cache"
+            )
         self.keys[:, :, self.length : end] = keys
         self.values[:, :, self.length : end] = values
         self.length = end
@@ -117,7 +119,9 @@ class KVCache:
             self._ids = token_ids.new_empty(b, self.capacity)
             self._real = None
         elif self._ids.shape[0] != b:
-            raise ValueError(f"the KV cache was filled with batch size {self._ids.shape[0]}, got {b}; use a new cache")
+            raise ValueError(
+                f"the KV cache was filled with batch size {self._ids.shape[0]}, got {b}; use a new cache"
+            )
         self._ids[:, past:end] = token_ids
         if attention_mask is not None and self._real is None:
             self._real = torch.ones(b, self.capacity, dtype=torch.bool, device=token_ids.device)
@@ -185,12 +189,16 @@ class CachedMultiHeadAttention(MultiHeadAttention):
             raise ValueError(f"impl must be one of {ATTN_IMPLS}, got {impl!r}")
         self.impl = impl
 
-    def forward(self, x: torch.Tensor, cache: LayerKVCache | None = None, hidden: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, cache: LayerKVCache | None = None, hidden: torch.Tensor | None = None
+    ) -> torch.Tensor:
         check_attention_input(x, self.d_in, self.context_length)
         queries = self._split_heads(self.W_query(x))  # (B, T_new, C) -> (B, H, T_new, D)
         keys = self._split_heads(self.W_key(x))  # (B, H, T_new, D)
         values = self._split_heads(self.W_value(x))  # (B, H, T_new, D)
         if cache is not None:
             keys, values = cache.append(keys, values)  # (B, H, T_all, D), T_all = past + T_new
-        context = attend(queries, keys, values, hidden, impl=self.impl, dropout=self.dropout)  # (B, H, T_new, D)
+        context = attend(
+            queries, keys, values, hidden, impl=self.impl, dropout=self.dropout
+        )  # (B, H, T_new, D)
         return self.out_proj(self._merge_heads(context))  # (B, T_new, C)

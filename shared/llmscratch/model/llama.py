@@ -57,14 +57,25 @@ class LlamaConfig(ModelConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.head_dim % 2:
-            raise ValueError(f"head_dim = emb_dim / n_heads = {self.head_dim} must be even: RoPE rotates pairs of dims")
+            raise ValueError(
+                f"head_dim = emb_dim / n_heads = {self.head_dim} must be even: RoPE rotates pairs of dims"
+            )
         if self.n_heads % self.n_kv_heads != 0:
             raise ValueError(f"n_heads={self.n_heads} is not a multiple of n_kv_heads={self.n_kv_heads}")
 
 
 SMOLLM2_135M = LlamaConfig()
 # A few milliseconds per forward pass on a CPU: for tests and quick-mode notebooks.
-LLAMA_TINY = LlamaConfig(vocab_size=256, context_length=64, emb_dim=64, n_heads=4, n_layers=2, n_kv_heads=2, hidden_dim=160, rope_base=10_000.0)
+LLAMA_TINY = LlamaConfig(
+    vocab_size=256,
+    context_length=64,
+    emb_dim=64,
+    n_heads=4,
+    n_layers=2,
+    n_kv_heads=2,
+    hidden_dim=160,
+    rope_base=10_000.0,
+)
 
 
 class RMSNorm(nn.Module):
@@ -91,7 +102,9 @@ def rope_angles(positions: torch.Tensor, head_dim: int, base: float) -> tuple[to
     Pair ``i`` (dims ``i`` and ``i + head_dim/2``) turns by ``position * base**(-2i/head_dim)``:
     the first pairs spin fast (fine position), the last ones slowly (coarse position).
     """
-    inv_freq = 1.0 / (base ** (torch.arange(0, head_dim, 2, device=positions.device, dtype=torch.int64).float() / head_dim))
+    inv_freq = 1.0 / (
+        base ** (torch.arange(0, head_dim, 2, device=positions.device, dtype=torch.int64).float() / head_dim)
+    )
     angles = positions.float().unsqueeze(-1) * inv_freq  # (..., T, D/2)
     angles = torch.cat([angles, angles], dim=-1)  # (..., T, D): both members of a pair share the angle
     return angles.cos(), angles.sin()
@@ -154,7 +167,9 @@ class GroupedQueryAttention(nn.Module):
             repeat = self.n_heads // self.n_kv_heads
             keys, values = keys.repeat_interleave(repeat, dim=1), values.repeat_interleave(repeat, dim=1)
         context = F.scaled_dot_product_attention(
-            queries, keys, values,
+            queries,
+            keys,
+            values,
             attn_mask=None if attn_mask is None or isinstance(attn_mask, str) else attn_mask,
             is_causal=attn_mask is None,
             dropout_p=self.drop_rate if self.training else 0.0,
@@ -261,23 +276,38 @@ class LlamaModel(nn.Module):
             return torch.cat([past_pad if past_pad is not None else mask.new_ones(b, past), mask], dim=1)
         return mask
 
-    def forward(self, token_ids: torch.Tensor, kv_cache: KVCache | None = None, *, attention_mask=None, last_only: bool = False) -> torch.Tensor:
+    def forward(
+        self,
+        token_ids: torch.Tensor,
+        kv_cache: KVCache | None = None,
+        *,
+        attention_mask=None,
+        last_only: bool = False,
+    ) -> torch.Tensor:
         b, t = token_ids.shape
         if kv_cache is not None and len(kv_cache.layers) != len(self.blocks):
-            raise ValueError(f"kv_cache has {len(kv_cache.layers)} layers but the model has {len(self.blocks)} blocks")
+            raise ValueError(
+                f"kv_cache has {len(kv_cache.layers)} layers but the model has {len(self.blocks)} blocks"
+            )
         past = 0 if kv_cache is None else len(kv_cache)
         if past + t > self.cfg.context_length:
-            raise ValueError(f"{past} cached + {t} new tokens exceed context_length={self.cfg.context_length}; crop the input")
+            raise ValueError(
+                f"{past} cached + {t} new tokens exceed context_length={self.cfg.context_length}; crop the input"
+            )
         device = token_ids.device
         padding = self._padding(attention_mask, kv_cache, b, t, past, device)
         if padding is None:
             positions = torch.arange(past, past + t, device=device).unsqueeze(0)  # (1, T)
             attn_mask = None if past == 0 else ("none" if t == 1 else self._causal(b, t, past, None, device))
         else:
-            positions = (padding.long().cumsum(dim=1) - 1).clamp(min=0)[:, past:]  # (B, T): real tokens before
+            positions = (padding.long().cumsum(dim=1) - 1).clamp(min=0)[
+                :, past:
+            ]  # (B, T): real tokens before
             attn_mask = self._causal(b, t, past, padding, device)
         if kv_cache is not None and (padding is not None or getattr(kv_cache, "padding", None) is not None):
-            kv_cache.padding = padding if padding is not None else torch.ones(b, past + t, dtype=torch.bool, device=device)
+            kv_cache.padding = (
+                padding if padding is not None else torch.ones(b, past + t, dtype=torch.bool, device=device)
+            )
         cos, sin = rope_angles(positions, self.cfg.head_dim, self.cfg.rope_base)  # (B or 1, T, D) each
         x = self.drop_emb(self.tok_emb(token_ids))  # (B, T) -> (B, T, C)
         for i, block in enumerate(self.blocks):

@@ -91,8 +91,13 @@ class LinearWithLoRA(nn.Module):
     def merge(self) -> nn.Linear:
         """A plain ``nn.Linear`` whose weight is ``W + (alpha / r) (A B)^T`` (a new tensor: a weight
         shared with another module, such as a tied embedding, is left untouched)."""
-        merged = nn.Linear(self.in_features, self.out_features, bias=self.linear.bias is not None,
-                           device=self.linear.weight.device, dtype=self.linear.weight.dtype)
+        merged = nn.Linear(
+            self.in_features,
+            self.out_features,
+            bias=self.linear.bias is not None,
+            device=self.linear.weight.device,
+            dtype=self.linear.weight.dtype,
+        )
         merged.weight.copy_(self.linear.weight + self.lora.delta_weight())
         if self.linear.bias is not None:
             merged.bias.copy_(self.linear.bias)
@@ -118,12 +123,24 @@ def _set_submodule(model: nn.Module, name: str, module: nn.Module) -> None:
     setattr(model.get_submodule(parent_name) if parent_name else model, child, module)
 
 
-def lora_parameter_count(model: nn.Module, rank: int, *, targets: Iterable[str] | None = None, include_head: bool = True) -> int:
+def lora_parameter_count(
+    model: nn.Module, rank: int, *, targets: Iterable[str] | None = None, include_head: bool = True
+) -> int:
     """``sum over wrapped layers of rank * (in_features + out_features)``: what ``apply_lora`` will train."""
-    return sum(rank * (m.in_features + m.out_features) for m in (model.get_submodule(n) for n in _targets(model, targets, include_head)))
+    return sum(
+        rank * (m.in_features + m.out_features)
+        for m in (model.get_submodule(n) for n in _targets(model, targets, include_head))
+    )
 
 
-def apply_lora(model: nn.Module, rank: int, alpha: float, *, targets: Iterable[str] | None = None, include_head: bool = True) -> nn.Module:
+def apply_lora(
+    model: nn.Module,
+    rank: int,
+    alpha: float,
+    *,
+    targets: Iterable[str] | None = None,
+    include_head: bool = True,
+) -> nn.Module:
     """Freeze every parameter of ``model`` and wrap its linear layers with LoRA (in place; returns it).
 
     ``targets``: only layers whose qualified name contains one of these strings (e.g.

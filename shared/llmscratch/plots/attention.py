@@ -19,7 +19,15 @@ import numpy as np
 from .text import show_token
 
 
-def plot_token_heatmap(matrix, labels: Sequence[str], *, title: str = "", ax=None, cmap: str = "viridis", fmt: str | None = "{:.2f}"):
+def plot_token_heatmap(
+    matrix,
+    labels: Sequence[str],
+    *,
+    title: str = "",
+    ax=None,
+    cmap: str = "viridis",
+    fmt: str | None = "{:.2f}",
+):
     """Show a (T, T) matrix with token labels on both axes; values printed in cells if ``fmt``."""
     values = np.asarray(matrix, dtype=float)
     if ax is None:
@@ -34,7 +42,15 @@ def plot_token_heatmap(matrix, labels: Sequence[str], *, title: str = "", ax=Non
         ax.set_title(title)
     if fmt and len(labels) <= 12:
         for (i, j), v in np.ndenumerate(values):
-            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=8, color="white" if v < values.max() * 0.6 else "black")
+            ax.text(
+                j,
+                i,
+                fmt.format(v),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if v < values.max() * 0.6 else "black",
+            )
     plt.colorbar(image, ax=ax, fraction=0.046)
     return ax
 
@@ -61,10 +77,16 @@ def plot_rnn_vs_attention(words: Sequence[str], weights: Sequence[float]):
         if i:
             ax_rnn.annotate("", xy=(i - 0.3, 0.6), xytext=(i - 0.7, 0.6), arrowprops=arrow)
     ax_rnn.annotate("", xy=(n - 1, 1.75), xytext=(n - 1, 0.85), arrowprops=arrow)
-    ax_rnn.set_title(f"Recurrent: one state carries everything\n'{words[0]}' reaches the output through {n - 1} state updates")
+    ax_rnn.set_title(
+        f"Recurrent: one state carries everything\n'{words[0]}' reaches the output through {n - 1} state updates"
+    )
     for i, w in enumerate(weights):  # attention: a direct, weighted link from every token
-        ax_att.plot([i, n - 1], [-0.35, 1.75], color="#c4661f", lw=1 + 12 * w, alpha=0.75, solid_capstyle="round")
-    ax_att.set_title("Self-attention: a direct link to every earlier token\nline width = attention weight (illustrative)")
+        ax_att.plot(
+            [i, n - 1], [-0.35, 1.75], color="#c4661f", lw=1 + 12 * w, alpha=0.75, solid_capstyle="round"
+        )
+    ax_att.set_title(
+        "Self-attention: a direct link to every earlier token\nline width = attention weight (illustrative)"
+    )
     fig.tight_layout()
     return fig
 
@@ -75,20 +97,49 @@ def plot_head_split(n_tokens: int = 4, n_heads: int = 3, head_dim: int = 2):
     fig, ax = plt.subplots(figsize=(10, 3.2))
     for t in range(n_tokens):  # left: (T, d_out), columns coloured by the head they belong to
         for c in range(n_heads * head_dim):
-            ax.add_patch(plt.Rectangle((c, n_tokens - 1 - t), 1, 1, fc=colours[(c // head_dim) % len(colours)], ec="white", alpha=0.85))
+            ax.add_patch(
+                plt.Rectangle(
+                    (c, n_tokens - 1 - t),
+                    1,
+                    1,
+                    fc=colours[(c // head_dim) % len(colours)],
+                    ec="white",
+                    alpha=0.85,
+                )
+            )
     ax.text(n_heads * head_dim / 2, n_tokens + 0.4, "W_query(x): (T, d_out)", ha="center")
     for t in range(n_tokens):
         ax.text(-0.3, n_tokens - 0.5 - t, f"token {t}", ha="right", va="center", fontsize=9)
     left = n_heads * head_dim + 3
-    ax.annotate("", xy=(left - 0.6, n_tokens / 2), xytext=(n_heads * head_dim + 0.6, n_tokens / 2), arrowprops=dict(arrowstyle="->", lw=1.5))
-    ax.text(n_heads * head_dim + 1.8, n_tokens / 2 + 0.3, ".view(T, H, D)\n.transpose(0, 1)", ha="center", fontsize=9)
+    ax.annotate(
+        "",
+        xy=(left - 0.6, n_tokens / 2),
+        xytext=(n_heads * head_dim + 0.6, n_tokens / 2),
+        arrowprops=dict(arrowstyle="->", lw=1.5),
+    )
+    ax.text(
+        n_heads * head_dim + 1.8,
+        n_tokens / 2 + 0.3,
+        ".view(T, H, D)\n.transpose(0, 1)",
+        ha="center",
+        fontsize=9,
+    )
     for h in range(n_heads):  # right: (H, T, D), one small matrix per head
         x0 = left + h * (head_dim + 1)
         for t in range(n_tokens):
             for d in range(head_dim):
-                ax.add_patch(plt.Rectangle((x0 + d, n_tokens - 1 - t), 1, 1, fc=colours[h % len(colours)], ec="white", alpha=0.85))
+                ax.add_patch(
+                    plt.Rectangle(
+                        (x0 + d, n_tokens - 1 - t), 1, 1, fc=colours[h % len(colours)], ec="white", alpha=0.85
+                    )
+                )
         ax.text(x0 + head_dim / 2, -0.5, f"head {h}", ha="center", va="center")
-    ax.text(left + (n_heads * (head_dim + 1) - 1) / 2, n_tokens + 0.4, "(H, T, D): each head its own matrix", ha="center")
+    ax.text(
+        left + (n_heads * (head_dim + 1) - 1) / 2,
+        n_tokens + 0.4,
+        "(H, T, D): each head its own matrix",
+        ha="center",
+    )
     ax.set_xlim(-2, left + n_heads * (head_dim + 1))
     ax.set_ylim(-1, n_tokens + 1)
     ax.set_aspect("equal")
@@ -106,23 +157,44 @@ def plot_qkv_attention(queries, keys, values, weights, tokens: Sequence[str], *,
     q, k, v, w = (np.asarray(a, dtype=float) for a in (queries, keys, values, weights))
     context = w @ v
     labels = [show_token(t) for t in tokens]
-    fig, axes = plt.subplots(1, 5, figsize=(15, 3.9), gridspec_kw={"width_ratios": [q.shape[1], k.shape[1], w.shape[1] * 1.1, v.shape[1], v.shape[1]]})
+    fig, axes = plt.subplots(
+        1,
+        5,
+        figsize=(15, 3.9),
+        gridspec_kw={"width_ratios": [q.shape[1], k.shape[1], w.shape[1] * 1.1, v.shape[1], v.shape[1]]},
+    )
     panels = [
         (q, "queries Q = X W_q\n(T, D): what each token looks for", "Blues"),
         (k, "keys K = X W_k\n(T, D): what each token offers", "Greens"),
-        (w, "weights = softmax(Q K^T / sqrt(D))\n(T, T): row i = how much token i\nreads from each token", "viridis"),
+        (
+            w,
+            "weights = softmax(Q K^T / sqrt(D))\n(T, T): row i = how much token i\nreads from each token",
+            "viridis",
+        ),
         (v, "values V = X W_v\n(T, D): what each\ntoken passes on", "Oranges"),
         (context, "context = weights @ V\n(T, D): one new vector\nper token", "Purples"),
     ]
     for ax, (matrix, label, cmap) in zip(axes, panels):
-        scale = {"vmin": 0.0, "vmax": 1.0} if matrix is w else {}  # weights on their full 0..1 range: near-uniform rows look uniform
+        scale = (
+            {"vmin": 0.0, "vmax": 1.0} if matrix is w else {}
+        )  # weights on their full 0..1 range: near-uniform rows look uniform
         ax.imshow(matrix, cmap=cmap, aspect="auto", **scale)
         ax.set_title(label, fontsize=9)
-        ax.set_yticks(range(len(labels)), labels if ax is axes[0] or matrix is w else [""] * len(labels), fontsize=8)
+        ax.set_yticks(
+            range(len(labels)), labels if ax is axes[0] or matrix is w else [""] * len(labels), fontsize=8
+        )
         if matrix is w:
             ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
             for (i, j), value in np.ndenumerate(matrix):
-                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color="white" if value < 0.6 else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{value:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if value < 0.6 else "black",
+                )
         else:
             ax.set_xticks(range(matrix.shape[1]), [f"d{j}" for j in range(matrix.shape[1])], fontsize=8)
     if title:
@@ -143,7 +215,15 @@ def plot_attention_weights(weights, tokens: Sequence[str], *, title: str = ""):
     ax.set_ylabel("query: the token attending")
     for i in range(len(tokens)):
         for j in range(i + 1):
-            ax.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=7, color="white" if values[i, j] < 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                f"{values[i, j]:.2f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if values[i, j] < 0.5 else "black",
+            )
     fig.colorbar(image, ax=ax, shrink=0.8, label="attention weight")
     if title:
         ax.set_title(title)
@@ -196,10 +276,14 @@ def plot_attention_heads(weights, tokens: Sequence[str], *, n_cols: int = 6, tit
     """
     w = np.asarray(weights, dtype=float)
     if w.ndim != 3 or w.shape[1] != w.shape[2] or w.shape[1] != len(tokens):
-        raise ValueError(f"weights must be (H, T, T) with T = len(tokens) = {len(tokens)}, got shape {w.shape}")
+        raise ValueError(
+            f"weights must be (H, T, T) with T = len(tokens) = {len(tokens)}, got shape {w.shape}"
+        )
     n_heads = w.shape[0]
     n_rows = -(-n_heads // n_cols)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(2.5 * n_cols, 2.6 * n_rows + 0.6), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        n_rows, n_cols, figsize=(2.5 * n_cols, 2.6 * n_rows + 0.6), squeeze=False, layout="constrained"
+    )
     top = w[:, 1:].max() if w.shape[1] > 1 else 1.0
     labels = [show_token(t) for t in tokens]
     for h, ax in enumerate(axes.flat):
@@ -217,15 +301,21 @@ def plot_attention_heads(weights, tokens: Sequence[str], *, n_cols: int = 6, tit
     return fig
 
 
-def plot_score_scaling(d_ks: Sequence[int], std_unscaled: Sequence[float], std_scaled: Sequence[float], row_unscaled, row_scaled):
+def plot_score_scaling(
+    d_ks: Sequence[int], std_unscaled: Sequence[float], std_scaled: Sequence[float], row_unscaled, row_scaled
+):
     """Left: the standard deviation of query-key dot products against the head size ``d_k``, with
     and without dividing by sqrt(d_k). Right: the softmax of one row of scores both ways.
     """
     if not len(d_ks) == len(std_unscaled) == len(std_scaled) or not len(d_ks):
-        raise ValueError(f"need one std per head size: got {len(d_ks)} sizes, {len(std_unscaled)} and {len(std_scaled)} stds")
+        raise ValueError(
+            f"need one std per head size: got {len(d_ks)} sizes, {len(std_unscaled)} and {len(std_scaled)} stds"
+        )
     a, b = np.asarray(row_unscaled, dtype=float), np.asarray(row_scaled, dtype=float)
     if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"the two softmax rows must be 1-D and of the same length, got {a.shape} and {b.shape}")
+        raise ValueError(
+            f"the two softmax rows must be 1-D and of the same length, got {a.shape} and {b.shape}"
+        )
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
     left.plot(d_ks, std_unscaled, "o-", label="q . k")
     left.plot(d_ks, std_scaled, "s-", label="q . k / sqrt(d_k)")

@@ -36,7 +36,11 @@ def plot_llm_pipeline(ax=None):
         boxes[chapter] = (x, y, w)
     for a, b in [("ch 2", "ch 3"), ("ch 3", "ch 4"), ("ch 4", "ch 5"), ("ch 5", "ch 6"), ("ch 5", "ch 7")]:
         (xa, ya, wa), (xb, yb, _) = boxes[a], boxes[b]
-        ax.add_patch(FancyArrowPatch((xa + wa + 0.08, ya), (xb - 0.08, yb), arrowstyle="-|>", mutation_scale=14, color="#333333"))
+        ax.add_patch(
+            FancyArrowPatch(
+                (xa + wa + 0.08, ya), (xb - 0.08, yb), arrowstyle="-|>", mutation_scale=14, color="#333333"
+            )
+        )
     ax.text(1.1, 0.55, "Stage 1: build the model", ha="left", fontsize=11, weight="bold", color="#2b5d8a")
     ax.text(6.5, 0.55, "Stage 2: pretrain", ha="left", fontsize=11, weight="bold", color="#a0621a")
     ax.text(8.9, 0.55, "Stage 3: fine-tune", ha="left", fontsize=11, weight="bold", color="#3d7a31")
@@ -49,9 +53,36 @@ def plot_classification_stages(ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 3.6))
     stages = [
-        ("1. data", ["load the messages", "balance the classes\n(undersample ham)", "split 70/10/20\n(seeded)", "pad batches to\nthe longest message"], BLUE),
-        ("2. model", ["load a pretrained\nLLM (backbone)", "swap the output head\nfor 2 classes", "freeze all but the\nlast block, norm, head", "read the output at the\nlast real token"], "#fdd0a2"),
-        ("3. fine-tuning", ["loss and accuracy\nbefore training", "train with chapter 5's\nloop (cls_loss)", "compare with\nbaselines", "classify new\nmessages, save"], "#c7e9c0"),
+        (
+            "1. data",
+            [
+                "load the messages",
+                "balance the classes\n(undersample ham)",
+                "split 70/10/20\n(seeded)",
+                "pad batches to\nthe longest message",
+            ],
+            BLUE,
+        ),
+        (
+            "2. model",
+            [
+                "load a pretrained\nLLM (backbone)",
+                "swap the output head\nfor 2 classes",
+                "freeze all but the\nlast block, norm, head",
+                "read the output at the\nlast real token",
+            ],
+            "#fdd0a2",
+        ),
+        (
+            "3. fine-tuning",
+            [
+                "loss and accuracy\nbefore training",
+                "train with chapter 5's\nloop (cls_loss)",
+                "compare with\nbaselines",
+                "classify new\nmessages, save",
+            ],
+            "#c7e9c0",
+        ),
     ]
     w, h, gap = 2.3, 0.8, 0.45
     for row, (name, steps, colour) in enumerate(stages):

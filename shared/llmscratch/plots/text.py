@@ -42,7 +42,9 @@ def plot_sliding_windows(tokens: Sequence[str], *, max_length: int, stride: int,
     ax.set_xlim(-1.6, n + 0.2)
     ax.set_ylim(-0.9 - 1.0 * n_windows, 1.0)
     ax.axis("off")
-    ax.set_title(f"max_length={max_length}, stride={stride}: each input window predicts the window shifted by one token")
+    ax.set_title(
+        f"max_length={max_length}, stride={stride}: each input window predicts the window shifted by one token"
+    )
     return ax
 
 
@@ -67,7 +69,15 @@ def plot_token_rows(rows: Sequence[tuple[str, Sequence[str]]], *, title: str = "
         for i, token in enumerate(tokens):
             w = len(token) or 1
             ax.add_patch(Rectangle((x, y), w, 0.8, fc=colours[i % len(colours)], ec="#555555", lw=0.6))
-            ax.text(x + w / 2, y + 0.4, show_token(token), ha="center", va="center", fontsize=9, family="monospace")
+            ax.text(
+                x + w / 2,
+                y + 0.4,
+                show_token(token),
+                ha="center",
+                va="center",
+                fontsize=9,
+                family="monospace",
+            )
             x += w
         ax.text(-0.5, y + 0.4, f"{label} ({len(tokens)})", ha="right", va="center", fontsize=9)
     ax.set_xlim(-0.5, width + 0.5)
@@ -78,7 +88,9 @@ def plot_token_rows(rows: Sequence[tuple[str, Sequence[str]]], *, title: str = "
     return ax
 
 
-def plot_tokenization(text: str, rows: Sequence[tuple[str, Sequence[str], Sequence[int]]], *, unknown: str = "<|unk|>"):
+def plot_tokenization(
+    text: str, rows: Sequence[tuple[str, Sequence[str], Sequence[int]]], *, unknown: str = "<|unk|>"
+):
     """The pipeline text -> tokens -> ids for one text, one row per tokenizer.
 
     ``rows = [(label, tokens, ids), ...]``: each token is a box with its text on top and its id
@@ -86,8 +98,12 @@ def plot_tokenization(text: str, rows: Sequence[tuple[str, Sequence[str], Sequen
     """
     for label, tokens, ids in rows:
         if len(tokens) != len(ids):
-            raise ValueError(f"row {label!r}: need one id per token, got {len(tokens)} tokens and {len(ids)} ids")
-    widths = [[max(len(show_token(t)), len(f"{i}")) + 1 for t, i in zip(tokens, ids)] for _, tokens, ids in rows]
+            raise ValueError(
+                f"row {label!r}: need one id per token, got {len(tokens)} tokens and {len(ids)} ids"
+            )
+    widths = [
+        [max(len(show_token(t)), len(f"{i}")) + 1 for t, i in zip(tokens, ids)] for _, tokens, ids in rows
+    ]
     total = max(sum(w) for w in widths)
     fig, ax = plt.subplots(figsize=(min(18.0, 2.5 + 0.13 * total), 1.0 + 1.25 * len(rows)))
     ax.text(0, 0.75, f"text: {text!r}", fontsize=10, family="monospace", va="center")
@@ -96,8 +112,25 @@ def plot_tokenization(text: str, rows: Sequence[tuple[str, Sequence[str], Sequen
         for k, (token, token_id, w) in enumerate(zip(tokens, ids, row_widths)):
             colour = "#f4a3a3" if token == unknown else ("#c6dbef" if k % 2 == 0 else "#fdd0a2")
             ax.add_patch(Rectangle((x, y - 0.45), w - 0.15, 0.45, fc=colour, ec="#555555", lw=0.6))
-            ax.text(x + (w - 0.15) / 2, y - 0.22, show_token(token), ha="center", va="center", fontsize=8, family="monospace")
-            ax.text(x + (w - 0.15) / 2, y - 0.7, f"{token_id}", ha="center", va="center", fontsize=7, family="monospace", color="#2b5d8a")
+            ax.text(
+                x + (w - 0.15) / 2,
+                y - 0.22,
+                show_token(token),
+                ha="center",
+                va="center",
+                fontsize=8,
+                family="monospace",
+            )
+            ax.text(
+                x + (w - 0.15) / 2,
+                y - 0.7,
+                f"{token_id}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                family="monospace",
+                color="#2b5d8a",
+            )
             x += w
         n_unknown = sum(t == unknown for t in tokens)
         extra = f", {n_unknown} unknown" if n_unknown else ""
@@ -124,20 +157,50 @@ def plot_shifted_batch(inputs: Sequence[Sequence[str]], targets: Sequence[Sequen
         ax.text(-0.2, y - 0.6, f"target {r}", ha="right", va="center", fontsize=9, color="#e6550d")
         for t, (a, b) in enumerate(zip(row_in, row_out)):
             ax.add_patch(Rectangle((cell * t, y), cell - 0.15, 0.6, fc="#9ecae1", ec="#3182bd"))
-            ax.text(cell * t + (cell - 0.15) / 2, y + 0.3, show_token(a), ha="center", va="center", fontsize=8, family="monospace")
+            ax.text(
+                cell * t + (cell - 0.15) / 2,
+                y + 0.3,
+                show_token(a),
+                ha="center",
+                va="center",
+                fontsize=8,
+                family="monospace",
+            )
             ax.add_patch(Rectangle((cell * t, y - 0.9), cell - 0.15, 0.6, fc="#fdd0a2", ec="#e6550d"))
-            ax.text(cell * t + (cell - 0.15) / 2, y - 0.6, show_token(b), ha="center", va="center", fontsize=8, family="monospace")
+            ax.text(
+                cell * t + (cell - 0.15) / 2,
+                y - 0.6,
+                show_token(b),
+                ha="center",
+                va="center",
+                fontsize=8,
+                family="monospace",
+            )
             if t + 1 < len(row_in):
-                ax.annotate("", xy=(cell * (t + 1) + 0.2, y), xytext=(cell * t + cell - 0.35, y - 0.3),
-                            arrowprops=dict(arrowstyle="-", color="#888888", lw=0.8, ls=":"))
+                ax.annotate(
+                    "",
+                    xy=(cell * (t + 1) + 0.2, y),
+                    xytext=(cell * t + cell - 0.35, y - 0.3),
+                    arrowprops=dict(arrowstyle="-", color="#888888", lw=0.8, ls=":"),
+                )
     ax.set_xlim(-1.8, cell * length + 0.2)
     ax.set_ylim(-2.0 * n_rows + 0.9, 1.0)
     ax.axis("off")
-    ax.set_title(title or "target[t] = input[t + 1] (dotted: the same token): position t learns to predict the token after it", fontsize=9)
+    ax.set_title(
+        title
+        or "target[t] = input[t + 1] (dotted: the same token): position t learns to predict the token after it",
+        fontsize=9,
+    )
     return fig
 
 
-def plot_vocab_growth(words_read: Sequence[int], vocab_sizes: Sequence[int], unknown_rates: Sequence[float], *, bpe_vocab_size: int):
+def plot_vocab_growth(
+    words_read: Sequence[int],
+    vocab_sizes: Sequence[int],
+    unknown_rates: Sequence[float],
+    *,
+    bpe_vocab_size: int,
+):
     """Two panels against the number of words a word vocabulary was built from: its size, which keeps
     growing, and the share of the words of a held-out text it does not know (each would become
     ``<|unk|>``).
@@ -145,15 +208,25 @@ def plot_vocab_growth(words_read: Sequence[int], vocab_sizes: Sequence[int], unk
     BPE is drawn for comparison: its vocabulary size is fixed and it never needs an unknown token.
     """
     if not len(words_read) == len(vocab_sizes) == len(unknown_rates) or not len(words_read):
-        raise ValueError(f"need one vocabulary size and one unknown rate per point: got {len(words_read)}, {len(vocab_sizes)}, {len(unknown_rates)}")
+        raise ValueError(
+            f"need one vocabulary size and one unknown rate per point: got {len(words_read)}, {len(vocab_sizes)}, {len(unknown_rates)}"
+        )
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
     left.plot(words_read, vocab_sizes, "o-", label="word vocabulary (grows with the text)")
     left.set(xlabel="words of the story the vocabulary was built from", ylabel="vocabulary size (entries)")
     left.set_title(f"Vocabulary size (BPE: {bpe_vocab_size:,}, fixed, for any text)", fontsize=10)
     left.legend(fontsize=8)
-    right.plot(words_read, 100 * np.asarray(unknown_rates, dtype=float), "o-", color="#c44e52", label="word vocabulary")
+    right.plot(
+        words_read,
+        100 * np.asarray(unknown_rates, dtype=float),
+        "o-",
+        color="#c44e52",
+        label="word vocabulary",
+    )
     right.axhline(0, color="#55a868", lw=2, label="BPE: 0% (any text is spelled in bytes)")
-    right.set(xlabel="words of the story the vocabulary was built from", ylabel="unknown words in held-out text (%)")
+    right.set(
+        xlabel="words of the story the vocabulary was built from", ylabel="unknown words in held-out text (%)"
+    )
     right.set_title("Words of a held-out text that would become <|unk|>", fontsize=10)
     right.legend(fontsize=8)
     for ax in (left, right):
@@ -176,8 +249,12 @@ def plot_token_lengths(lengths: dict[str, Sequence[int]], *, max_length: int = 1
     for i, (name, values) in enumerate(lengths.items()):
         v = np.minimum(np.asarray(values), max_length)
         counts = np.bincount(v, minlength=max_length + 1)[bins]
-        ax.bar(bins + (i - (len(lengths) - 1) / 2) * width, 100 * counts / len(v), width,
-               label=f"{name}: mean {np.mean(values):.2f} characters per token")
+        ax.bar(
+            bins + (i - (len(lengths) - 1) / 2) * width,
+            100 * counts / len(v),
+            width,
+            label=f"{name}: mean {np.mean(values):.2f} characters per token",
+        )
     ax.set_xticks(bins, [str(b) for b in bins[:-1]] + [f"{max_length}+"])
     ax.set(xlabel="characters in the token (a leading space counts)", ylabel="share of tokens (%)")
     ax.legend(fontsize=8)

@@ -45,7 +45,12 @@ def plot_token_distributions(distributions: dict, labels: Sequence[str], *, titl
     width = 0.8 / len(distributions)
     x = np.arange(len(labels))
     for i, (name, probs) in enumerate(distributions.items()):
-        ax.bar(x + (i - (len(distributions) - 1) / 2) * width, np.asarray(probs, dtype=float), width, label=str(name))
+        ax.bar(
+            x + (i - (len(distributions) - 1) / 2) * width,
+            np.asarray(probs, dtype=float),
+            width,
+            label=str(name),
+        )
     ax.set_xticks(x, [show_token(t) for t in labels], rotation=45, ha="right")
     ax.set_ylabel("probability")
     if title:
@@ -54,7 +59,9 @@ def plot_token_distributions(distributions: dict, labels: Sequence[str], *, titl
     return ax
 
 
-def plot_curves(curves: dict, *, xlabel: str = "step", ylabel: str = "", title: str = "", logy: bool = False, ax=None):
+def plot_curves(
+    curves: dict, *, xlabel: str = "step", ylabel: str = "", title: str = "", logy: bool = False, ax=None
+):
     """Several named curves on one axis: learning-rate schedules, per-step losses, gradient norms."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.6))
@@ -90,9 +97,19 @@ def plot_accuracy_comparison(results: dict[str, dict[str, float]], *, title: str
             if split in r:
                 xs.append(i + (present.index(split) - (len(present) - 1) / 2) * width)
                 ys.append(100 * r[split])
-        bars = ax.bar(xs, ys, width * 0.95, label=split, color=colours[j % len(colours)], edgecolor="#444444", linewidth=0.6)
+        bars = ax.bar(
+            xs,
+            ys,
+            width * 0.95,
+            label=split,
+            color=colours[j % len(colours)],
+            edgecolor="#444444",
+            linewidth=0.6,
+        )
         for bar, y in zip(bars, ys):
-            ax.text(bar.get_x() + bar.get_width() / 2, y + 1, f"{y:.1f}", ha="center", va="bottom", fontsize=8)
+            ax.text(
+                bar.get_x() + bar.get_width() / 2, y + 1, f"{y:.1f}", ha="center", va="bottom", fontsize=8
+            )
     ax.set_xticks(range(len(results)), list(results), fontsize=9)
     ax.set_ylim(0, 122)
     ax.set_yticks(range(0, 101, 20))
@@ -104,15 +121,23 @@ def plot_accuracy_comparison(results: dict[str, dict[str, float]], *, title: str
     return ax
 
 
-def plot_metrics_by_kind(before: Sequence[dict], after: Sequence[dict], *, metric: str = "correct",
-                         labels: tuple[str, str] = ("before fine-tuning", "after fine-tuning"), ax=None):
+def plot_metrics_by_kind(
+    before: Sequence[dict],
+    after: Sequence[dict],
+    *,
+    metric: str = "correct",
+    labels: tuple[str, str] = ("before fine-tuning", "after fine-tuning"),
+    ax=None,
+):
     """Horizontal bars per task kind: one score (``metric``) before and after fine-tuning.
 
     ``before`` and ``after`` are ``llmscratch.finetune.metrics.metrics_by_kind`` rows for the same test
     entries; the overall row (last) is drawn at the bottom, set apart by a line.
     """
     if [r["kind"] for r in before] != [r["kind"] for r in after]:
-        raise ValueError("before and after must list the same kinds in the same order (score the same test entries)")
+        raise ValueError(
+            "before and after must list the same kinds in the same order (score the same test entries)"
+        )
     if metric not in before[0]:
         choices = ", ".join(k for k in before[0] if k not in ("kind", "n"))
         raise ValueError(f"metric {metric!r} is not in the rows; choose one of {choices}")
@@ -126,8 +151,12 @@ def plot_metrics_by_kind(before: Sequence[dict], after: Sequence[dict], *, metri
     ax.set_yticks(y, [f"{r['kind']} (n={r['n']})" for r in before])
     ax.axhline(0.5, color="#333333", linewidth=0.8)  # separates the overall row (y = 0)
     ax.set_xlim(0, 1)
-    name = {"correct": "share of correct answers", "exact_match": "exact match", "token_f1": "token F1",
-            "rouge_l": "ROUGE-L"}.get(metric, metric)
+    name = {
+        "correct": "share of correct answers",
+        "exact_match": "exact match",
+        "token_f1": "token F1",
+        "rouge_l": "ROUGE-L",
+    }.get(metric, metric)
     ax.set_xlabel(f"{name} (0 to 1, higher is better)")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=9, frameon=False)
     return ax

@@ -31,7 +31,9 @@ class NextTokenDataset(Dataset):
         if max_length < 1:
             raise ValueError(f"max_length must be at least 1, got {max_length}")
         if stride < 1:
-            raise ValueError(f"stride must be at least 1, got {stride} (1 = every position, max_length = no overlap)")
+            raise ValueError(
+                f"stride must be at least 1, got {stride} (1 = every position, max_length = no overlap)"
+            )
         try:
             if isinstance(token_ids, str):
                 raise TypeError("a str")

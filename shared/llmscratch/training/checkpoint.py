@@ -13,40 +13,31 @@
 **Atomic.** The bytes go through ``fileio.atomic_write`` (temporary file, fsync, rename), so a run
 killed mid-save leaves the previous checkpoint intact.
 
-**Safe.** safetensors files hold tensors and strings only: loading one cannot run code. For
-PyTorch's pickle-based files (``.pt``, ``.pth``, ``.bin``) ``load_state_dict_file`` uses
-``torch.load(weights_only=True)``, which refuses any pickle that would call a function, and says so.
-
-**Clear errors.** ``CheckpointError`` for a truncated or corrupt file (with the sizes), and for a
-checkpoint from another configuration (the missing and unexpected keys and every mismatching shape).
+**Safe, with clear errors.** Every file is read through ``safe_files`` (a pickle is refused, a
+truncated file named with its sizes); a checkpoint from another configuration raises
+``CheckpointError`` listing the missing and unexpected keys and every mismatching shape.
 """
 
 from __future__ import annotations
 
 import json
-import pickle
 import random
-import struct
 from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save
+from safetensors.torch import save
 from torch import nn
 
 from ..fileio import atomic_write
 from .history import History
+from .safe_files import CheckpointError, checked_header, load_state_dict_file, read_safetensors
 from .schedules import schedule_from_dict
 
 FORMAT = "llmscratch-checkpoint-1"
 _PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".pkl")
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint or weights file that cannot be loaded (truncated, corrupt, unsafe or mismatched)."""
 
 
 @dataclass
@@ -76,7 +67,12 @@ def model_tensors(model: nn.Module) -> tuple[dict[str, torch.Tensor], dict[str, 
     """
     tensors, aliases, seen = {}, {}, {}
     for name, tensor in _unwrap(model).state_dict().items():
-        key = (tensor.untyped_storage().data_ptr(), tensor.storage_offset(), tuple(tensor.shape), tensor.dtype)
+        key = (
+            tensor.untyped_storage().data_ptr(),
+            tensor.storage_offset(),
+            tuple(tensor.shape),
+            tensor.dtype,
+        )
         if tensor.numel() and key in seen:
             aliases[name] = seen[key]
             continue
@@ -133,7 +129,10 @@ def _load_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.T
             state.setdefault(int(index), {})[name] = value
     for index, values in meta.get("scalars", {}).items():
         state.setdefault(int(index), {}).update(values)
-    groups = [{k: tuple(v) if isinstance(v, list) and k != "params" else v for k, v in g.items()} for g in meta["param_groups"]]
+    groups = [
+        {k: tuple(v) if isinstance(v, list) and k != "params" else v for k, v in g.items()}
+        for g in meta["param_groups"]
+    ]
     mine = optimizer.state_dict()["param_groups"]
     if [len(g["params"]) for g in groups] != [len(g["params"]) for g in mine]:
         raise CheckpointError(
@@ -178,100 +177,41 @@ def save_checkpoint(
     return path
 
 
-def pickle_kind(head: bytes) -> str | None:
-    """What kind of PyTorch pickle a file starting with ``head`` is, or None if it is not one.
-
-    ``torch.save`` writes a zip archive (``PK\\x03\\x04``) around a pickle; older files are a bare
-    pickle, which starts with the PROTO opcode ``\\x80`` and a protocol number 2-5.
-
-    >>> pickle_kind(b"PK\\x03\\x04..."), pickle_kind(b"\\x80\\x02}q"), pickle_kind(b"\\x10\\x00\\x00\\x00")
-    ('torch.save zip archive', 'pickle', None)
-    """
-    if head.startswith(b"PK\x03\x04"):
-        return "torch.save zip archive"
-    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
-        return "pickle"
-    return None
-
-
-def _checked_header(path: Path) -> dict:
-    """The JSON header of a safetensors file, after checking it is one and is complete."""
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    size = path.stat().st_size
-    with open(path, "rb") as f:
-        head = f.read(8)
-        kind = pickle_kind(head)
-        if kind:
-            raise CheckpointError(
-                f"{path} is a PyTorch pickle ({kind}), not safetensors; refused, because loading a pickle can run code. "
-                "Convert it once, in a process you trust: safetensors.torch.save_file(torch.load(path, "
-                "weights_only=True), 'model.safetensors')"
-            )
-        if len(head) < 8:
-            raise CheckpointError(f"{path} is truncated or not a safetensors file: only {size} bytes")
-        (header_len,) = struct.unpack("<Q", head)
-        if 8 + header_len > size:
-            raise CheckpointError(
-                f"{path} is truncated or not a safetensors file: its header claims {header_len} bytes but the file "
-                f"has {size}; download or save it again"
-            )
-        try:
-            header = json.loads(f.read(header_len))
-        except ValueError as err:
-            raise CheckpointError(f"{path} is not a safetensors file (unreadable header: {err})") from err
-    if not isinstance(header, dict):
-        raise CheckpointError(f"{path} is not a safetensors file (its header is not a JSON object)")
-    ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)]
-    expected = 8 + header_len + max(ends, default=0)
-    if size < expected:
-        raise CheckpointError(
-            f"{path} is truncated: it has {size:,} bytes but its header describes {expected:,}; "
-            "the download or save was interrupted, so fetch or save it again"
-        )
-    return header
-
-
-def read_safetensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """All tensors and the metadata of a safetensors file, with a clear error if it is damaged.
-
-    The header says where each tensor's bytes end; a file shorter than that was cut off (an
-    interrupted download or copy), and the error gives both sizes. A PyTorch pickle is named as
-    such and refused: loading one can run code (``load_state_dict_file`` is the explicit way).
-    """
-    path = Path(path)
-    header = _checked_header(path)
-
-    try:
-        tensors = load_file(path)
-    except SafetensorError as err:
-        raise CheckpointError(f"{path} is a damaged safetensors file: {err}") from err
-    return tensors, header.get("__metadata__") or {}
-
-
 def checkpoint_extra(path: str | Path) -> dict:
     """The ``extra`` dict of a ``save_checkpoint`` file, read from its header alone (no tensor is loaded).
 
     ``pretrain --resume`` compares the options stored there with its own before loading anything.
     """
     path = Path(path)
-    meta = _checked_header(path).get("__metadata__") or {}
+    meta = checked_header(path).get("__metadata__") or {}
     if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is a safetensors file but not an llmscratch training checkpoint (no {FORMAT!r} marker)")
+        raise CheckpointError(
+            f"{path} is a safetensors file but not an llmscratch training checkpoint (no {FORMAT!r} marker)"
+        )
     return json.loads(meta["llmscratch"]).get("extra", {})
 
 
-def check_state_dict(model: nn.Module, state: dict[str, torch.Tensor], *, source: str = "the checkpoint") -> None:
+def check_state_dict(
+    model: nn.Module, state: dict[str, torch.Tensor], *, source: str = "the checkpoint"
+) -> None:
     """Raise ``CheckpointError`` listing missing/unexpected keys and mismatching shapes, if any."""
     expected = {k: tuple(v.shape) for k, v in _unwrap(model).state_dict().items()}
     got = {k: tuple(v.shape) for k, v in state.items()}
     missing = sorted(set(expected) - set(got))
     unexpected = sorted(set(got) - set(expected))
-    shapes = [f"{k}: {source} {got[k]} vs model {expected[k]}" for k in sorted(set(got) & set(expected)) if got[k] != expected[k]]
+    shapes = [
+        f"{k}: {source} {got[k]} vs model {expected[k]}"
+        for k in sorted(set(got) & set(expected))
+        if got[k] != expected[k]
+    ]
     if missing or unexpected or shapes:
         parts = []
         if shapes:
-            parts.append(f"{len(shapes)} shape mismatch(es): " + "; ".join(shapes[:8]) + (" ..." if len(shapes) > 8 else ""))
+            parts.append(
+                f"{len(shapes)} shape mismatch(es): "
+                + "; ".join(shapes[:8])
+                + (" ..." if len(shapes) > 8 else "")
+            )
         if missing:
             parts.append(f"{len(missing)} key(s) missing from {source}: {missing[:8]}")
         if unexpected:
@@ -320,8 +260,14 @@ def load_checkpoint(
     target.load_state_dict({k: v.to(device) for k, v in state.items()})
     if optimizer is not None:
         if "optimizer" not in meta:
-            raise CheckpointError(f"{path} holds no optimizer state (saved with optimizer=None); pass optimizer=None to load the weights only")
-        _load_optimizer(optimizer, {k: v.to(device) for k, v in tensors.items() if k.startswith("optim.")}, meta["optimizer"])
+            raise CheckpointError(
+                f"{path} holds no optimizer state (saved with optimizer=None); pass optimizer=None to load the weights only"
+            )
+        _load_optimizer(
+            optimizer,
+            {k: v.to(device) for k, v in tensors.items() if k.startswith("optim.")},
+            meta["optimizer"],
+        )
     if restore_rng and "rng" in meta:
         _set_rng_state(tensors, meta["rng"])
     return Checkpoint(
@@ -342,7 +288,9 @@ def save_weights(path: str | Path, model: nn.Module, *, metadata: dict[str, str]
     meta = {"aliases": json.dumps(aliases), "config": json.dumps(_config_dict(_unwrap(model)))}
     for key, value in (metadata or {}).items():
         if key in meta or not isinstance(value, str):
-            raise ValueError(f"metadata[{key!r}] must be a str and not 'aliases' or 'config' (got {type(value).__name__})")
+            raise ValueError(
+                f"metadata[{key!r}] must be a str and not 'aliases' or 'config' (got {type(value).__name__})"
+            )
         meta[key] = value
     with atomic_write(path, "wb") as f:
         f.write(save(tensors, metadata=meta))
@@ -372,24 +320,3 @@ def load_weights(path: str | Path, model: nn.Module) -> nn.Module:
     device = next(_unwrap(model).parameters()).device
     _unwrap(model).load_state_dict({k: v.to(device) for k, v in state.items()})
     return model
-
-
-def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
-    """A state dict from a PyTorch pickle file (``torch.save``), loaded with ``weights_only=True``.
-
-    A pickle can run any code while it is loaded; ``weights_only=True`` only allows tensors and
-    plain containers, and this turns its refusal into a clear ``CheckpointError``.
-    """
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise CheckpointError(
-            f"refused to load {path}: it is a pickle that would run code or build objects other than tensors "
-            f"(torch.load(weights_only=True) blocked it). Only load files you trust; prefer safetensors. Details: "
-            f"{str(err).splitlines()[0]}"
-        ) from None
-    except (RuntimeError, EOFError) as err:
-        raise CheckpointError(f"{path} is truncated or not a PyTorch file: {str(err).splitlines()[0]}") from None
-    if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
-        raise CheckpointError(f"{path} does not hold a state dict (name -> tensor) but a {type(state).__name__}")
-    return state

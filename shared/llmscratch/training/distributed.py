@@ -114,7 +114,9 @@ def setup(device: torch.device | None = None, *, timeout_s: float = 60.0) -> Dis
     backend, device = _pick_backend_and_device(local_rank, device)
     if not is_distributed():
         # Rendezvous: every rank connects to MASTER_ADDR:MASTER_PORT (read from the environment).
-        dist.init_process_group(backend=backend, rank=rank_, world_size=world, timeout=timedelta(seconds=timeout_s))
+        dist.init_process_group(
+            backend=backend, rank=rank_, world_size=world, timeout=timedelta(seconds=timeout_s)
+        )
         _created_group = True
     return DistContext(rank=rank_, local_rank=local_rank, world_size=world, device=device, backend=backend)
 

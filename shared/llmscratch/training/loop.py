@@ -91,7 +91,9 @@ def _grad_norm(params: list[torch.Tensor], clip: float | None) -> float:
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         return 0.0
-    return float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.detach().float()) for g in grads])))
+    return float(
+        torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.detach().float()) for g in grads]))
+    )
 
 
 def train(
@@ -162,7 +164,9 @@ def train(
     world = distributed.world_size()
     per_epoch = _epoch_length(train_loader)
     if per_epoch == 0:
-        raise ValueError("train_loader has no batches: the text is too short for one batch (see the data loader's settings)")
+        raise ValueError(
+            "train_loader has no batches: the text is too short for one batch (see the data loader's settings)"
+        )
     planned = epochs * per_epoch if per_epoch is not None else None
     if max_steps is not None:
         planned = min(planned, max_steps) if planned is not None else max_steps
@@ -192,7 +196,9 @@ def train(
 
     bar = None
     if progress and distributed.rank() == 0:
-        bar = tqdm(total=planned, initial=pos.step, desc=desc, unit="step", mininterval=1.0, dynamic_ncols=True)
+        bar = tqdm(
+            total=planned, initial=pos.step, desc=desc, unit="step", mininterval=1.0, dynamic_ncols=True
+        )
     model.train()
     started = time.perf_counter()
     seconds_before = history.seconds
@@ -235,10 +241,14 @@ def train(
                 history.seconds = seconds_before + time.perf_counter() - started
                 if bar is not None:
                     rate = (pos.tokens_seen - tokens_at_start) / max(1e-9, time.perf_counter() - started)
-                    bar.set_postfix_str(f"loss {loss_value:.3f}, lr {lr:.2e}, {rate:,.0f} tok/s", refresh=False)
+                    bar.set_postfix_str(
+                        f"loss {loss_value:.3f}, lr {lr:.2e}, {rate:,.0f} tok/s", refresh=False
+                    )
                     bar.update(1)
                 if eval_every is not None and pos.step % eval_every == 0:
-                    with _rng_untouched(device):  # evaluating (or sampling) more often changes no training step
+                    with _rng_untouched(
+                        device
+                    ):  # evaluating (or sampling) more often changes no training step
                         run_eval()
                     last_eval_step = pos.step
                 if per_epoch is not None and pos.batch_in_epoch >= per_epoch:

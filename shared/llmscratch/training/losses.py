@@ -42,12 +42,16 @@ def lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
             f"{tuple(logits.shape)} and {tuple(targets.shape)}"
         )
     if not bool((targets != IGNORE_INDEX).any()):
-        raise ValueError(f"every target is IGNORE_INDEX={IGNORE_INDEX}: there is no token to compute a loss on")
+        raise ValueError(
+            f"every target is IGNORE_INDEX={IGNORE_INDEX}: there is no token to compute a loss on"
+        )
     # (B, T, V) -> (B*T, V) and (B, T) -> (B*T,): cross_entropy wants one row per prediction
     return F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=IGNORE_INDEX)
 
 
-def lm_batch_loss(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor], device: torch.device) -> torch.Tensor:
+def lm_batch_loss(
+    model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor], device: torch.device
+) -> torch.Tensor:
     """``lm_loss`` of ``model`` on one ``(inputs, targets)`` batch, moved to ``device``."""
     inputs, targets = batch
     inputs, targets = inputs.to(device), targets.to(device)
@@ -84,10 +88,14 @@ def loss_over_loader(
     finally:
         model.train(was_training)
     if n == 0:
-        raise ValueError("the loader yielded no batches: the text is too short for one batch (or drop_last dropped it)")
+        raise ValueError(
+            "the loader yielded no batches: the text is too short for one batch (or drop_last dropped it)"
+        )
     return total / n
 
 
-def lm_loss_over_loader(model: nn.Module, loader: Iterable, *, device: torch.device | None = None, max_batches: int | None = None) -> float:
+def lm_loss_over_loader(
+    model: nn.Module, loader: Iterable, *, device: torch.device | None = None, max_batches: int | None = None
+) -> float:
     """Mean ``lm_loss`` over (the first ``max_batches`` batches of) a next-token loader."""
     return loss_over_loader(model, loader, lm_batch_loss, device=device, max_batches=max_batches)

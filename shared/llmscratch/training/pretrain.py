@@ -38,33 +38,27 @@ from pathlib import Path
 
 import torch
 from torch.nn.parallel import DistributedDataParallel as DDP
-from torch.utils.data import DataLoader, DistributedSampler
 
-from ..assets import read_text
 from ..constants import ENDOFTEXT
 from ..device import get_device
-from ..fileio import atomic_write, remove_stale_parts
+from ..fileio import remove_stale_parts
 from ..model.config import PRESETS
 from ..model.generate import generate
 from ..model.gpt import GPTModel
 from ..settings import seed_everything
-from ..text.dataset import NextTokenDataset
 from ..text.gpt2 import gpt2_encoding
 from . import distributed
-from .checkpoint import CheckpointError, checkpoint_extra, load_checkpoint, save_checkpoint, save_weights
+from .checkpoint import checkpoint_extra, load_checkpoint, save_checkpoint, save_weights
+from .corpus import make_loaders
 from .history import History
 from .loop import train
 from .precision import PrecisionChoice, choose_precision
+from .resume import resume_mismatch, run_options, take_saved_options, trim_log, write_text_atomically
+from .safe_files import CheckpointError
 from .schedules import WarmupCosine
 
 CHECKPOINT = "checkpoint.safetensors"
 OUTPUTS = (CHECKPOINT, "model.safetensors", "config.json", "history.json", "log.jsonl")  # what a run writes
-TEXT_SUFFIXES = (".txt", ".md")
-
-
-# Options that may differ on --resume: where and how the run is watched, not what it computes.
-RESUME_FREE = frozenset({"resume", "override_resume", "out_dir", "device", "threads", "no_progress", "eval_every",
-                         "eval_batches", "checkpoint_every", "sample_prompt", "sample_tokens"})
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -77,38 +71,85 @@ class OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog="python -m llmscratch.training.pretrain", description=__doc__.split("\n\n")[0])
     p.add_argument("data", type=Path, help="a UTF-8 text file, or a folder of .txt/.md files")
-    p.add_argument("--out-dir", type=Path, required=True, help="where checkpoints, logs and the final model go")
-    p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.safetensors if it exists")
-    p.add_argument("--override-resume", action="store_true",
-                   help="with --resume: continue even if options that change the run differ from the checkpoint's")
+    p.add_argument(
+        "--out-dir", type=Path, required=True, help="where checkpoints, logs and the final model go"
+    )
+    p.add_argument(
+        "--resume", action="store_true", help="continue from OUT_DIR/checkpoint.safetensors if it exists"
+    )
+    p.add_argument(
+        "--override-resume",
+        action="store_true",
+        help="with --resume: continue even if options that change the run differ from the checkpoint's",
+    )
     g = p.add_argument_group("model")
     g.add_argument("--model", default="tiny", choices=sorted(PRESETS), help="size preset (default: tiny)")
     for name in ("context_length", "emb_dim", "n_heads", "n_layers"):
-        g.add_argument(f"--{name.replace('_', '-')}", type=int, default=None, help=f"override the preset's {name}")
+        g.add_argument(
+            f"--{name.replace('_', '-')}", type=int, default=None, help=f"override the preset's {name}"
+        )
     g.add_argument("--drop-rate", type=float, default=None, help="override the preset's dropout rate")
     g = p.add_argument_group("data")
-    g.add_argument("--val-fraction", type=float, default=0.1, help="share of the tokens held out for validation (default 0.1)")
-    g.add_argument("--stride", type=int, default=None, help="tokens between window starts (default: context length, no overlap)")
+    g.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.1,
+        help="share of the tokens held out for validation (default 0.1)",
+    )
+    g.add_argument(
+        "--stride",
+        type=int,
+        default=None,
+        help="tokens between window starts (default: context length, no overlap)",
+    )
     g.add_argument("--batch-size", type=int, default=4, help="windows per step per process (default 4)")
     g = p.add_argument_group("optimization")
     g.add_argument("--epochs", type=int, default=1, help="passes over the training split (default 1)")
     g.add_argument("--max-steps", type=int, default=None, help="stop after this many steps in total")
     g.add_argument("--lr", type=float, default=4e-4, help="peak learning rate of AdamW (default 4e-4)")
-    g.add_argument("--min-lr", type=float, default=None, help="final learning rate of the cosine decay (default lr/10)")
-    g.add_argument("--warmup-steps", type=int, default=None, help="linear warmup steps (default: 5%% of the run)")
+    g.add_argument(
+        "--min-lr", type=float, default=None, help="final learning rate of the cosine decay (default lr/10)"
+    )
+    g.add_argument(
+        "--warmup-steps", type=int, default=None, help="linear warmup steps (default: 5%% of the run)"
+    )
     g.add_argument("--weight-decay", type=float, default=0.1, help="AdamW weight decay (default 0.1)")
-    g.add_argument("--grad-clip", type=float, default=1.0, help="clip the gradient norm to this; 0 turns it off (default 1.0)")
-    g.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto", help="autocast dtype (default: auto)")
-    g.add_argument("--seed", type=int, default=123, help="seeds the model, the data order and dropout (default 123)")
+    g.add_argument(
+        "--grad-clip",
+        type=float,
+        default=1.0,
+        help="clip the gradient norm to this; 0 turns it off (default 1.0)",
+    )
+    g.add_argument(
+        "--precision", choices=("auto", "fp32", "bf16"), default="auto", help="autocast dtype (default: auto)"
+    )
+    g.add_argument(
+        "--seed", type=int, default=123, help="seeds the model, the data order and dropout (default 123)"
+    )
     g = p.add_argument_group("monitoring")
     g.add_argument("--eval-every", type=int, default=50, help="evaluate every this many steps (default 50)")
     g.add_argument("--eval-batches", type=int, default=10, help="batches per evaluation (default 10)")
-    g.add_argument("--checkpoint-every", type=int, default=100, help="save a checkpoint every this many steps (default 100)")
-    g.add_argument("--sample-prompt", default="The", help="text continued greedily at each evaluation ('' turns it off)")
+    g.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=100,
+        help="save a checkpoint every this many steps (default 100)",
+    )
+    g.add_argument(
+        "--sample-prompt", default="The", help="text continued greedily at each evaluation ('' turns it off)"
+    )
     g.add_argument("--sample-tokens", type=int, default=20, help="tokens generated per sample (default 20)")
-    g.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available; one GPU per rank under torchrun)")
-    g.add_argument("--threads", type=int, default=None, help="CPU threads per process (default: PyTorch's choice)")
-    g.add_argument("--no-progress", action="store_true", help="no progress bar (logs still go to OUT_DIR/log.jsonl)")
+    g.add_argument(
+        "--device",
+        default=None,
+        help="cpu, cuda, mps (default: the best available; one GPU per rank under torchrun)",
+    )
+    g.add_argument(
+        "--threads", type=int, default=None, help="CPU threads per process (default: PyTorch's choice)"
+    )
+    g.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (logs still go to OUT_DIR/log.jsonl)"
+    )
     return p
 
 
@@ -128,7 +169,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.typed = typed_options(argv)
-    for name in ("batch_size", "epochs", "max_steps", "eval_every", "eval_batches", "checkpoint_every", "stride", "threads"):
+    for name in (
+        "batch_size",
+        "epochs",
+        "max_steps",
+        "eval_every",
+        "eval_batches",
+        "checkpoint_every",
+        "stride",
+        "threads",
+    ):
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1, got {value}")
@@ -148,121 +198,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def read_corpus(path: Path) -> str:
-    """One text file, or every .txt/.md file under a folder (sorted), joined with ``<|endoftext|>``."""
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES and p.is_file())
-    if not files:
-        raise ValueError(f"{path} holds no .txt or .md files")
-    return ENDOFTEXT.join(read_text(f) for f in files)
-
-
-def split_tokens(token_ids: list[int], val_fraction: float) -> tuple[list[int], list[int]]:
-    """The first ``1 - val_fraction`` of the tokens for training, the rest for validation."""
-    n_train = int(round(len(token_ids) * (1.0 - val_fraction)))
-    return token_ids[:n_train], token_ids[n_train:]
-
-
-def tokens_needed(n_windows: int, context_length: int, stride: int) -> int:
-    """Tokens needed for ``n_windows`` windows of ``context_length`` (+1 for the last target), ``stride`` apart."""
-    return (n_windows - 1) * stride + context_length + 1
-
-
-def check_corpus_size(n_tokens: int, *, windows: int, context_length: int, stride: int, split: str, hint: str) -> None:
-    """Raise ``ValueError`` with both numbers when ``n_tokens`` cannot fill ``windows`` windows."""
-    need = tokens_needed(windows, context_length, stride)
-    if n_tokens < need:
-        raise ValueError(
-            f"corpus too small: the {split} split has {n_tokens:,} tokens, but {windows} window(s) of {context_length} "
-            f"tokens (stride {stride}) need at least {need:,}; {hint}"
-        )
-
-
-def make_loaders(args: argparse.Namespace, context_length: int, ctx: distributed.DistContext):
-    """Tokenize the corpus and build the train (and validation) loaders for this rank."""
-    token_ids = gpt2_encoding().encode(read_corpus(args.data), allowed_special={ENDOFTEXT})
-    train_ids, val_ids = split_tokens(token_ids, args.val_fraction)
-    stride = args.stride or context_length
-    hint = "use more text, or a smaller --batch-size, --context-length or --stride (or fewer processes)"
-    check_corpus_size(len(train_ids), windows=args.batch_size * ctx.world_size, context_length=context_length,
-                      stride=stride, split="training", hint=hint)
-    train_ds = NextTokenDataset(train_ids, context_length, stride)
-    sampler = DistributedSampler(train_ds, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=args.seed, drop_last=True)
-    train_loader = DataLoader(train_ds, batch_size=args.batch_size, sampler=sampler, drop_last=True)
-    val_loader = None
-    if args.val_fraction > 0:
-        check_corpus_size(len(val_ids), windows=ctx.world_size, context_length=context_length, stride=stride,
-                          split="validation", hint="use more text, a larger --val-fraction, or --val-fraction 0")
-        val_ds = NextTokenDataset(val_ids, context_length, stride)
-        val_sampler = DistributedSampler(val_ds, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=False, drop_last=True)
-        val_loader = DataLoader(val_ds, batch_size=args.batch_size, sampler=val_sampler)
-    return train_loader, val_loader, len(train_ids), len(val_ids)
-
-
 def model_config(args: argparse.Namespace):
-    overrides = {k: getattr(args, k) for k in ("context_length", "emb_dim", "n_heads", "n_layers", "drop_rate") if getattr(args, k) is not None}
+    overrides = {
+        k: getattr(args, k)
+        for k in ("context_length", "emb_dim", "n_heads", "n_layers", "drop_rate")
+        if getattr(args, k) is not None
+    }
     return PRESETS[args.model].with_(**overrides)
-
-
-def run_options(args: argparse.Namespace, **facts) -> dict:
-    """The run's settings as stored in its checkpoints: every option (the corpus as an absolute path) plus ``facts``."""
-    options = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "typed"}
-    options["data"] = str(Path(args.data).resolve())
-    return options | facts
-
-
-def resume_mismatch(saved: dict, current: dict) -> list[str]:
-    """``"name: saved -> now"`` for each option that changes the run (not in ``RESUME_FREE``) and differs.
-
-    An option the checkpoint does not record (an older version wrote it) is not compared.
-
-    >>> resume_mismatch({"lr": 4e-4, "batch_size": 4, "eval_every": 50}, {"lr": 1e-3, "batch_size": 4, "eval_every": 10})
-    ['lr: 0.0004 -> 0.001']
-    """
-    return [f"{k}: {saved[k]!r} -> {current[k]!r}" for k in sorted(set(saved) & set(current))
-            if k not in RESUME_FREE and saved[k] != current[k]]
-
-
-def trim_log(log_path: Path, step: int) -> int:
-    """Keep the lines of ``log.jsonl`` up to ``step`` (a resumed run logs the later ones again); return how many went.
-
-    A line cut off by the kill that ended the run is dropped too. The file is rewritten atomically.
-    """
-    if not log_path.is_file():
-        return 0
-    kept, dropped = [], 0
-    for line in log_path.read_text(encoding="utf-8").splitlines():
-        try:
-            keep = json.loads(line)["step"] <= step
-        except (ValueError, KeyError, TypeError):
-            keep = False
-        kept += [line] if keep else []
-        dropped += not keep
-    if dropped:
-        _write_text(log_path, "".join(line + "\n" for line in kept))
-    return dropped
-
-
-def _write_text(path: Path, text: str) -> None:
-    with atomic_write(path, "w", encoding="utf-8") as f:
-        f.write(text)
-
-
-def take_saved_options(args: argparse.Namespace, saved: dict) -> list[str]:
-    """With ``--resume``: every option that changes the run and was not typed takes its saved value.
-
-    Returns ``"name=value"`` for each option taken, to say so. ``args.typed`` lists what was typed.
-
-    >>> args = argparse.Namespace(data=Path("t.txt"), lr=4e-4, epochs=1, device=None, typed={"data"})
-    >>> take_saved_options(args, {"lr": 1e-3, "epochs": 3, "device": "cuda", "world_size": 2}), args.lr, args.epochs
-    (['epochs=3', 'lr=0.001'], 0.001, 3)
-    """
-    taken = []
-    for name in sorted(set(saved) & set(vars(args)) - RESUME_FREE - getattr(args, "typed", set())):
-        value = Path(saved[name]) if isinstance(getattr(args, name), Path) else saved[name]
-        if value != getattr(args, name):
-            setattr(args, name, value)
-            taken.append(f"{name}={saved[name]}")
-    return taken
 
 
 def run(args: argparse.Namespace) -> History:
@@ -284,14 +226,24 @@ def run(args: argparse.Namespace) -> History:
         model = DDP(model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
     optimizer = torch.optim.AdamW(core.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = len(train_loader)
-    total = args.epochs * steps_per_epoch if args.max_steps is None else min(args.max_steps, args.epochs * steps_per_epoch)
+    total = (
+        args.epochs * steps_per_epoch
+        if args.max_steps is None
+        else min(args.max_steps, args.epochs * steps_per_epoch)
+    )
     warmup = args.warmup_steps if args.warmup_steps is not None else max(1, total // 20)
-    schedule = WarmupCosine(max_lr=args.lr, warmup_steps=min(warmup, total), total_steps=total,
-                            min_lr=args.lr / 10 if args.min_lr is None else args.min_lr)
+    schedule = WarmupCosine(
+        max_lr=args.lr,
+        warmup_steps=min(warmup, total),
+        total_steps=total,
+        min_lr=args.lr / 10 if args.min_lr is None else args.min_lr,
+    )
     if args.precision == "auto":
         choice = choose_precision(ctx.device)
     else:
-        choice = PrecisionChoice(torch.bfloat16 if args.precision == "bf16" else None, f"--precision {args.precision}")
+        choice = PrecisionChoice(
+            torch.bfloat16 if args.precision == "bf16" else None, f"--precision {args.precision}"
+        )
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = resume_from
@@ -305,8 +257,10 @@ def run(args: argparse.Namespace) -> History:
     if args.resume and ckpt_path.is_file():
         differ = resume_mismatch(checkpoint_extra(ckpt_path).get("options", {}), options)
         if differ and not args.override_resume:
-            raise ValueError(f"--resume: {ckpt_path} was saved with other settings ({'; '.join(differ)}); continuing "
-                             "would reinterpret its position. Use the saved values, or pass --override-resume")
+            raise ValueError(
+                f"--resume: {ckpt_path} was saved with other settings ({'; '.join(differ)}); continuing "
+                "would reinterpret its position. Use the saved values, or pass --override-resume"
+            )
         if differ:
             distributed.print0(f"--override-resume: continuing with new settings ({'; '.join(differ)})")
         restored = load_checkpoint(ckpt_path, core, optimizer)
@@ -325,14 +279,24 @@ def run(args: argparse.Namespace) -> History:
         f"{args.batch_size * ctx.world_size} x {cfg.context_length} tokens | {steps_per_epoch} steps/epoch | {choice}"
     )
     if ctx.is_main and history is None:
-        _write_text(log_path, "")  # a fresh run starts a fresh log
+        write_text_atomically(log_path, "")  # a fresh run starts a fresh log
 
     def on_step(_model, opt, hist: History) -> None:
         pos = hist.position
         if not ctx.is_main:
             return
         with open(log_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"step": pos.step, "loss": hist.step_losses[-1], "lr": hist.lrs[-1], "tokens": pos.tokens_seen}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "step": pos.step,
+                        "loss": hist.step_losses[-1],
+                        "lr": hist.lrs[-1],
+                        "tokens": pos.tokens_seen,
+                    }
+                )
+                + "\n"
+            )
         if pos.step % args.checkpoint_every == 0:
             save_checkpoint(ckpt_path, core, opt, history=hist, schedule=schedule, extra={"options": options})
 
@@ -342,23 +306,40 @@ def run(args: argparse.Namespace) -> History:
         prompt = torch.tensor([enc.encode(args.sample_prompt, allowed_special={ENDOFTEXT})])
 
         def sample(m) -> str:
-            return enc.decode(generate(core, prompt, args.sample_tokens)[0, prompt.shape[1]:].tolist())
+            return enc.decode(generate(core, prompt, args.sample_tokens)[0, prompt.shape[1] :].tolist())
 
     history = train(
-        model, optimizer, train_loader, val_loader=val_loader, epochs=args.epochs, max_steps=args.max_steps,
-        eval_every=args.eval_every, eval_batches=args.eval_batches, sample=sample, lr_schedule=schedule,
-        grad_clip=args.grad_clip or None, autocast_dtype=choice.dtype, device=ctx.device, history=history,
-        on_step=on_step, progress=not args.no_progress, desc=f"pretraining ({ctx.world_size} proc)",
+        model,
+        optimizer,
+        train_loader,
+        val_loader=val_loader,
+        epochs=args.epochs,
+        max_steps=args.max_steps,
+        eval_every=args.eval_every,
+        eval_batches=args.eval_batches,
+        sample=sample,
+        lr_schedule=schedule,
+        grad_clip=args.grad_clip or None,
+        autocast_dtype=choice.dtype,
+        device=ctx.device,
+        history=history,
+        on_step=on_step,
+        progress=not args.no_progress,
+        desc=f"pretraining ({ctx.world_size} proc)",
     )
     if ctx.is_main:
-        save_checkpoint(ckpt_path, core, optimizer, history=history, schedule=schedule, extra={"options": options})
+        save_checkpoint(
+            ckpt_path, core, optimizer, history=history, schedule=schedule, extra={"options": options}
+        )
         save_weights(args.out_dir / "model.safetensors", core)
-        _write_text(args.out_dir / "config.json", json.dumps(dataclasses.asdict(cfg), indent=2))
-        _write_text(args.out_dir / "history.json", json.dumps(history.to_dict()))
+        write_text_atomically(args.out_dir / "config.json", json.dumps(dataclasses.asdict(cfg), indent=2))
+        write_text_atomically(args.out_dir / "history.json", json.dumps(history.to_dict()))
         tokens_per_s = history.position.tokens_seen / max(history.seconds, 1e-9)
-        print(f"done: {history.position.step} steps, {history.position.tokens_seen:,} tokens in {history.seconds:.1f} s "
-              f"({tokens_per_s:,.0f} tokens/s); train loss {history.train_losses[-1]:.3f}, val loss {history.val_losses[-1]:.3f}",
-              flush=True)
+        print(
+            f"done: {history.position.step} steps, {history.position.tokens_seen:,} tokens in {history.seconds:.1f} s "
+            f"({tokens_per_s:,.0f} tokens/s); train loss {history.train_losses[-1]:.3f}, val loss {history.val_losses[-1]:.3f}",
+            flush=True,
+        )
     distributed.barrier()
     return history
 
@@ -367,7 +348,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     try:
         run(args)
-    except (ValueError, CheckpointError, OSError) as err:  # bad data, files or settings: one clear line, no traceback
+    except (
+        ValueError,
+        CheckpointError,
+        OSError,
+    ) as err:  # bad data, files or settings: one clear line, no traceback
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     finally:

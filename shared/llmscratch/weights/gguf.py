@@ -44,9 +44,32 @@ DEFAULT_ALIGNMENT = 32
 QK = 32  # values per quantization block (Q8_0, Q4_1)
 
 # Metadata value types: code -> struct format (numbers) or a name (the variable-length ones).
-_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+_SCALARS = {
+    0: "<B",
+    1: "<b",
+    2: "<H",
+    3: "<h",
+    4: "<I",
+    5: "<i",
+    6: "<f",
+    7: "<?",
+    10: "<Q",
+    11: "<q",
+    12: "<d",
+}
 _STRING, _ARRAY = 8, 9
-_NUMPY_OF = {0: "<u1", 1: "<i1", 2: "<u2", 3: "<i2", 4: "<u4", 5: "<i4", 6: "<f4", 10: "<u8", 11: "<i8", 12: "<f8"}
+_NUMPY_OF = {
+    0: "<u1",
+    1: "<i1",
+    2: "<u2",
+    3: "<i2",
+    4: "<u4",
+    5: "<i4",
+    6: "<f4",
+    10: "<u8",
+    11: "<i8",
+    12: "<f8",
+}
 
 
 @dataclass(frozen=True)
@@ -64,12 +87,26 @@ class GGMLType:
 GGML_TYPES: dict[int, GGMLType] = {
     t.code: t
     for t in [
-        GGMLType(0, "F32", 1, 4), GGMLType(1, "F16", 1, 2), GGMLType(2, "Q4_0", 32, 18), GGMLType(3, "Q4_1", 32, 20),
-        GGMLType(6, "Q5_0", 32, 22), GGMLType(7, "Q5_1", 32, 24), GGMLType(8, "Q8_0", 32, 34), GGMLType(9, "Q8_1", 32, 36),
-        GGMLType(10, "Q2_K", 256, 84), GGMLType(11, "Q3_K", 256, 110), GGMLType(12, "Q4_K", 256, 144),
-        GGMLType(13, "Q5_K", 256, 176), GGMLType(14, "Q6_K", 256, 210), GGMLType(15, "Q8_K", 256, 292),
-        GGMLType(24, "I8", 1, 1), GGMLType(25, "I16", 1, 2), GGMLType(26, "I32", 1, 4), GGMLType(27, "I64", 1, 8),
-        GGMLType(28, "F64", 1, 8), GGMLType(30, "BF16", 1, 2),
+        GGMLType(0, "F32", 1, 4),
+        GGMLType(1, "F16", 1, 2),
+        GGMLType(2, "Q4_0", 32, 18),
+        GGMLType(3, "Q4_1", 32, 20),
+        GGMLType(6, "Q5_0", 32, 22),
+        GGMLType(7, "Q5_1", 32, 24),
+        GGMLType(8, "Q8_0", 32, 34),
+        GGMLType(9, "Q8_1", 32, 36),
+        GGMLType(10, "Q2_K", 256, 84),
+        GGMLType(11, "Q3_K", 256, 110),
+        GGMLType(12, "Q4_K", 256, 144),
+        GGMLType(13, "Q5_K", 256, 176),
+        GGMLType(14, "Q6_K", 256, 210),
+        GGMLType(15, "Q8_K", 256, 292),
+        GGMLType(24, "I8", 1, 1),
+        GGMLType(25, "I16", 1, 2),
+        GGMLType(26, "I32", 1, 4),
+        GGMLType(27, "I64", 1, 8),
+        GGMLType(28, "F64", 1, 8),
+        GGMLType(30, "BF16", 1, 2),
     ]
 }
 SUPPORTED_TYPES = ("F32", "F16", "Q8_0", "Q4_1")
@@ -102,7 +139,9 @@ class GGUFFile:
         """The stored bytes of one tensor (``uint8``, a view of the mapped file; nothing is copied)."""
         info = self._info(name)
         if self.closed:
-            raise ValueError(f"{self.path.name} is closed: read its tensors before close() (or inside the with block)")
+            raise ValueError(
+                f"{self.path.name} is closed: read its tensors before close() (or inside the with block)"
+            )
         return np.frombuffer(self._buffer, dtype=np.uint8, count=info.n_bytes, offset=info.offset)
 
     @property
@@ -129,7 +168,9 @@ class GGUFFile:
         try:
             return self.tensors[name]
         except KeyError:
-            raise KeyError(f"{self.path.name} has no tensor {name!r}; it has e.g. {list(self.tensors)[:5]}") from None
+            raise KeyError(
+                f"{self.path.name} has no tensor {name!r}; it has e.g. {list(self.tensors)[:5]}"
+            ) from None
 
 
 class _Cursor:
@@ -174,7 +215,9 @@ class _Cursor:
                 self.pos += count * dtype.itemsize
                 return values
             return [self.value(item_type, what) for _ in range(count)]
-        raise ValueError(f"{self.path.name}: unknown metadata value type {type_code} in {what}; is the file corrupted?")
+        raise ValueError(
+            f"{self.path.name}: unknown metadata value type {type_code} in {what}; is the file corrupted?"
+        )
 
 
 def read_gguf(path: str | Path) -> GGUFFile:
@@ -185,7 +228,9 @@ def read_gguf(path: str | Path) -> GGUFFile:
     with open(path, "rb") as f:
         head = f.read(4)
         if head != GGUF_MAGIC:
-            raise ValueError(f"{path.name} is not a GGUF file: it starts with {head!r}, a GGUF file with {GGUF_MAGIC!r}")
+            raise ValueError(
+                f"{path.name} is not a GGUF file: it starts with {head!r}, a GGUF file with {GGUF_MAGIC!r}"
+            )
         buffer = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     try:
         return _parse(path, buffer)
@@ -208,9 +253,16 @@ def _parse(path: Path, buffer: mmap.mmap) -> GGUFFile:
         key = cur.string("a metadata key")
         metadata[key] = cur.value(cur.scalar("<I", f"the type of {key!r}"), f"metadata {key!r}")
     alignment = metadata.get("general.alignment", DEFAULT_ALIGNMENT)
-    if isinstance(alignment, bool) or not isinstance(alignment, int) or alignment < 1 or alignment & (alignment - 1):
-        raise ValueError(f"{path.name}: general.alignment = {alignment!r} is not a positive power of two (GGUF "
-                         f"aligns tensor data to one, {DEFAULT_ALIGNMENT} by default); the file is damaged")
+    if (
+        isinstance(alignment, bool)
+        or not isinstance(alignment, int)
+        or alignment < 1
+        or alignment & (alignment - 1)
+    ):
+        raise ValueError(
+            f"{path.name}: general.alignment = {alignment!r} is not a positive power of two (GGUF "
+            f"aligns tensor data to one, {DEFAULT_ALIGNMENT} by default); the file is damaged"
+        )
     table = []
     for _ in range(n_tensors):
         name = cur.string("a tensor name")
@@ -275,7 +327,9 @@ def dequantize_q4_1(raw: np.ndarray) -> np.ndarray:
     d = blocks[:, 0:2].copy().view(np.float16).astype(np.float32)  # (n, 1)
     m = blocks[:, 2:4].copy().view(np.float16).astype(np.float32)  # (n, 1)
     packed = blocks[:, 4:]  # (n, 16)
-    q = np.concatenate([packed & 0x0F, packed >> 4], axis=1).astype(np.float32)  # (n, 32): low nibbles, then high
+    q = np.concatenate([packed & 0x0F, packed >> 4], axis=1).astype(
+        np.float32
+    )  # (n, 32): low nibbles, then high
     return (d * q + m).reshape(-1)
 
 

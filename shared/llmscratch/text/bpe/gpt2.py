@@ -22,5 +22,8 @@ def load_gpt2() -> BPETokenizer:
     ranks = load_gpt2_ranks(vocab_bpe, encoder_json)
     tokens = sorted(ranks, key=ranks.__getitem__)
     to_byte = {ch: b for b, ch in bytes_to_unicode().items()}
-    merges = [tuple(ranks[bytes(to_byte[ch] for ch in side)] for side in pair) for pair in read_gpt2_merges(vocab_bpe)]
+    merges = [
+        tuple(ranks[bytes(to_byte[ch] for ch in side)] for side in pair)
+        for pair in read_gpt2_merges(vocab_bpe)
+    ]
     return BPETokenizer(tokens, merges, pattern="gpt2", special_tokens={ENDOFTEXT: EOT_ID}, name="gpt2")

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 N_BYTES = 256  # the starting vocabulary: one token per byte value
 
 
-def pair_counts(ids: Sequence[int], counts: dict[tuple[int, int], int] | None = None, weight: int = 1) -> dict[tuple[int, int], int]:
+def pair_counts(
+    ids: Sequence[int], counts: dict[tuple[int, int], int] | None = None, weight: int = 1
+) -> dict[tuple[int, int], int]:
     """Count adjacent pairs in ``ids`` (each counted ``weight`` times), adding to ``counts`` if given.
 
     >>> pair_counts([1, 2, 3, 1, 2])

@@ -24,10 +24,9 @@ from ..gpt2 import GPT2_PATTERN
 # contractions, a letter run with at most one leading non-letter, digits in groups of at most
 # three, punctuation runs with trailing newlines, then whitespace. It runs unchanged in Python's
 # ``regex`` and in tiktoken's Rust engine.
-GPT4_PATTERN = (
-    r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
-)
+GPT4_PATTERN = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
 PATTERNS = {"gpt2": GPT2_PATTERN, "gpt4": GPT4_PATTERN}
+
 
 def valid_unicode(text: str) -> str:
     """``text`` unchanged, or with invalid surrogates replaced by U+FFFD (as tiktoken does).

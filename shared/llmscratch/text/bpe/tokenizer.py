@@ -103,7 +103,9 @@ class BPETokenizer:
         try:
             return self._decoder[token_id]
         except (KeyError, TypeError):
-            raise ValueError(f"token id {token_id!r} is not in the vocabulary (ids 0..{self.vocab_size - 1})") from None
+            raise ValueError(
+                f"token id {token_id!r} is not in the vocabulary (ids 0..{self.vocab_size - 1})"
+            ) from None
 
     # ---- encoding ----------------------------------------------------------------------------
     def _merge_chunk(self, piece: bytes) -> list[int]:
@@ -196,7 +198,9 @@ class BPETokenizer:
         allowed = specials if allowed_special == "all" else set(allowed_special)
         unknown = allowed - specials
         if unknown:
-            raise ValueError(f"allowed_special names tokens this tokenizer does not have: {sorted(unknown)}; it has {sorted(specials)}")
+            raise ValueError(
+                f"allowed_special names tokens this tokenizer does not have: {sorted(unknown)}; it has {sorted(specials)}"
+            )
         disallowed = specials - allowed if disallowed_special == "all" else set(disallowed_special)
         if disallowed:
             found = special_regex(frozenset(disallowed)).search(text)
@@ -226,7 +230,9 @@ class BPETokenizer:
             return b"".join([self._decoder[i] for i in ids])
         except (KeyError, TypeError):
             bad = next(i for i in ids if i not in self._decoder)
-            raise ValueError(f"token id {bad!r} is not in the vocabulary (ids 0..{self.vocab_size - 1})") from None
+            raise ValueError(
+                f"token id {bad!r} is not in the vocabulary (ids 0..{self.vocab_size - 1})"
+            ) from None
 
     def decode(self, ids: Iterable[int], errors: str = "replace") -> str:
         """Text of the ids; bytes that are not valid UTF-8 become U+FFFD (as in tiktoken)."""
@@ -236,7 +242,10 @@ class BPETokenizer:
     def to_tiktoken(self, name: str | None = None):
         """The same tokenizer as a ``tiktoken.Encoding`` (Rust, multi-threaded batch encoding)."""
         return tiktoken.Encoding(
-            name=name or self.name, pat_str=self.pattern, mergeable_ranks=dict(self.ranks), special_tokens=dict(self.special_tokens)
+            name=name or self.name,
+            pat_str=self.pattern,
+            mergeable_ranks=dict(self.ranks),
+            special_tokens=dict(self.special_tokens),
         )
 
     # ---- files -------------------------------------------------------------------------------
@@ -286,22 +295,30 @@ class BPETokenizer:
         tokens, merges, specials = data["tokens"], data["merges"], data["special_tokens"]
         if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
             raise ValueError(f"{source}: 'tokens' must be a list of strings")
-        if not isinstance(merges, list) or not all(isinstance(m, list) and len(m) == 2 and all(isinstance(x, str) for x in m) for m in merges):
+        if not isinstance(merges, list) or not all(
+            isinstance(m, list) and len(m) == 2 and all(isinstance(x, str) for x in m) for m in merges
+        ):
             raise ValueError(f"{source}: 'merges' must be a list of [left, right] string pairs")
-        if not isinstance(specials, dict) or not all(isinstance(i, int) and not isinstance(i, bool) for i in specials.values()):
+        if not isinstance(specials, dict) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in specials.values()
+        ):
             raise ValueError(f"{source}: 'special_tokens' must map strings to integer ids")
         to_byte = {ch: b for b, ch in bytes_to_unicode().items()}
         raw = []
         for i, t in enumerate(tokens):
             bad = [ch for ch in t if ch not in to_byte]
             if bad or not t:
-                raise ValueError(f"{source}: token {i} ({t!r}) is empty or has characters outside GPT-2's byte map: {bad}")
+                raise ValueError(
+                    f"{source}: token {i} ({t!r}) is empty or has characters outside GPT-2's byte map: {bad}"
+                )
             raw.append(bytes(to_byte[ch] for ch in t))
         ids = {t: i for i, t in enumerate(tokens)}
         pairs = []
         for k, (left, right) in enumerate(merges):
             if left not in ids or right not in ids:
-                raise ValueError(f"{source}: merge {k} ({left!r}, {right!r}) names a token that is not in 'tokens'")
+                raise ValueError(
+                    f"{source}: merge {k} ({left!r}, {right!r}) names a token that is not in 'tokens'"
+                )
             pairs.append((ids[left], ids[right]))
         return cls(raw, pairs, pattern=data["pattern"], special_tokens=specials, name=data.get("name", "bpe"))
 
@@ -321,16 +338,24 @@ class BPETokenizer:
         return cls.from_dict(data, source=str(path.name))
 
 
-def _check_vocabulary(tokens: list[bytes], merges: list[tuple[int, int]], special_tokens: dict[str, int]) -> None:
+def _check_vocabulary(
+    tokens: list[bytes], merges: list[tuple[int, int]], special_tokens: dict[str, int]
+) -> None:
     """Raise ``ValueError`` unless tokens, merges and special tokens fit together (see BPETokenizer)."""
     if len(tokens) < N_BYTES or sorted(tokens[:N_BYTES]) != [bytes([b]) for b in range(N_BYTES)]:
-        raise ValueError(f"the first {N_BYTES} tokens must be the {N_BYTES} single bytes, each once (got {len(tokens)} tokens)")
+        raise ValueError(
+            f"the first {N_BYTES} tokens must be the {N_BYTES} single bytes, each once (got {len(tokens)} tokens)"
+        )
     if len(tokens) != N_BYTES + len(merges):
-        raise ValueError(f"{len(tokens)} tokens but {len(merges)} merges: expected {N_BYTES} + {len(merges)} = {N_BYTES + len(merges)} tokens")
+        raise ValueError(
+            f"{len(tokens)} tokens but {len(merges)} merges: expected {N_BYTES} + {len(merges)} = {N_BYTES + len(merges)} tokens"
+        )
     for k, (a, b) in enumerate(merges):
         new = N_BYTES + k
         if not (0 <= a < new and 0 <= b < new) or tokens[a] + tokens[b] != tokens[new]:
-            raise ValueError(f"merge {k} ({a}, {b}) does not build token {new} ({tokens[new]!r}) from earlier tokens")
+            raise ValueError(
+                f"merge {k} ({a}, {b}) does not build token {new} ({tokens[new]!r}) from earlier tokens"
+            )
     if len(set(tokens)) != len(tokens):
         dup = next(t for t, c in Counter(tokens).items() if c > 1)
         raise ValueError(f"token bytes {dup!r} appear more than once; every token must be unique")
@@ -340,9 +365,13 @@ def _check_vocabulary(tokens: list[bytes], merges: list[tuple[int, int]], specia
         if not isinstance(text, str) or not text:
             raise ValueError(f"special tokens must be non-empty strings, got {text!r}")
         if not isinstance(i, int) or i < len(tokens):
-            raise ValueError(f"special token {text!r} has id {i}, which collides with the learned tokens 0..{len(tokens) - 1}")
+            raise ValueError(
+                f"special token {text!r} has id {i}, which collides with the learned tokens 0..{len(tokens) - 1}"
+            )
         if i in ids_seen:
             raise ValueError(f"special tokens {ids_seen[i]!r} and {text!r} share id {i}")
         ids_seen[i] = text
         if text.encode("utf-8") in learned:
-            raise ValueError(f"special token {text!r} collides with learned token {tokens.index(text.encode('utf-8'))} (same bytes)")
+            raise ValueError(
+                f"special token {text!r} collides with learned token {tokens.index(text.encode('utf-8'))} (same bytes)"
+            )

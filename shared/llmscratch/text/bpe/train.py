@@ -46,7 +46,9 @@ class TrainingLog:
     stopped_early: bool = False  # train_naive hit its time limit
 
 
-def _check_training_args(text: str, vocab_size: int, pattern: str, special_tokens: Sequence[str]) -> tuple[str, list[str], int]:
+def _check_training_args(
+    text: str, vocab_size: int, pattern: str, special_tokens: Sequence[str]
+) -> tuple[str, list[str], int]:
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     if isinstance(special_tokens, str):
@@ -56,7 +58,9 @@ def _check_training_args(text: str, vocab_size: int, pattern: str, special_token
         raise ValueError(f"special tokens must be distinct non-empty strings, got {specials!r}")
     for s in specials:
         if len(s.encode("utf-8")) == 1:
-            raise ValueError(f"special token {s!r} collides with the single-byte token {ord(s)}; choose a longer string such as '<|{s}|>'")
+            raise ValueError(
+                f"special token {s!r} collides with the single-byte token {ord(s)}; choose a longer string such as '<|{s}|>'"
+            )
     if not isinstance(vocab_size, int) or isinstance(vocab_size, bool):
         raise TypeError(f"vocab_size must be a whole number of tokens (an int, e.g. 512), got {vocab_size!r}")
     if vocab_size < N_BYTES + len(specials):
@@ -82,7 +86,9 @@ def _pretokens(text: str, pattern: str, specials: Sequence[str]) -> list[str]:
     return chunks
 
 
-def _finish(tokens, merges, specials, pattern, n_merges, log, start, name, stopped_early=False) -> BPETokenizer:
+def _finish(
+    tokens, merges, specials, pattern, n_merges, log, start, name, stopped_early=False
+) -> BPETokenizer:
     """Number the special tokens after the learned ones, warn if the text ran out of pairs, build."""
     if log is not None:
         log.stopped_early = stopped_early
