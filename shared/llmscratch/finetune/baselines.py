@@ -49,8 +49,8 @@ def known_word_share(train_texts: Sequence[str], texts: Sequence[str]) -> float:
     A word the training texts never contain is invisible to a bag of words (``BowResult.features``
     ignores it); this says how much of a test set is left for it to read.
 
-    >>> known_word_share(["pay now", "see you"], ["pay the fee now"])
-    0.5
+    >>> known_word_share(["pay now", "see you"], ["pay the fee, pay now"])  # pay, pay, now of 5 words
+    0.6
     """
     vocab = {w for text in train_texts for w in words(text)}
     occurrences = [w for text in texts for w in words(text)]

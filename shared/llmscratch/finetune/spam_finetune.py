@@ -224,7 +224,7 @@ class Spread:
     """Mean, sample standard deviation and range of one number over seeds.
 
     >>> str(Spread.of([0.8, 0.9, 1.0]))
-    '90.0% ± 10.0 (80.0-100.0), 3 seeds'
+    '90.0% ± 10.0 [80.0, 100.0], 3 seeds'
     """
 
     mean: float
@@ -242,7 +242,7 @@ class Spread:
         return cls(statistics.fmean(values), std, min(values), max(values), len(values))
 
     def __str__(self) -> str:
-        return f"{100 * self.mean:.1f}% ± {100 * self.std:.1f} ({100 * self.min:.1f}-{100 * self.max:.1f}), {self.n} seed{'s' * (self.n != 1)}"
+        return f"{100 * self.mean:.1f}% ± {100 * self.std:.1f} [{100 * self.min:.1f}, {100 * self.max:.1f}], {self.n} seed{'s' * (self.n != 1)}"
 
 
 ROWS = (
@@ -271,7 +271,7 @@ class SeedRuns:
         return Spread.of([r[key] - r[baseline] for r in self.runs])
 
     def table(self) -> str:
-        """Mean ± std (min-max) of each classifier on both test sets, then the per-seed LLM - bag-of-words gap."""
+        """Mean ± std [min, max] of each classifier on both test sets, then the per-seed LLM - bag-of-words gap."""
         seeds = ", ".join(str(r.get("seed")) for r in self.runs)
         first = self.runs[0]
         lines = [
