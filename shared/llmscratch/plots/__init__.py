@@ -7,7 +7,10 @@
 - ``layers``        numbers measured on chapter 4's layers: LayerNorm, GELU, sizes per layer, logits
 - ``course``        the course's pipeline (chapter 1) and chapter 6's classification stages
 - ``style``         the colours, boxes and arrows the diagrams share
-- ``training``      loss curves, decoding distributions, schedules, accuracies, scores per task kind
+- ``training``      loss curves, decoding distributions and the top-k/top-p cutoff, schedules,
+                    accuracies, scores per task kind
+- ``finetune``      chapter 6: a padded batch under the causal mask, trainable parameters, LoRA's update
+- ``instruct``      chapter 7: one prompt's tokens by section, collate's inputs/targets and ignore index
 
 Every function is re-exported here, so a notebook writes ``from llmscratch import plots`` and
 ``plots.plot_losses(history)``.
@@ -25,6 +28,8 @@ from .attention import (
     plot_token_heatmap,
 )
 from .course import plot_classification_stages, plot_llm_pipeline
+from .finetune import plot_lora_update, plot_padded_batch_mask, plot_trainable_layers
+from .instruct import plot_collate_mask, plot_prompt_template
 from .layers import (
     plot_activation_gradients,
     plot_layernorm_effect,
@@ -47,6 +52,7 @@ from .training import (
     plot_curves,
     plot_losses,
     plot_metrics_by_kind,
+    plot_sampling_cutoff,
     plot_token_distributions,
 )
 
@@ -56,6 +62,7 @@ __all__ = [
     "plot_attention_heads",
     "plot_attention_weights",
     "plot_classification_stages",
+    "plot_collate_mask",
     "plot_curves",
     "plot_embedding_lookup",
     "plot_gpt_model",
@@ -64,14 +71,18 @@ __all__ = [
     "plot_layernorm_effect",
     "plot_llm_pipeline",
     "plot_logit_distributions",
+    "plot_lora_update",
     "plot_losses",
     "plot_matrices",
     "plot_metrics_by_kind",
+    "plot_padded_batch_mask",
     "plot_parameter_breakdown",
     "plot_per_layer",
+    "plot_prompt_template",
     "plot_qkv_attention",
     "plot_rnn_vs_attention",
     "plot_rope",
+    "plot_sampling_cutoff",
     "plot_score_scaling",
     "plot_shifted_batch",
     "plot_sliding_windows",
@@ -80,6 +91,7 @@ __all__ = [
     "plot_token_lengths",
     "plot_token_rows",
     "plot_tokenization",
+    "plot_trainable_layers",
     "plot_transformer_block",
     "plot_vocab_growth",
     "show_token",

@@ -2,6 +2,7 @@
 
 - ``plot_losses()``, ``plot_token_distributions()``, ``plot_curves()``: chapter 5's loss curves,
   decoding and learning-rate schedules (``plot_losses`` also draws chapter 6's).
+- ``plot_sampling_cutoff()``: which tokens top-k and top-p keep on one next-token distribution.
 - ``plot_accuracy_comparison()``: chapter 6's accuracies, baselines next to fine-tuned models.
 - ``plot_metrics_by_kind()``: chapter 7's scores per task kind, before and after fine-tuning.
 """
@@ -12,7 +13,9 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 
+from ..model.generate import check_sampling
 from .text import show_token
 
 
@@ -57,6 +60,79 @@ def plot_token_distributions(distributions: dict, labels: Sequence[str], *, titl
         ax.set_title(title)
     ax.legend()
     return ax
+
+
+def plot_sampling_cutoff(
+    logits,
+    *,
+    decode=None,
+    top_k: int = 5,
+    top_p: float = 0.9,
+    n: int = 20,
+    temperature: float = 1.0,
+    title: str = "",
+):
+    """The ``n`` most likely next tokens, sorted, with what top-k and top-p (each on its own) keep.
+
+    ``logits`` is one row, ``(V,)`` or ``(1, V)``; ``decode`` (``tokenizer.decode``) labels the bars,
+    else they show token ids. Bars kept by top-k are blue; the line is the cumulative probability
+    (right axis), with orange dots on the tokens top-p keeps: the smallest set, from the most likely
+    down, whose probability reaches ``top_p`` (the rule ``next_token`` uses). When that set is
+    larger than ``n``, the title says how large. Returns the figure.
+    """
+    row = torch.as_tensor(logits).detach().float().cpu()
+    if row.ndim == 2 and row.shape[0] == 1:
+        row = row[0]
+    if row.ndim != 1:
+        raise ValueError(f"logits must be one row, (V,) or (1, V), got shape {tuple(row.shape)}")
+    if temperature <= 0:
+        raise ValueError(
+            f"temperature must be positive here (0 is greedy: nothing to cut), got {temperature}"
+        )
+    check_sampling(temperature, top_k, top_p)
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    probs, order = torch.sort(torch.softmax(row / temperature, dim=-1), descending=True)  # (V,) each
+    cumulative = probs.cumsum(dim=0)
+    kept_k = min(top_k, len(probs))
+    kept_p = int(((cumulative - probs) < top_p).sum())  # ranked-before mass below top_p: kept
+    n = min(n, len(probs))
+    x = np.arange(n)
+    fig, ax = plt.subplots(figsize=(max(7.0, 0.42 * n + 1.5), 4.0))
+    colours = ["#3182bd" if i < kept_k else "#c6c6c6" for i in range(n)]
+    ax.bar(x, probs[:n].numpy(), color=colours, edgecolor="#444444", lw=0.5)
+    labels = [show_token(decode([int(i)])) if decode else str(int(i)) for i in order[:n]]
+    ax.set_xticks(x, labels, rotation=60, ha="right", fontsize=8, family="monospace")
+    ax.set_ylabel("probability")
+    if kept_k < n:
+        ax.axvline(kept_k - 0.5, color="#3182bd", ls="--", lw=1.2)
+    ax.text(
+        kept_k - 0.6,
+        ax.get_ylim()[1] * 0.97,
+        f"top-k = {top_k}",
+        ha="right",
+        va="top",
+        fontsize=9,
+        color="#3182bd",
+    )
+    cum_ax = ax.twinx()
+    cum_ax.plot(x, cumulative[:n].numpy(), "-", color="#e6550d", lw=1.2)
+    shown = min(kept_p, n)
+    cum_ax.scatter(x[:shown], cumulative[:shown].numpy(), color="#e6550d", s=22, zorder=3, gid="top_p_kept")
+    cum_ax.axhline(top_p, color="#e6550d", ls=":", lw=1)
+    side = "top" if cumulative[n - 1] >= top_p else "bottom"  # the side of the line the curve is not on
+    cum_ax.text(n - 0.5, top_p, f"top-p = {top_p:g} ", ha="right", va=side, fontsize=9, color="#e6550d")
+    cum_ax.set_ylim(0, 1.05)
+    cum_ax.set_ylabel("cumulative probability", color="#e6550d")
+    ax.spines["top"].set_visible(False)
+    beyond = f", more than the {n} shown" if kept_p > n else ""
+    ax.set_title(
+        (title + "\n" if title else "")
+        + f"top-k = {top_k} keeps {kept_k} tokens (blue); top-p = {top_p:g} keeps {kept_p:,} (orange dots{beyond})",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
 
 
 def plot_curves(
