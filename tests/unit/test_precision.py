@@ -16,7 +16,8 @@ def _cpuinfo(tmp_path, flags: str):
     return path
 
 
-def test_amx_or_avx512_bf16_turns_bf16_on(tmp_path):
+def test_amx_turns_bf16_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(precision, "probe_bf16_speedup", lambda: 0.5)  # AMX decides without the probe
     choice = choose_precision("cpu", cpuinfo=_cpuinfo(tmp_path, "amx_tile amx_bf16 avx512_bf16"))
     assert choice.dtype is torch.bfloat16
     assert "amx_bf16, avx512_bf16" in str(choice) and "\n" not in str(choice)
@@ -26,6 +27,15 @@ def test_a_cpu_without_bf16_units_stays_in_fp32(tmp_path):
     choice = choose_precision("cpu", cpuinfo=_cpuinfo(tmp_path, "avx512f"))
     assert choice.dtype is None
     assert str(choice).startswith("precision: float32")
+
+
+def test_avx512_bf16_without_amx_is_measured_not_assumed(tmp_path, monkeypatch):
+    info = _cpuinfo(tmp_path, "avx512f avx512_bf16")
+    monkeypatch.setattr(precision, "probe_bf16_speedup", lambda: 0.54)  # measured on such a Xeon
+    choice = choose_precision("cpu", cpuinfo=info)
+    assert choice.dtype is None and "avx512_bf16 but no AMX" in str(choice)
+    monkeypatch.setattr(precision, "probe_bf16_speedup", lambda: 2.0)
+    assert choose_precision("cpu", cpuinfo=info).dtype is torch.bfloat16
 
 
 def test_without_cpuinfo_the_cached_probe_decides(tmp_path, monkeypatch):
@@ -39,13 +49,13 @@ def test_the_probe_is_cached(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(
         precision,
-        "_time_matmul",
-        lambda dtype, **kw: calls.append(dtype) or (2.0 if dtype is torch.float32 else 1.0),
+        "_time_linear_step",
+        lambda dtype, **kw: calls.append(dtype) or (2.0 if dtype is None else 1.0),
     )
     cache = tmp_path / "probe.json"
     assert precision.probe_bf16_speedup(cache) == 2.0
     assert precision.probe_bf16_speedup(cache) == 2.0
-    assert len(calls) == 2, "the second call must read the cache"
+    assert len(calls) == 2 * (7 + 1), "alternating fp32 / bf16, a warm-up round + 7; the second call reads the cache"
 
 
 def test_flags_parser_reads_only_flag_lines(tmp_path):
