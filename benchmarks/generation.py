@@ -35,7 +35,7 @@ The other parts, in the same run:
 - ``formats``: SmolLM2-135M-Instruct (real weights; the offline model of chapters 6-7) in fp32,
   bf16 and int8 (the default ``int8pack`` kernel, and the opt-in ``dynamic`` one): tokens/s at
   batch 1, weight memory, the largest logit difference and greedy-token agreement with fp32 over
-  128 tokens on 8 held-out prompts (``quantize.greedy_agreement``), and the probe's choice;
+  128 tokens on 8 held-out prompts (``formats.greedy_agreement``), and the probe's choice;
 - ``eval``: chapter 7's evaluation (``respond_all`` over the test split, 32 new tokens, SmolLM2)
   one prompt at a time against batched; identical answers checked.
 """
@@ -365,13 +365,8 @@ def part_formats(args) -> int:
     """fp32 / bf16 / int8 weights: speed at batch 1, memory, logit difference, greedy agreement on held-out prompts."""
     import copy
 
-    from llmscratch.weights.quantize import (
-        choose_weight_format,
-        default_int8_kernel,
-        greedy_agreement,
-        quantize_for_generation,
-        weight_bytes,
-    )
+    from llmscratch.weights.formats import choose_weight_format, greedy_agreement
+    from llmscratch.weights.quantize import default_int8_kernel, quantize_for_generation, weight_bytes
 
     model, tok, name = _llama_for_formats(args)
     n = 8 if args.tiny else 128

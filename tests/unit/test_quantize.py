@@ -1,4 +1,4 @@
-"""quantize: per-channel int8 round trip, the three int8 kernels and the default one, whole models, the probe, agreement."""
+"""quantize: per-channel int8 round trip, the three int8 kernels and the default one, whole models, memory."""
 
 from __future__ import annotations
 
@@ -161,79 +161,3 @@ def test_bf16_and_fp32_formats():
     assert generate(half, torch.tensor([[1, 2]]), 3).shape == (1, 5)
     with pytest.raises(ValueError, match="weight_format must be one of"):
         Q.quantize_for_generation(model, "int4")
-
-
-def test_the_probe_is_overridable_measures_once_and_says_what_it_chose(monkeypatch, capsys):
-    torch.manual_seed(0)
-    model = MODELS["llama-tied"]().eval()
-    assert Q.choose_weight_format(model, weight_format="bf16") == ("bf16", "int8pack")
-    assert "weight format: bf16 (set by argument, no probe)" in capsys.readouterr().out
-    monkeypatch.setenv("LLMSCRATCH_WEIGHT_FORMAT", "INT8")
-    assert Q.choose_weight_format(model)[0] == "int8"
-    assert "set by LLMSCRATCH_WEIGHT_FORMAT" in capsys.readouterr().out
-    monkeypatch.setenv("LLMSCRATCH_WEIGHT_FORMAT", "fp64")
-    with pytest.raises(ValueError, match="weight_format must be 'auto' or one of"):
-        Q.choose_weight_format(model)
-    monkeypatch.delenv("LLMSCRATCH_WEIGHT_FORMAT")
-    monkeypatch.setattr(Q, "_CHOICES", {})
-    calls = []
-    real = Q._decode_seconds
-    monkeypatch.setattr(Q, "_decode_seconds", lambda m, *a: calls.append(m) or real(m, *a))
-    fmt, kernel = Q.choose_weight_format(model, steps=2, rounds=1)
-    line = capsys.readouterr().out
-    assert fmt in Q.WEIGHT_FORMATS and kernel in Q.INT8_KERNELS
-    assert line.count("weight format:") == 1 and "speed vs fp32: fp32 1.00x" in line
-    assert len(calls) == 3  # fp32, bf16 and int8 (int8pack) were timed
-    assert Q.choose_weight_format(model, steps=2, rounds=1) == (fmt, kernel) and len(calls) == 3  # remembered
-    assert capsys.readouterr().out == ""
-
-
-def test_a_probe_that_finds_nothing_faster_keeps_fp32(monkeypatch):
-    model = MODELS["gpt-tied"]().eval()
-    monkeypatch.setattr(Q, "_CHOICES", {})
-    # fp32 is timed first; every other format is made to look 2% faster: within the 5% margin, so fp32 stays
-    times = iter([1.0] + [0.98] * 2)
-    monkeypatch.setattr(Q, "_decode_seconds", lambda *a: next(times))
-    assert Q.choose_weight_format(model, verbose=False)[0] == "fp32"
-    for timed, choice in (([1.0, 0.9, 0.5], ("int8", "int8pack")), ([1.0, 0.5, 0.7], ("bf16", "int8pack"))):
-        monkeypatch.setattr(Q, "_CHOICES", {})
-        times = iter(timed)  # fp32, bf16, int8 (int8pack)
-        monkeypatch.setattr(Q, "_decode_seconds", lambda *a, times=times: next(times))
-        assert Q.choose_weight_format(model, verbose=False) == choice
-
-
-def test_the_probe_never_considers_the_dynamic_kernel(monkeypatch, capsys):
-    """``dynamic`` is the fastest int8 kernel on VNNI CPUs but the least faithful: a speed probe must not see it."""
-    model = MODELS["gpt-tied"]().eval()
-    monkeypatch.setattr(Q, "_CHOICES", {})
-    monkeypatch.setattr(
-        Q,
-        "_decode_seconds",
-        lambda m, *a: 0.1 if any(getattr(x, "kernel", None) == "dynamic" for x in m.modules()) else 1.0,
-    )
-    tried = []
-    real = Q.quantize_for_generation
-    monkeypatch.setattr(
-        Q,
-        "quantize_for_generation",
-        lambda m, fmt, kernel=None: tried.append((fmt, kernel)) or real(m, fmt, kernel=kernel),
-    )
-    assert Q.choose_weight_format(model, steps=1, rounds=1) == ("fp32", "int8pack")
-    assert ("int8", "int8pack") in tried and all(kernel != "dynamic" for _, kernel in tried)
-    assert "dynamic" not in capsys.readouterr().out
-
-
-def test_greedy_agreement_follows_the_reference_tokens():
-    torch.manual_seed(0)
-    model = MODELS["llama-tied"]().eval()
-    prompt = torch.tensor([[5, 6, 7]])
-    ref = generate(model, prompt, 10)[0, 3:]  # (10,): the model's own greedy tokens
-    assert Q.greedy_agreement(model, prompt, ref) == Q.GreedyAgreement(10, 10, 10)
-    wrong = ref.clone()
-    wrong[4] = (wrong[4] + 1) % 512  # a token the model would not pick: the first disagreement is step 4
-    got = Q.greedy_agreement(model, prompt, wrong)
-    assert got.identical_prefix == 4 and got.agreed <= 9 and got.new_tokens == 10
-    with pytest.raises(ValueError, match="one prompt of shape"):
-        Q.greedy_agreement(model, torch.tensor([[1], [2]]), ref)
-    with pytest.raises(ValueError, match="exceed context_length"):
-        Q.greedy_agreement(model, prompt, torch.zeros(model.cfg.context_length, dtype=torch.long))
