@@ -33,3 +33,20 @@ def test_readme_summary_names_each_row_it_extracts():
         "tokens/s, ours / transformers (eager fp32) [124M-b2]",
         "1.12x",
     )
+
+
+def test_a_failed_run_is_kept_and_marked_in_the_readme(tmp_path, monkeypatch):
+    """A long run that fails near its end keeps its output; the README says it failed above the rows it printed."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import run_all
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    monkeypatch.setattr(run_all, "RESULTS", tmp_path)
+    (tmp_path / "generation.txt").write_text(
+        "$ python benchmarks/generation.py\n# run 2026-01-01 00:00 UTC\n# FAILED (exit 1); stderr ends:\nboom\n"
+        "=== cache: load average 0.1 ===\nKV cache speed-up (ours, cached / uncached): 5.10x\n"
+    )
+    table = run_all.write_readme(tmp_path / "README.md").read_text().split("\n## ")[0]
+    assert "| `generation` | the run itself | FAILED (exit 1; see its output) | exit 0 |" in table
+    assert "| `generation` | ours cached / ours uncached [cache] | 5.10x | >= 5x |" in table

@@ -151,7 +151,7 @@ BENCHMARKS = {
     "attention.py": "teaching / sdpa",
     "bpe.py": "identical ids",
     "dataset_memory.py": "copies / views memory ratio",
-    "generation.py": "sdpa / teaching attention",
+    "generation.py": "chapter 7 evaluation, batched / one by one",  # the last part's line
     "llama_generation.py": "same 100 tokens",
     "precision.py": "bf16 autocast",
     "training.py": "ours faster by",

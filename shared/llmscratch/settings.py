@@ -10,7 +10,7 @@ when a notebook behaves differently on your machine and in CI:
 - ``LLMSCRATCH_HOME``      where downloads and checkpoints are cached
   (default ``~/.cache/llmscratch``). Nothing large is ever written into the repository.
 - ``LLMSCRATCH_WEIGHT_FORMAT`` ``auto`` (default: a short measured probe picks), ``fp32``, ``bf16``
-  or ``int8``: the weight format for generation (``quantize.choose_weight_format``).
+  or ``int8``: the weight format for generation (``formats.choose_weight_format``).
 
 Notebooks write ``num_epochs = pick(full=10, quick=1)`` so a reader sees both sizes side by side.
 """
@@ -60,7 +60,7 @@ def mode_banner() -> str:
 
 
 def weight_format() -> str:
-    """``LLMSCRATCH_WEIGHT_FORMAT`` lower-cased, ``"auto"`` when unset (checked by ``quantize.choose_weight_format``)."""
+    """``LLMSCRATCH_WEIGHT_FORMAT`` lower-cased, ``"auto"`` when unset (checked by ``formats.choose_weight_format``)."""
     return os.environ.get("LLMSCRATCH_WEIGHT_FORMAT", "").strip().lower() or "auto"
 
 

@@ -1,4 +1,4 @@
-"""quantize: per-channel int8 round trip, the three int8 kernels against dequantize-then-linear, whole models, the probe."""
+"""quantize: per-channel int8 round trip, the three int8 kernels and the default one, whole models, memory."""
 
 from __future__ import annotations
 
@@ -58,6 +58,42 @@ def test_int8_linear_equals_dequantize_then_linear(kernel, rel_tol, bias):
     assert (got - expected).abs().max() <= rel_tol * expected.abs().max()
     layer.drop_table()  # the dynamic kernel keeps its own packed copy; the others keep q
     assert torch.equal(layer.int8_table(), Q.quantize_per_channel(linear.weight)[0])
+
+
+def test_the_default_kernel_is_weight_only_int8pack(monkeypatch):
+    """Where aten._weight_int8pack_mm runs (torch >= 2.3 on CPU), a layer or a model gets it unless told otherwise."""
+    monkeypatch.setattr(Q, "_DEFAULT_KERNEL", {})
+    assert Q.default_int8_kernel() == "int8pack"
+    assert Q.Int8Linear.from_linear(torch.nn.Linear(8, 4)).kernel == "int8pack"
+    model = Q.quantize_for_generation(MODELS["gpt-untied"]().eval())
+    assert {m.kernel for m in model.modules() if isinstance(m, Q.Int8Linear)} == {"int8pack"}
+    explicit = Q.quantize_for_generation(MODELS["gpt-untied"]().eval(), kernel="dynamic")
+    assert {m.kernel for m in explicit.modules() if isinstance(m, Q.Int8Linear)} == {"dynamic"}
+
+
+def test_without_int8pack_the_default_falls_back_to_dequant_and_says_so(monkeypatch):
+    monkeypatch.setattr(Q, "_DEFAULT_KERNEL", {})
+
+    def missing(device):
+        raise RuntimeError("Could not run 'aten::_weight_int8pack_mm' with arguments from the 'CPU' backend")
+
+    monkeypatch.setattr(Q, "_try_int8pack", missing)
+    with pytest.warns(UserWarning, match="falls back to the exact but slow 'dequant'"):
+        assert Q.default_int8_kernel("cpu") == "dequant"
+    layer = Q.Int8Linear.from_linear(torch.nn.Linear(8, 4))  # decided once: no second warning
+    assert layer.kernel == "dequant"
+
+
+def test_int8pack_rows_do_not_depend_on_each_other_but_dynamic_rows_do():
+    """Weight-only int8 treats each row alone, so a batch gives each prompt its own result; ``dynamic``
+    quantizes the whole input with one scale, so a loud row coarsens its neighbours (one reason it is opt-in)."""
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(64, 32)
+    x = torch.randn(1, 64)
+    batch = torch.cat([x, 100 * torch.randn(1, 64)])  # (2, 64): a second row 100x larger
+    for kernel, independent in (("int8pack", True), ("dynamic", False)):
+        layer = Q.Int8Linear.from_linear(linear, kernel=kernel)
+        assert torch.equal(layer(batch)[:1], layer(x)) == independent, kernel
 
 
 def test_int8_linear_bad_arguments():
@@ -125,41 +161,3 @@ def test_bf16_and_fp32_formats():
     assert generate(half, torch.tensor([[1, 2]]), 3).shape == (1, 5)
     with pytest.raises(ValueError, match="weight_format must be one of"):
         Q.quantize_for_generation(model, "int4")
-
-
-def test_the_probe_is_overridable_measures_once_and_says_what_it_chose(monkeypatch, capsys):
-    torch.manual_seed(0)
-    model = MODELS["llama-tied"]().eval()
-    assert Q.choose_weight_format(model, weight_format="bf16") == ("bf16", "dynamic")
-    assert "weight format: bf16 (set by argument, no probe)" in capsys.readouterr().out
-    monkeypatch.setenv("LLMSCRATCH_WEIGHT_FORMAT", "INT8")
-    assert Q.choose_weight_format(model)[0] == "int8"
-    assert "set by LLMSCRATCH_WEIGHT_FORMAT" in capsys.readouterr().out
-    monkeypatch.setenv("LLMSCRATCH_WEIGHT_FORMAT", "fp64")
-    with pytest.raises(ValueError, match="weight_format must be 'auto' or one of"):
-        Q.choose_weight_format(model)
-    monkeypatch.delenv("LLMSCRATCH_WEIGHT_FORMAT")
-    monkeypatch.setattr(Q, "_CHOICES", {})
-    calls = []
-    real = Q._decode_seconds
-    monkeypatch.setattr(Q, "_decode_seconds", lambda m, *a: calls.append(m) or real(m, *a))
-    fmt, kernel = Q.choose_weight_format(model, steps=2, rounds=1)
-    line = capsys.readouterr().out
-    assert fmt in Q.WEIGHT_FORMATS and kernel in Q.INT8_KERNELS
-    assert line.count("weight format:") == 1 and "speed vs fp32: fp32 1.00x" in line
-    assert len(calls) >= 3  # fp32, bf16 and at least one int8 kernel were timed
-    assert Q.choose_weight_format(model, steps=2, rounds=1) == (fmt, kernel) and len(calls) <= 4  # remembered
-    assert capsys.readouterr().out == ""
-
-
-def test_a_probe_that_finds_nothing_faster_keeps_fp32(monkeypatch):
-    model = MODELS["gpt-tied"]().eval()
-    monkeypatch.setattr(Q, "_CHOICES", {})
-    # fp32 is timed first; every other format is made to look 2% faster: within the 5% margin, so fp32 stays
-    times = iter([1.0] + [0.98] * 5)
-    monkeypatch.setattr(Q, "_decode_seconds", lambda *a: next(times))
-    assert Q.choose_weight_format(model, verbose=False)[0] == "fp32"
-    monkeypatch.setattr(Q, "_CHOICES", {})
-    times = iter([1.0, 0.9, 0.5, 0.7])  # fp32, bf16, int8 dynamic, int8 int8pack
-    monkeypatch.setattr(Q, "_decode_seconds", lambda *a: next(times))
-    assert Q.choose_weight_format(model, verbose=False) == ("int8", "dynamic")

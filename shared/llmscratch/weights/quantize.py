@@ -1,4 +1,4 @@
-"""Weight-only int8 for generation, and a measured choice of weight format (fp32, bf16, int8) per machine.
+"""The weight formats for generation (fp32, bf16, weight-only int8) and int8's kernels, built by hand.
 
 Generating one token at batch 1 reads every weight once and does two multiply-adds with it, so the
 time goes into moving bytes from memory, not into arithmetic. Fewer bytes per weight is the way
@@ -15,24 +15,34 @@ past that bound. Here, by hand:
   not the whole row; ``q8_0_roundtrip`` computes it for the side-by-side error comparison. We keep
   one scale per row because every int8 matrix kernel PyTorch ships takes per-row scales.
 - ``Int8Linear``: a linear layer holding ``q`` and ``scale``; ``kernel`` says how it multiplies:
-  ``"dequant"`` (``F.linear(x, q * scale)``: the definition, and slow: it rebuilds the float
-  matrix on every call), ``"int8pack"`` (``torch.ops.aten._weight_int8pack_mm``, bf16 activations
-  times int8 weights), ``"dynamic"`` (``torch.ops.quantized.linear_dynamic``: activations are
-  quantized to 8 bits on the fly too, so the product runs on the CPU's int8 dot-product units;
-  the fastest on CPUs with VNNI, and the least exact of the three).
+
+  - ``"int8pack"``, the default (``torch.ops.aten._weight_int8pack_mm``: bf16 activations times
+    int8 weights, *weight-only*, so the activations keep 8 bits of mantissa);
+  - ``"dequant"`` (``F.linear(x, q * scale)``: the definition, exact, and slow: it rebuilds the
+    float matrix on every call); the fallback, with a warning, where ``int8pack`` does not run
+    (PyTorch before 2.3, or a device without the kernel): ``default_int8_kernel`` decides;
+  - ``"dynamic"``, only when asked for (``torch.ops.quantized.linear_dynamic``, CPU only):
+    the *activations* are quantized to 8 bits on the fly too, with one scale for the whole input
+    tensor, so the product runs on the CPU's int8 dot-product units. Fastest on CPUs with VNNI,
+    but too inexact for greedy decoding. Measured on SmolLM2-135M-Instruct, 8 held-out chat
+    prompts, 128 greedy tokens each, teacher-forced on fp32's tokens through the KV cache
+    (``formats.greedy_agreement``): fp32's token picked at 96.2% of steps with ``int8pack``, 86.8%
+    with ``dynamic`` (bf16 weights: 98.2%); in one forward pass over the whole sequence
+    ``dynamic`` drops to 66.1%, because one activation scale then spans every row (so a row's
+    output also depends on the other rows of its batch). Speed, one 768 x 3072 layer at batch 1
+    (``benchmarks/generation.py --parts kernels``): ``int8pack`` 1.87x fp32, ``dynamic`` 2.66x,
+    ``int8pack`` with fp32 activations 0.28x (hence bf16 activations). Both measured with one
+    thread on a 2-core Xeon with AVX-512 bf16 and VNNI, torch 2.13.
 - ``quantize_for_generation(model)``: every linear layer of a GPT or Llama model (the tied token
   table too: an embedding row is a row of the output head, so one int8 table serves both).
-- ``choose_weight_format(model)``: a short *measured* probe. Which format is fastest depends on the
-  CPU's kernels (bf16 matrix units or not, int8 dot products or not), so it times a few decoding
-  steps of the actual model in each format, keeps the fastest that beats fp32, remembers the
-  choice for the process and prints one line. ``weight_format=`` or ``LLMSCRATCH_WEIGHT_FORMAT``
-  (``settings.weight_format``) overrides it.
+- ``weight_bytes(model)``: what a format costs in memory.
+
+Which format to generate in on this machine, and how faithful a format is to fp32, is the next
+module's job (``formats.py``: the measured probe and ``greedy_agreement``).
 """
 
 from __future__ import annotations
 
-import copy
-import time
 import warnings
 from pathlib import Path
 
@@ -40,10 +50,37 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import settings
-
 WEIGHT_FORMATS = ("fp32", "bf16", "int8")
-INT8_KERNELS = ("dynamic", "int8pack", "dequant")
+INT8_KERNELS = ("int8pack", "dequant", "dynamic")  # the default, its fallback, the opt-in
+_DEFAULT_KERNEL: dict[str, str] = {}  # device type -> default kernel, decided once per process
+
+
+def _try_int8pack(device: torch.device) -> None:
+    """Multiply a tiny bf16 input by a tiny int8 weight with ``_weight_int8pack_mm``; raises where it cannot."""
+    x = torch.ones(1, 32, dtype=torch.bfloat16, device=device)
+    q = torch.ones(8, 32, dtype=torch.int8, device=device)
+    torch.ops.aten._weight_int8pack_mm(x, q, torch.ones(8, dtype=torch.bfloat16, device=device))
+
+
+def default_int8_kernel(device: str | torch.device = "cpu") -> str:
+    """``"int8pack"`` if ``aten._weight_int8pack_mm`` runs here with bf16 activations, else ``"dequant"`` (warned once).
+
+    Never ``"dynamic"``: its 8-bit activations cost greedy-token agreement (module docstring).
+    """
+    device = torch.device(device)
+    if device.type not in _DEFAULT_KERNEL:
+        try:
+            _try_int8pack(device)
+            _DEFAULT_KERNEL[device.type] = "int8pack"
+        except (AttributeError, RuntimeError, NotImplementedError) as err:
+            warnings.warn(
+                f"int8 weights on {device.type}: aten._weight_int8pack_mm is unavailable "
+                f"({str(err).splitlines()[0][:80]}), so Int8Linear falls back to the exact but slow 'dequant' "
+                f"kernel (torch {torch.__version__}; the kernel needs torch >= 2.3)",
+                stacklevel=2,
+            )
+            _DEFAULT_KERNEL[device.type] = "dequant"
+    return _DEFAULT_KERNEL[device.type]
 
 
 def quantize_per_channel(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -103,8 +140,8 @@ def _has_vnni() -> bool:
 class Int8Linear(nn.Module):
     """``y = x @ (q * scale).T + bias`` with int8 ``q`` ``(out, in)`` and float32 ``scale`` ``(out,)``.
 
-    ``kernel`` picks the multiplication (see the module docstring); all three use the same ``q`` and
-    ``scale``. Inputs and outputs are float32 (or whatever float dtype ``x`` has).
+    ``kernel`` picks the multiplication (see the module docstring; ``None``: ``default_int8_kernel``);
+    all three use the same ``q`` and ``scale``. Inputs and outputs are float32 (or whatever float dtype ``x`` has).
     """
 
     def __init__(
@@ -113,9 +150,10 @@ class Int8Linear(nn.Module):
         scale: torch.Tensor,
         bias: torch.Tensor | None = None,
         *,
-        kernel: str = "dynamic",
+        kernel: str | None = None,
     ):
         super().__init__()
+        kernel = kernel or default_int8_kernel(q.device)
         if kernel not in INT8_KERNELS:
             raise ValueError(f"kernel must be one of {INT8_KERNELS}, got {kernel!r}")
         if q.dtype != torch.int8 or q.ndim != 2 or scale.shape != (q.shape[0],):
@@ -142,7 +180,7 @@ class Int8Linear(nn.Module):
             self.register_buffer("_scale_bf16", self.scale.bfloat16(), persistent=False)
 
     @classmethod
-    def from_linear(cls, linear: nn.Linear, *, kernel: str = "dynamic") -> Int8Linear:
+    def from_linear(cls, linear: nn.Linear, *, kernel: str | None = None) -> Int8Linear:
         q, scale = quantize_per_channel(linear.weight)
         return cls(q, scale, linear.bias, kernel=kernel)
 
@@ -217,14 +255,16 @@ def _token_table_owner(model: nn.Module) -> tuple[nn.Module, str]:
 
 @torch.no_grad()
 def quantize_for_generation(
-    model: nn.Module, weight_format: str = "int8", *, kernel: str = "dynamic"
+    model: nn.Module, weight_format: str = "int8", *, kernel: str | None = None
 ) -> nn.Module:
     """Put ``model`` (in place) into ``weight_format`` for inference and return it.
 
     ``"int8"``: every ``nn.Linear`` becomes an ``Int8Linear`` (norms, biases and the position table
     stay float32; the token table becomes an ``Int8Embedding``; when it is tied to the output head it
-    shares the head's int8 table, and that head multiplies with ``int8pack``, so the table is stored once). ``"bf16"``: the whole model in bfloat16. ``"fp32"``: unchanged. The model is for
-    generation afterwards (no gradients; keep a copy, ``copy.deepcopy(model)``, to train on).
+    shares the head's int8 table, so the table is stored once; under ``"dynamic"`` that head keeps the
+    default kernel, which reads ``q`` itself). ``kernel``: see ``Int8Linear`` (``None``: the default).
+    ``"bf16"``: the whole model in bfloat16. ``"fp32"``: unchanged. The model is for generation
+    afterwards (no gradients; keep a copy, ``copy.deepcopy(model)``, to train on).
     """
     if weight_format not in WEIGHT_FORMATS:
         raise ValueError(f"weight_format must be one of {WEIGHT_FORMATS}, got {weight_format!r}")
@@ -237,12 +277,17 @@ def quantize_for_generation(
     table = getattr(owner, name).weight
     head = getattr(model, "out_head", None)
     tied = isinstance(head, nn.Linear) and head.weight is table
+    kernel = kernel or default_int8_kernel(table.device)
     for parent in list(model.modules()):
         for child_name, child in list(parent.named_children()):
             if isinstance(child, nn.Linear):
                 # A tied head's table is also read by the lookup: "dynamic" would hold it twice (its packed
-                # copy and q), so that one layer multiplies with "int8pack", which reads q itself.
-                k = "int8pack" if tied and child is head and kernel == "dynamic" else kernel
+                # copy and q), so that one layer keeps the default kernel, which reads q itself.
+                k = (
+                    default_int8_kernel(table.device)
+                    if tied and child is head and kernel == "dynamic"
+                    else kernel
+                )
                 setattr(parent, child_name, Int8Linear.from_linear(child, kernel=k))
     if tied:
         setattr(owner, name, Int8Embedding(model.out_head.q, model.out_head.scale))
@@ -262,97 +307,3 @@ def weight_bytes(model: nn.Module) -> int:
             seen.add(t.data_ptr())
             total += t.numel() * t.element_size()
     return total + sum(m.packed_bytes() for m in model.modules() if isinstance(m, Int8Linear))
-
-
-# ---------------------------------------------------------------------------------------------
-# The measured choice
-
-
-_CHOICES: dict[
-    tuple, tuple[str, str]
-] = {}  # (model type, config, batch) -> (format, kernel), for this process
-
-
-def _decode_seconds(model: nn.Module, batch: int, steps: int, rounds: int) -> float:
-    """Median seconds of ``steps`` single-token forward passes through the KV cache after a short prompt."""
-    device = next(model.parameters()).device
-    ids = torch.randint(0, model.cfg.vocab_size, (batch, 8), generator=torch.Generator().manual_seed(0)).to(
-        device
-    )
-    times = []
-    with torch.no_grad():
-        for _ in range(rounds + 1):  # the first round warms up
-            cache = model.new_kv_cache()
-            model(ids, cache, last_only=True)
-            start = time.perf_counter()
-            for _ in range(steps):
-                model(ids[:, -1:], cache, last_only=True)
-            times.append(time.perf_counter() - start)
-    return sorted(times[1:])[len(times[1:]) // 2]
-
-
-def choose_weight_format(
-    model: nn.Module,
-    *,
-    batch: int = 1,
-    weight_format: str | None = None,
-    steps: int = 4,
-    rounds: int = 3,
-    verbose: bool = True,
-) -> tuple[str, str]:
-    """``(format, int8 kernel)`` for generating with ``model`` at ``batch`` rows on this machine.
-
-    ``weight_format`` (or ``LLMSCRATCH_WEIGHT_FORMAT``) ``"fp32"``/``"bf16"``/``"int8"`` skips the
-    probe; ``"auto"`` (the default) times ``steps`` decoding steps of copies of the model in fp32,
-    bf16 and int8 (each int8 kernel) and takes the fastest, unless it is not at least 5% faster than
-    fp32 (then fp32: never slower than fp32, up to timing noise). The choice is remembered for this
-    model type, configuration and batch size for the rest of the process, and one line says it.
-    """
-    requested = weight_format or settings.weight_format()
-    if requested != "auto":
-        if requested not in WEIGHT_FORMATS:
-            raise ValueError(f"weight_format must be 'auto' or one of {WEIGHT_FORMATS}, got {requested!r}")
-        choice = (requested, "dynamic")
-        if verbose:
-            print(
-                f"weight format: {requested} (set by {'argument' if weight_format else 'LLMSCRATCH_WEIGHT_FORMAT'}, no probe)"
-            )
-        return choice
-    key = (type(model).__name__, repr(model.cfg), batch)
-    if key in _CHOICES:
-        return _CHOICES[key]
-    seconds = {("fp32", "-"): _decode_seconds(model, batch, steps, rounds)}
-    candidates = [("bf16", "-"), *(("int8", k) for k in INT8_KERNELS if k != "dequant")]
-    for fmt, kernel in candidates:
-        try:
-            trial = quantize_for_generation(
-                copy.deepcopy(model), fmt, kernel=kernel if fmt == "int8" else "dynamic"
-            )
-            seconds[(fmt, kernel)] = _decode_seconds(trial, batch, steps, rounds)
-        except (RuntimeError, NotImplementedError) as err:  # a kernel this build or CPU lacks
-            if verbose:
-                print(f"  ({fmt} {kernel} unavailable here: {str(err).splitlines()[0][:80]})")
-        finally:
-            trial = None
-    best = min(seconds, key=seconds.get)
-    if seconds[best] > seconds[("fp32", "-")] / 1.05:
-        best = ("fp32", "-")
-    fp32 = seconds[("fp32", "-")]
-    _CHOICES[key] = (best[0], best[1] if best[1] != "-" else "dynamic")
-    if verbose:
-        tried = ", ".join(
-            f"{f}{'' if k == '-' else ' ' + k} {fp32 / s:.2f}x" for (f, k), s in seconds.items()
-        )
-        print(
-            f"weight format: {best[0]}{'' if best[1] == '-' else ' (' + best[1] + ' kernel)'}, the fastest of a "
-            f"{steps}-step probe at batch {batch} (speed vs fp32: {tried}); override with weight_format= or LLMSCRATCH_WEIGHT_FORMAT"
-        )
-    return _CHOICES[key]
-
-
-def for_generation(
-    model: nn.Module, *, batch: int = 1, weight_format: str | None = None, verbose: bool = True
-) -> nn.Module:
-    """``model`` in the weight format ``choose_weight_format`` picks (in place; see ``quantize_for_generation``)."""
-    fmt, kernel = choose_weight_format(model, batch=batch, weight_format=weight_format, verbose=verbose)
-    return quantize_for_generation(model, fmt, kernel=kernel)
