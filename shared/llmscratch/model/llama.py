@@ -58,7 +58,7 @@ class LlamaConfig(ModelConfig):
         super().__post_init__()
         if self.head_dim % 2:
             raise ValueError(
-                f"head_dim = emb_dim / n_heads = {self.head_dim} must be even: RoPE rotates pairs of dims"
+                f"head_dim = {self.head_dim} (emb_dim / n_heads unless set) must be even: RoPE rotates pairs of dims"
             )
         if self.n_heads % self.n_kv_heads != 0:
             raise ValueError(f"n_heads={self.n_heads} is not a multiple of n_kv_heads={self.n_kv_heads}")
