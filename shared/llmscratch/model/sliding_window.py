@@ -31,8 +31,8 @@ def sliding_window_mask(
 
     >>> sliding_window_mask(past=0, n_new=4, window=2).int().tolist()
     [[1, 0, 0, 0], [1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1]]
-    >>> sliding_window_mask(past=5, n_new=1, window=3, start=3).int().tolist()  # keys 3, 4, 5
-    [[0, 1, 1]]
+    >>> sliding_window_mask(past=5, n_new=1, window=3, start=2).int().tolist()  # keys 2..5: 2 is too far
+    [[0, 1, 1, 1]]
     """
     if window < 1:
         raise ValueError(f"window must be at least 1 (the token itself), got {window}")
