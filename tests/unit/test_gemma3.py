@@ -69,7 +69,12 @@ def test_the_270m_preset_has_270m_parameters():
     with torch.device("meta"):
         n = sum(p.numel() for p in Gemma3Model(GEMMA3_270M).parameters())  # the tied head counted once
     embedding = GEMMA3_270M.vocab_size * GEMMA3_270M.emb_dim
-    assert round(n / 1e6, -1) == 270 and round(embedding / 1e6) == 168  # 170M of it is the token table
+    # 268M: the token table's 168M plus 100M in the blocks (the model card's "170M + 100M")
+    assert (
+        round(n / 1e6, -1) == 270
+        and round(embedding / 1e6, -1) == 170
+        and round((n - embedding) / 1e6) == 100
+    )
 
 
 def test_gemma_rmsnorm_scales_by_one_plus_weight():
