@@ -7,6 +7,9 @@
 - ``block``      LayerNorm, GELU, FeedForward, ``TransformerBlock``
 - ``gpt``        ``GPTModel``, ``count_parameters``, ``parameter_memory_mib``
 - ``llama``      ``LlamaModel``: RMSNorm, RoPE, SwiGLU, grouped-query attention
+- ``qwen3``      ``Qwen3Model``: Llama plus QK-norm and a head width of its own
+- ``sliding_window`` local attention's mask and a KV cache that keeps only the window
+- ``gemma3``     ``Gemma3Model``: local/global layers, pre- and post-norms, GeGLU, embedding scale
 - ``lora``       low-rank updates on frozen linear layers
 - ``generate``   greedy / temperature / top-k / top-p decoding, streamed or batched
 """

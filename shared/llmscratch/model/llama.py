@@ -58,7 +58,7 @@ class LlamaConfig(ModelConfig):
         super().__post_init__()
         if self.head_dim % 2:
             raise ValueError(
-                f"head_dim = emb_dim / n_heads = {self.head_dim} must be even: RoPE rotates pairs of dims"
+                f"head_dim = {self.head_dim} (emb_dim / n_heads unless set) must be even: RoPE rotates pairs of dims"
             )
         if self.n_heads % self.n_kv_heads != 0:
             raise ValueError(f"n_heads={self.n_heads} is not a multiple of n_kv_heads={self.n_kv_heads}")
@@ -150,6 +150,11 @@ class GroupedQueryAttention(nn.Module):
         self.W_key = nn.Linear(cfg.emb_dim, cfg.n_kv_heads * cfg.head_dim, bias=cfg.qkv_bias)
         self.W_value = nn.Linear(cfg.emb_dim, cfg.n_kv_heads * cfg.head_dim, bias=cfg.qkv_bias)
         self.out_proj = nn.Linear(cfg.n_heads * cfg.head_dim, cfg.emb_dim, bias=False)
+        # Hooks for later families (no-ops here): Qwen3 and Gemma 3 put an RMSNorm on every query and
+        # key head before RoPE (QK-norm); Gemma 3 scales the scores by its own factor, not 1/sqrt(head_dim).
+        self.q_norm: nn.Module = nn.Identity()
+        self.k_norm: nn.Module = nn.Identity()
+        self.scale: float | None = None  # None: scaled_dot_product_attention's 1/sqrt(head_dim)
 
     def _split(self, x: torch.Tensor, n_heads: int) -> torch.Tensor:
         b, t, _ = x.shape
@@ -158,8 +163,9 @@ class GroupedQueryAttention(nn.Module):
     def forward(self, x, cos, sin, attn_mask=None, cache=None) -> torch.Tensor:
         """``attn_mask``: ``None`` (plain causal), ``"none"`` (see every key) or a bool ``(B, 1, T, T_all)``."""
         b, t, _ = x.shape
-        queries = apply_rope(self._split(self.W_query(x), self.n_heads), cos, sin)  # (B, H, T, D)
-        keys = apply_rope(self._split(self.W_key(x), self.n_kv_heads), cos, sin)  # (B, H_kv, T, D)
+        queries = self.q_norm(self._split(self.W_query(x), self.n_heads))  # (B, H, T, D)
+        keys = self.k_norm(self._split(self.W_key(x), self.n_kv_heads))  # (B, H_kv, T, D)
+        queries, keys = apply_rope(queries, cos, sin), apply_rope(keys, cos, sin)  # rotated by position
         values = self._split(self.W_value(x), self.n_kv_heads)  # (B, H_kv, T, D)
         if cache is not None:
             keys, values = cache.append(keys, values)  # (B, H_kv, T_all, D)
@@ -174,6 +180,7 @@ class GroupedQueryAttention(nn.Module):
             is_causal=attn_mask is None,
             dropout_p=self.drop_rate if self.training else 0.0,
             enable_gqa=self.n_kv_heads != self.n_heads,
+            scale=self.scale,
         )  # (B, H, T, D)
         return self.out_proj(context.transpose(1, 2).reshape(b, t, self.n_heads * self.head_dim))  # (B, T, C)
 
@@ -235,12 +242,16 @@ class LlamaModel(nn.Module):
         self.cfg = cfg
         self.tok_emb = nn.Embedding(cfg.vocab_size, cfg.emb_dim)
         self.drop_emb = nn.Dropout(cfg.drop_rate)
-        self.blocks = nn.ModuleList(LlamaBlock(cfg) for _ in range(cfg.n_layers))
+        self.blocks = nn.ModuleList(self.make_block(i) for i in range(cfg.n_layers))
         self.final_norm = RMSNorm(cfg.emb_dim, cfg.norm_eps)
         self.out_head = nn.Linear(cfg.emb_dim, cfg.vocab_size, bias=False)
         if cfg.tie_embeddings:
             self.out_head.weight = self.tok_emb.weight
         self.init_weights()
+
+    def make_block(self, layer: int) -> nn.Module:
+        """Block number ``layer``; a later family (``qwen3``, ``gemma3``) returns its own block here."""
+        return LlamaBlock(self.cfg)
 
     @torch.no_grad()
     def init_weights(self, std: float = 0.02) -> None:
@@ -284,6 +295,20 @@ class LlamaModel(nn.Module):
         attention_mask=None,
         last_only: bool = False,
     ) -> torch.Tensor:
+        positions, attn_mask, _ = self._prepare(token_ids, kv_cache, attention_mask)
+        cos, sin = rope_angles(positions, self.cfg.head_dim, self.cfg.rope_base)  # (B or 1, T, D) each
+        x = self.drop_emb(self.tok_emb(token_ids))  # (B, T) -> (B, T, C)
+        for i, block in enumerate(self.blocks):
+            x = block(x, cos, sin, attn_mask, None if kv_cache is None else kv_cache.layers[i])  # (B, T, C)
+        x = self.final_norm(x)
+        if last_only:
+            x = x[:, -1:, :]  # (B, T, C) -> (B, 1, C)
+        return self.out_head(x)  # (B, T, C) -> (B, T, V)
+
+    def _prepare(self, token_ids: torch.Tensor, kv_cache, attention_mask):
+        """Check the input; return the new tokens' ``positions`` ``(B or 1, T)``, the blocks' attention
+        mask (None: causal, ``"none"``: see every key, or a bool ``(B or 1, 1, T, past + T)``) and the
+        padding ``(B, past + T)`` (None if every token is real). Records the padding in the cache."""
         b, t = token_ids.shape
         if kv_cache is not None and len(kv_cache.layers) != len(self.blocks):
             raise ValueError(
@@ -308,14 +333,7 @@ class LlamaModel(nn.Module):
             kv_cache.padding = (
                 padding if padding is not None else torch.ones(b, past + t, dtype=torch.bool, device=device)
             )
-        cos, sin = rope_angles(positions, self.cfg.head_dim, self.cfg.rope_base)  # (B or 1, T, D) each
-        x = self.drop_emb(self.tok_emb(token_ids))  # (B, T) -> (B, T, C)
-        for i, block in enumerate(self.blocks):
-            x = block(x, cos, sin, attn_mask, None if kv_cache is None else kv_cache.layers[i])  # (B, T, C)
-        x = self.final_norm(x)
-        if last_only:
-            x = x[:, -1:, :]  # (B, T, C) -> (B, 1, C)
-        return self.out_head(x)  # (B, T, C) -> (B, T, V)
+        return positions, attn_mask, padding
 
     @staticmethod
     def _causal(b: int, t: int, past: int, padding, device) -> torch.Tensor:

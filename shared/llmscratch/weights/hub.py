@@ -17,6 +17,8 @@ size       repository                      pinned revision
   download and its cache under ``cache_dir()/hub``; a cached file is used even offline);
   ``HubUnavailable`` with one line when the file is neither cached nor downloadable. With no DNS
   (no network) that is said at once, instead of after the hub client's ~25 s of retries.
+  ``download_hub_file(repo, revision, filename, what=...)`` does it for any pinned file (the
+  Qwen3 and Gemma 3 loaders in ``weights.qwen3`` / ``weights.gemma3`` use it too).
 - ``load_gpt2_safetensors(path, cfg)``: a ``GPTModel`` from a file in GPT-2's layout, through the
   key map of ``weights.load_gpt2_state_dict`` (every key and shape checked); a truncated file gets
   a clear error (``safe_files.read_safetensors``).
@@ -79,31 +81,50 @@ def download_gpt2(
     """
     key = _normalise_size(size)
     repo, pinned = GPT2_REPOS[key]
+    return download_hub_file(
+        repo, revision or pinned, WEIGHTS_FILE, what=f"GPT-2 {key}", cache=cache, endpoint=endpoint
+    )
+
+
+def download_hub_file(
+    repo: str,
+    revision: str,
+    filename: str,
+    *,
+    what: str,
+    cache: Path | None = None,
+    endpoint: str | None = None,
+) -> Path:
+    """The local path of ``filename`` from Hub repository ``repo`` at commit ``revision``, downloaded if needed.
+
+    A cached copy is used without touching the network (also offline). ``what`` names the model in
+    the one-line ``HubUnavailable`` raised in offline mode, without network, or when the hub refuses.
+    """
     with (
         warnings.catch_warnings()
     ):  # huggingface_hub imports tqdm.auto, which warns in Jupyter without ipywidgets
         warnings.filterwarnings("ignore", message="IProgress not found")
         from huggingface_hub import hf_hub_download  # optional, heavy: only needed online
 
-    where = dict(revision=revision or pinned, cache_dir=cache or settings.cache_dir() / "hub")
+    where = dict(revision=revision, cache_dir=cache or settings.cache_dir() / "hub")
     try:  # a cached copy works offline too, and costs no network round trip
-        return Path(hf_hub_download(repo, WEIGHTS_FILE, local_files_only=True, **where))
+        return Path(hf_hub_download(repo, filename, local_files_only=True, **where))
     except Exception:  # not cached (the hub raises several error types for that)
         pass
     if settings.is_offline():
         raise HubUnavailable(
-            f"GPT-2 {key} needs a download from the Hugging Face Hub ({repo}) and offline mode is on (LLMSCRATCH_OFFLINE=1)"
+            f"{what} needs a download from the Hugging Face Hub ({repo}) and offline mode is on (LLMSCRATCH_OFFLINE=1)"
         )
     host = urllib.parse.urlsplit(endpoint or "https://huggingface.co").hostname or ""
     if not host_resolves(host):  # without this, huggingface_hub retries for ~25 s before giving up
         raise HubUnavailable(
-            f"could not download GPT-2 {key} from {repo}: no network here (cannot resolve {host})"
+            f"could not download {what} from {repo}: no network here (cannot resolve {host})"
         )
     try:
-        path = hf_hub_download(repo, WEIGHTS_FILE, endpoint=endpoint, **where)
+        path = hf_hub_download(repo, filename, endpoint=endpoint, **where)
     except Exception as err:  # network, HTTP and hub errors all mean: not available here
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise HubUnavailable(f"could not download GPT-2 {key} from {repo}: {first}") from err
+        raise HubUnavailable(f"could not download {what} from {repo}: {first}") from err
     return Path(path)
 
 

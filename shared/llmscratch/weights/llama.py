@@ -10,6 +10,7 @@ builds a ``LlamaModel`` whose configuration comes entirely from the file's metad
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -77,9 +78,14 @@ def load_llama_state_dict(
     return model
 
 
-def llama_from_hf(hf_state: dict[str, torch.Tensor], cfg: LlamaConfig) -> dict[str, torch.Tensor]:
-    """HuggingFace Llama state dict -> ``LlamaModel`` state dict (a missing or extra weight raises, naming it)."""
-    key_map = hf_llama_key_map(cfg)
+def llama_from_hf(
+    hf_state: dict[str, torch.Tensor], cfg: LlamaConfig, key_map: dict[str, str] | None = None
+) -> dict[str, torch.Tensor]:
+    """HuggingFace Llama state dict -> ``LlamaModel`` state dict (a missing or extra weight raises, naming it).
+
+    ``key_map`` (ours -> theirs) defaults to ``hf_llama_key_map(cfg)``; later families pass their own.
+    """
+    key_map = hf_llama_key_map(cfg) if key_map is None else key_map
     extra = sorted(
         k for k in set(hf_state) - set(key_map.values()) if not (k == "lm_head.weight" and cfg.tie_embeddings)
     )
@@ -95,13 +101,11 @@ def llama_from_hf(hf_state: dict[str, torch.Tensor], cfg: LlamaConfig) -> dict[s
     return out
 
 
-def llama_to_hf(model: LlamaModel) -> dict[str, torch.Tensor]:
+def llama_to_hf(model: LlamaModel, key_map: dict[str, str] | None = None) -> dict[str, torch.Tensor]:
     """``LlamaModel`` -> HuggingFace Llama state dict (contiguous copies, ready for ``safetensors``)."""
     state = model.state_dict()
-    return {
-        theirs: state[ours].detach().clone().contiguous()
-        for ours, theirs in hf_llama_key_map(model.cfg).items()
-    }
+    key_map = hf_llama_key_map(model.cfg) if key_map is None else key_map
+    return {theirs: state[ours].detach().clone().contiguous() for ours, theirs in key_map.items()}
 
 
 def llama_config_from_hf(hf_config: dict) -> LlamaConfig:
@@ -128,17 +132,33 @@ def llama_config_from_hf(hf_config: dict) -> LlamaConfig:
 
 def load_hf_llama(folder: str | Path, *, dtype: torch.dtype = torch.float32) -> LlamaModel:
     """A ``LlamaModel`` from a folder with HuggingFace's ``config.json`` and ``model.safetensors``."""
+    return load_hf_folder(folder, llama_config_from_hf, LlamaModel, hf_llama_key_map, dtype=dtype)
+
+
+def load_hf_folder(
+    folder: str | Path,
+    config_from_hf: Callable[[dict], LlamaConfig],
+    model_class: type[LlamaModel],
+    key_map: Callable[[LlamaConfig], dict[str, str]],
+    *,
+    dtype: torch.dtype = torch.float32,
+) -> LlamaModel:
+    """Any Llama-family model from a HuggingFace folder (``config.json``, ``model.safetensors``), in eval mode.
+
+    ``config_from_hf`` reads the config, ``key_map(cfg)`` names our tensors after theirs; the model
+    is built on the meta device and takes the file's tensors as they are (no copy, no random init).
+    """
     folder = Path(folder)
     for name in ("config.json", "model.safetensors"):
         if not (folder / name).is_file():
             raise FileNotFoundError(
-                f"{folder} has no {name}; a HuggingFace Llama folder needs config.json and model.safetensors"
+                f"{folder} has no {name}; a HuggingFace model folder needs config.json and model.safetensors"
             )
-    cfg = llama_config_from_hf(json.loads((folder / "config.json").read_text(encoding="utf-8")))
+    cfg = config_from_hf(json.loads((folder / "config.json").read_text(encoding="utf-8")))
     hf_state = load_file(folder / "model.safetensors")
     with torch.device("meta"):
-        model = LlamaModel(cfg)
-    load_llama_state_dict(model, llama_from_hf(hf_state, cfg), assign=True)
+        model = model_class(cfg)
+    load_llama_state_dict(model, llama_from_hf(hf_state, cfg, key_map(cfg)), assign=True)
     return model.to(dtype).eval()
 
 
