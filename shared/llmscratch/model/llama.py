@@ -235,12 +235,16 @@ class LlamaModel(nn.Module):
         self.cfg = cfg
         self.tok_emb = nn.Embedding(cfg.vocab_size, cfg.emb_dim)
         self.drop_emb = nn.Dropout(cfg.drop_rate)
-        self.blocks = nn.ModuleList(LlamaBlock(cfg) for _ in range(cfg.n_layers))
+        self.blocks = nn.ModuleList(self.make_block(i) for i in range(cfg.n_layers))
         self.final_norm = RMSNorm(cfg.emb_dim, cfg.norm_eps)
         self.out_head = nn.Linear(cfg.emb_dim, cfg.vocab_size, bias=False)
         if cfg.tie_embeddings:
             self.out_head.weight = self.tok_emb.weight
         self.init_weights()
+
+    def make_block(self, layer: int) -> nn.Module:
+        """Block number ``layer`` (from 0); a later family (``moe``, ``mla``) overrides it to swap sub-layers."""
+        return LlamaBlock(self.cfg)
 
     @torch.no_grad()
     def init_weights(self, std: float = 0.02) -> None:
