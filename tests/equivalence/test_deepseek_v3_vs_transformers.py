@@ -8,11 +8,12 @@ map (``moe_from_hf``, which also reorders DeepSeek's interleaved RoPE rows). The
 
 1. logits on random tokens agree within 1e-4 (the max difference is printed: ``pytest -s``);
 2. greedy generation with *our* latent KV cache gives transformers' greedy tokens;
-3. the map back (``moe_to_hf`` -> ``stack_experts``) loads into a fresh transformers model with the same logits.
+3. token-by-token logits through our cache equal transformers' full-pass logits;
+4. the map back (``moe_to_hf`` -> ``stack_experts``) loads into a fresh transformers model with the same logits.
 
 The configs cover a low-rank and a full-rank query path, interleaved and half-split RoPE, blocks
 that are mixed dense/MoE and all MoE, ``norm_topk_prob`` on and off, ``v_head_dim != qk_nope_head_dim``,
-and ``rms_norm_eps`` different from the latents' fixed 1e-6.
+and an ``rms_norm_eps`` (1e-2) far from the latents' fixed 1e-6.
 """
 
 from __future__ import annotations
@@ -77,8 +78,9 @@ def hf_deepseek_v3(name: str, seed: int):
         qk_nope_head_dim=16,
         qk_rope_head_dim=8,
         v_head_dim=12,
-        rms_norm_eps=1e-5,
+        rms_norm_eps=1e-2,  # far from the latents' fixed 1e-6, so using the wrong one shows
         rope_parameters={"rope_type": "default", "rope_theta": 10_000.0},
+        initializer_range=0.1,  # logits of order 1 (at 0.02 they are ~0.04 and 1e-4 would be a loose bound)
         attn_implementation="eager",
         bos_token_id=None,
         eos_token_id=None,
@@ -126,6 +128,20 @@ def test_greedy_tokens_with_our_latent_cache_equal_transformers(name):
     with torch.no_grad():
         theirs = hf.generate(prompt, max_new_tokens=12, do_sample=False)
     assert mine.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_logits_token_by_token_with_our_latent_cache_equal_transformers(name):
+    """Prefill 10 tokens into our cache, then feed one token at a time: every step's logits equal
+    transformers' full forward pass at that position (a check that does not depend on greedy text)."""
+    hf = hf_deepseek_v3(name, seed=6)
+    ours = ours_from(hf)
+    ids = torch.randint(0, 151, (2, 20), generator=torch.Generator().manual_seed(2))
+    cache = ours.new_kv_cache()
+    with torch.no_grad():
+        steps = [ours(ids[:, :10], cache)] + [ours(ids[:, t : t + 1], cache) for t in range(10, 20)]
+        assert_close(torch.cat(steps, dim=1), hf(ids).logits, atol=ATOL, what="cached steps vs transformers")
+    assert len(cache) == 20
 
 
 @pytest.mark.parametrize("name", CONFIGS)
