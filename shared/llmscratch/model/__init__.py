@@ -7,6 +7,9 @@
 - ``block``      LayerNorm, GELU, FeedForward, ``TransformerBlock``
 - ``gpt``        ``GPTModel``, ``count_parameters``, ``parameter_memory_mib``
 - ``llama``      ``LlamaModel``: RMSNorm, RoPE, SwiGLU, grouped-query attention
+- ``moe``        ``MoEModel``: a router and top-k experts in place of the SwiGLU (Qwen3-MoE, QK-norm)
+- ``mla``        ``MLAModel``: multi-head latent attention and its latent KV cache (DeepSeek-V3)
+- ``cache_calculator`` parameters (total, active) and KV-cache bytes of every family, by arithmetic
 - ``lora``       low-rank updates on frozen linear layers
 - ``generate``   greedy / temperature / top-k / top-p decoding, streamed or batched
 """
