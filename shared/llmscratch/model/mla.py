@@ -87,6 +87,12 @@ class MLAConfig(MoEConfig):
         return self.qk_rope_head_dim
 
     def __post_init__(self) -> None:
+        if (
+            isinstance(self.qk_rope_head_dim, int) and self.qk_rope_head_dim % 2
+        ):  # before Llama's head_dim message
+            raise ValueError(
+                f"qk_rope_head_dim={self.qk_rope_head_dim} must be even: RoPE rotates pairs of dims"
+            )
         super().__post_init__()
         if not isinstance(self.q_lora_rank, int) or self.q_lora_rank < 0:
             raise ValueError(
