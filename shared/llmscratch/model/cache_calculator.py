@@ -81,13 +81,9 @@ def _swiglu(emb_dim: int, hidden: int) -> int:
 def _attention_parameters(s: ArchSpec) -> int:
     c, h = s.emb_dim, s.n_heads
     if s.kv_lora_rank:  # latent attention (mla.MultiHeadLatentAttention)
-        qk = s.head_dim + s.qk_rope_head_dim
-        query = c * s.q_lora_rank + s.q_lora_rank + s.q_lora_rank * h * qk if s.q_lora_rank else c * h * qk
-        kv = (
-            c * (s.kv_lora_rank + s.qk_rope_head_dim)
-            + s.kv_lora_rank
-            + s.kv_lora_rank * h * (s.head_dim + s.v_head_dim)
-        )
+        qk, r, rq = s.head_dim + s.qk_rope_head_dim, s.kv_lora_rank, s.q_lora_rank
+        query = (c * rq + rq + rq * h * qk) if rq else c * h * qk  # down, norm, up; or one matrix
+        kv = c * (r + s.qk_rope_head_dim) + r + r * h * (s.head_dim + s.v_head_dim)  # down, norm, up
         return query + kv + h * s.v_head_dim * c
     q, kv = h * s.head_dim, s.n_kv_heads * s.head_dim
     n = c * q + 2 * c * kv + q * c  # W_query, W_key, W_value, out_proj

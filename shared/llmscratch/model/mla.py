@@ -141,12 +141,8 @@ class MultiHeadLatentAttention(nn.Module):
     def __init__(self, cfg: MLAConfig):
         super().__init__()
         self.n_heads, self.drop_rate = cfg.n_heads, cfg.drop_rate
-        self.nope, self.rope, self.v_dim, self.rank = (
-            cfg.qk_nope_head_dim,
-            cfg.qk_rope_head_dim,
-            cfg.v_head_dim,
-            cfg.kv_lora_rank,
-        )
+        self.nope, self.rope = cfg.qk_nope_head_dim, cfg.qk_rope_head_dim
+        self.v_dim, self.rank = cfg.v_head_dim, cfg.kv_lora_rank
         qk_dim = self.nope + self.rope  # each query/key head: a part without position, then a rotated part
         if cfg.q_lora_rank:
             self.W_query_down = nn.Linear(cfg.emb_dim, cfg.q_lora_rank, bias=False)
@@ -154,9 +150,8 @@ class MultiHeadLatentAttention(nn.Module):
             self.W_query_up = nn.Linear(cfg.q_lora_rank, cfg.n_heads * qk_dim, bias=False)
         else:
             self.W_query = nn.Linear(cfg.emb_dim, cfg.n_heads * qk_dim, bias=False)
-        self.W_kv_down = nn.Linear(
-            cfg.emb_dim, self.rank + self.rope, bias=False
-        )  # latent and RoPE key, one matrix
+        # one matrix makes both the latent and the RoPE key (transformers: kv_a_proj_with_mqa)
+        self.W_kv_down = nn.Linear(cfg.emb_dim, self.rank + self.rope, bias=False)
         self.kv_norm = RMSNorm(self.rank, cfg.latent_norm_eps)
         self.W_kv_up = nn.Linear(self.rank, cfg.n_heads * (self.nope + self.v_dim), bias=False)
         self.out_proj = nn.Linear(cfg.n_heads * self.v_dim, cfg.emb_dim, bias=False)
@@ -164,17 +159,15 @@ class MultiHeadLatentAttention(nn.Module):
     def _queries(self, x: torch.Tensor) -> torch.Tensor:
         if hasattr(self, "W_query"):
             return self.W_query(x)
-        return self.W_query_up(
-            self.query_norm(self.W_query_down(x))
-        )  # (B, T, C) -> (B, T, q_rank) -> (B, T, H*qk)
+        low_rank = self.query_norm(self.W_query_down(x))  # (B, T, C) -> (B, T, q_lora_rank)
+        return self.W_query_up(low_rank)  # (B, T, H * (nope + rope))
 
     def forward(self, x, cos, sin, attn_mask=None, cache=None) -> torch.Tensor:
         """Same arguments as ``GroupedQueryAttention.forward``; ``cache`` is a ``LatentLayerCache``."""
         b, t, _ = x.shape
         h = self.n_heads
-        queries = (
-            self._queries(x).view(b, t, h, self.nope + self.rope).transpose(1, 2)
-        )  # (B, H, T, nope+rope)
+        queries = self._queries(x).view(b, t, h, self.nope + self.rope)  # (B, T, H, nope + rope)
+        queries = queries.transpose(1, 2)  # (B, H, T, nope + rope)
         q_nope, q_rope = queries.split([self.nope, self.rope], dim=-1)  # (B, H, T, nope), (B, H, T, rope)
         latent, k_rope = self.W_kv_down(x).split([self.rank, self.rope], dim=-1)  # (B, T, rank), (B, T, rope)
         latent = self.kv_norm(latent).unsqueeze(1)  # (B, 1, T, rank): one "head", shared by all
@@ -182,13 +175,13 @@ class MultiHeadLatentAttention(nn.Module):
         if cache is not None:
             latent, k_rope = cache.append(latent, k_rope)  # (B, 1, T_all, rank), (B, 1, T_all, rope)
         t_all = latent.shape[2]
-        kv = self.W_kv_up(latent.squeeze(1)).view(b, t_all, h, self.nope + self.v_dim).transpose(1, 2)
+        kv = self.W_kv_up(latent.squeeze(1))  # (B, T_all, rank) -> (B, T_all, H * (nope + v))
+        kv = kv.view(b, t_all, h, self.nope + self.v_dim).transpose(1, 2)  # (B, H, T_all, nope + v)
         k_nope, values = kv.split([self.nope, self.v_dim], dim=-1)  # (B, H, T_all, nope), (B, H, T_all, v)
         keys = torch.cat([k_nope, k_rope.expand(b, h, t_all, self.rope)], dim=-1)  # (B, H, T_all, nope+rope)
         queries = torch.cat([q_nope, apply_rope(q_rope, cos, sin)], dim=-1)  # (B, H, T, nope+rope)
-        context = attend_heads(
-            self, queries, keys, values, attn_mask, h, h
-        )  # (B, H, T, v); scale 1/sqrt(nope+rope)
+        # (B, H, T, v), scores scaled by 1/sqrt(nope + rope): the query/key width
+        context = attend_heads(self, queries, keys, values, attn_mask, h, h)
         return self.out_proj(context.transpose(1, 2).reshape(b, t, h * self.v_dim))  # (B, T, C)
 
 

@@ -229,13 +229,10 @@ class MoEFeedForward(nn.Module):
         out = torch.zeros_like(tokens)  # (N, C)
         load = torch.bincount(routing.experts.flatten(), minlength=len(self.experts))  # (E,)
         for e in load.nonzero().flatten().tolist():  # only the experts some token chose
-            rows, slot = (routing.experts == e).nonzero(
-                as_tuple=True
-            )  # which tokens, in which of their k slots
-            contribution = self.experts[e](tokens[rows]) * routing.weights[rows, slot].unsqueeze(
-                -1
-            )  # (n_e, C)
-            out.index_add_(0, rows, contribution)
+            # which tokens chose expert e, and in which of their top_k slots
+            rows, slot = (routing.experts == e).nonzero(as_tuple=True)
+            weight = routing.weights[rows, slot].unsqueeze(-1)  # (n_e, 1)
+            out.index_add_(0, rows, self.experts[e](tokens[rows]) * weight)  # (n_e, C) added to those rows
         if self.shared is not None:
             out = out + self.shared(tokens)
         self.load = load.detach()
@@ -275,12 +272,9 @@ class QKNormAttention(GroupedQueryAttention):
 
     def forward(self, x, cos, sin, attn_mask=None, cache=None) -> torch.Tensor:
         b, t, _ = x.shape
-        queries = apply_rope(
-            self.q_norm(self._split(self.W_query(x), self.n_heads)), cos, sin
-        )  # (B, H, T, D)
-        keys = apply_rope(
-            self.k_norm(self._split(self.W_key(x), self.n_kv_heads)), cos, sin
-        )  # (B, H_kv, T, D)
+        queries = self.q_norm(self._split(self.W_query(x), self.n_heads))  # (B, H, T, D), per head
+        keys = self.k_norm(self._split(self.W_key(x), self.n_kv_heads))  # (B, H_kv, T, D)
+        queries, keys = apply_rope(queries, cos, sin), apply_rope(keys, cos, sin)
         values = self._split(self.W_value(x), self.n_kv_heads)  # (B, H_kv, T, D)
         if cache is not None:
             keys, values = cache.append(keys, values)  # (B, H_kv, T_all, D)
@@ -296,9 +290,8 @@ class MoEBlock(LlamaBlock):
     """
 
     def __init__(self, cfg: MoEConfig, layer: int, att: nn.Module | None = None):
-        nn.Module.__init__(
-            self
-        )  # not LlamaBlock.__init__: its dense sub-layers would be built and thrown away
+        # not LlamaBlock.__init__: its dense sub-layers would be built only to be thrown away
+        nn.Module.__init__(self)
         self.att_norm = RMSNorm(cfg.emb_dim, cfg.norm_eps)
         if att is None:
             att = QKNormAttention(cfg) if cfg.qk_norm else GroupedQueryAttention(cfg)
