@@ -10,6 +10,9 @@
 - ``qwen3``      ``Qwen3Model``: Llama plus QK-norm and a head width of its own
 - ``sliding_window`` local attention's mask and a KV cache that keeps only the window
 - ``gemma3``     ``Gemma3Model``: local/global layers, pre- and post-norms, GeGLU, embedding scale
+- ``moe``        ``MoEModel``: a router and top-k experts in place of the SwiGLU (Qwen3-MoE, QK-norm)
+- ``mla``        ``MLAModel``: multi-head latent attention and its latent KV cache (DeepSeek-V3)
+- ``cache_calculator`` parameters (total, active) and KV-cache bytes of every family, by arithmetic
 - ``lora``       low-rank updates on frozen linear layers
 - ``generate``   greedy / temperature / top-k / top-p decoding, streamed or batched
 """

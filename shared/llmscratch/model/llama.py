@@ -250,7 +250,7 @@ class LlamaModel(nn.Module):
         self.init_weights()
 
     def make_block(self, layer: int) -> nn.Module:
-        """Block number ``layer``; a later family (``qwen3``, ``gemma3``) returns its own block here."""
+        """Block number ``layer`` (from 0); a later family (``qwen3``, ``gemma3``, ``moe``, ``mla``) returns its own block here."""
         return LlamaBlock(self.cfg)
 
     @torch.no_grad()
