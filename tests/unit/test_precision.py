@@ -55,7 +55,9 @@ def test_the_probe_is_cached(tmp_path, monkeypatch):
     cache = tmp_path / "probe.json"
     assert precision.probe_bf16_speedup(cache) == 2.0
     assert precision.probe_bf16_speedup(cache) == 2.0
-    assert len(calls) == 2 * (7 + 1), "alternating fp32 / bf16, a warm-up round + 7; the second call reads the cache"
+    assert len(calls) == 2 * (7 + 1), (
+        "alternating fp32 / bf16, a warm-up round + 7; the second call reads the cache"
+    )
 
 
 def test_flags_parser_reads_only_flag_lines(tmp_path):

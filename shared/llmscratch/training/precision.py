@@ -65,7 +65,9 @@ def cpu_bf16_flags(cpuinfo: str | Path = "/proc/cpuinfo") -> list[str] | None:
     return [f for f in BF16_CPU_FLAGS if f in flags]
 
 
-def _time_linear_step(dtype: torch.dtype | None, *, tokens: int = 512, d_in: int = 768, d_out: int = 3072) -> float:
+def _time_linear_step(
+    dtype: torch.dtype | None, *, tokens: int = 512, d_in: int = 768, d_out: int = 3072
+) -> float:
     """Seconds of one forward + backward ``F.linear`` with float32 weights, under ``autocast(dtype)``.
 
     What a training step does per layer, casts included: autocast converts the float32 weight to
@@ -124,8 +126,12 @@ def choose_precision(device: torch.device | str, *, cpuinfo: str | Path = "/proc
     speedup = probe_bf16_speedup()  # avx512_bf16 without AMX, or no /proc/cpuinfo: measure
     seen = f"{', '.join(flags)} but no AMX: " if flags else ""
     if speedup >= PROBE_SPEEDUP:
-        return PrecisionChoice(torch.bfloat16, f"{seen}a bf16 layer step ran {speedup:.1f}x faster than fp32 here")
-    return PrecisionChoice(None, f"{seen}a bf16 layer step ran at {speedup:.1f}x the fp32 speed here, not worth it")
+        return PrecisionChoice(
+            torch.bfloat16, f"{seen}a bf16 layer step ran {speedup:.1f}x faster than fp32 here"
+        )
+    return PrecisionChoice(
+        None, f"{seen}a bf16 layer step ran at {speedup:.1f}x the fp32 speed here, not worth it"
+    )
 
 
 def autocast(device: torch.device | str, dtype: torch.dtype | None):
