@@ -186,8 +186,10 @@ def sequence_logprobs(logits: torch.Tensor, targets: torch.Tensor, *, average: b
     empty = (~kept.any(dim=1)).nonzero().flatten().tolist()
     if empty:
         raise ValueError(f"rows {empty} have no response token to score (all targets are IGNORE_INDEX)")
-    logp = torch.log_softmax(logits.float(), dim=-1)  # (B, T, V)
-    picked = logp.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)  # (B, T): log p(target)
+    # log p(target) per position = -cross-entropy, one row per position: (B, T, V) -> (B*T, V) -> (B, T)
+    picked = -F.cross_entropy(
+        logits.float().flatten(0, 1), targets.clamp(min=0).flatten(), reduction="none"
+    ).view(targets.shape)
     total = (picked * kept).sum(dim=1)  # (B,)
     return total / kept.sum(dim=1) if average else total
 
