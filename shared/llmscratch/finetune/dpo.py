@@ -15,7 +15,9 @@ At the start (policy = reference) ``h = 0`` and the loss is ``log 2``. Options:
 - ``label_smoothing = eps`` (conservative DPO: each label is wrong with probability ``eps``):
   ``-(1 - eps) log sigmoid(beta h) - eps log sigmoid(-beta h)``;
 - ``loss_type="ipo"`` (Azar et al., 2023): ``(h - 1 / (2 beta))**2``, which stops pushing once the
-  margin reaches ``1 / (2 beta)`` instead of driving it to infinity.
+  margin reaches ``1 / (2 beta)`` instead of driving it to infinity. The squared margin grows with
+  the answer's length when log-probs are summed, so IPO is usually run on per-token means
+  (``average=True``; TRL's trainer does the same).
 
 The pieces: ``PreferenceDataset`` (chosen and rejected rows tokenized with chapter 7's
 ``InstructionDataset``), ``collate_pairs`` (chapter 7's ``collate`` with the prompt masked, chosen
