@@ -11,5 +11,8 @@
 - ``instruct_gen``, ``instruct_kinds``, ``instruct_tables``  the bundled set: its generator, one
                        generator per task kind, and the word and fact tables they draw from
 - ``metrics``          exact match, token F1, ROUGE-L, per task kind
+- ``preference_data``, ``preference_variants``  preference pairs for DPO: chosen = the reference,
+                       rejected = a rule-made wrong (or rambling) answer or the model's own wrong one
+- ``dpo``              direct preference optimization: pair collate, response log-probs, DPO/IPO loss
 - ``judge``            an optional LLM-as-judge over a local Ollama server
 """
