@@ -10,7 +10,7 @@ import statistics
 import pytest
 import torch
 
-from llmscratch.finetune.grpo import grpo_loss, group_advantages, response_batch, response_logprobs
+from llmscratch.finetune.grpo import group_advantages, grpo_loss, response_batch, response_logprobs
 from llmscratch.finetune.grpo_train import GRPOConfig, evaluate, grpo_step, sample_groups, update_policy
 from llmscratch.finetune.rl_tasks import Task
 from llmscratch.model.config import TINY
@@ -304,11 +304,20 @@ def test_grpo_learns_a_toy_reward():
     reference = copy.deepcopy(model)
     cfg = GRPOConfig(group_size=8, max_new_tokens=8)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-    rewards = [
-        grpo_step(model, optimizer, tok, TASKS, cfg, reference=reference, seed=1000 * step,
-                  reward_fn=lambda r, t: r.count("7") / max(len(r), 1)).mean_reward
-        for step in range(12)
-    ]  # fmt: skip
+    share_of_sevens = lambda response, task: response.count("7") / max(len(response), 1)  # noqa: E731
+    rewards = []
+    for step in range(12):
+        m = grpo_step(
+            model,
+            optimizer,
+            tok,
+            TASKS,
+            cfg,
+            reference=reference,
+            seed=1000 * step,
+            reward_fn=share_of_sevens,
+        )
+        rewards.append(m.mean_reward)
     assert statistics.mean(rewards[-3:]) > 3 * statistics.mean(rewards[:3]) + 0.05, rewards
 
 
