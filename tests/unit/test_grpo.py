@@ -204,6 +204,13 @@ def test_response_logprobs_ignore_padding_and_equal_each_row_alone(family):
             logits = model(torch.tensor([p + c]))[0, len(p) - 1 : -1]  # (len(c), V): those scoring c
             alone = torch.log_softmax(logits, dim=-1).gather(1, torch.tensor(c).unsqueeze(1)).squeeze(1)
             torch.testing.assert_close(lp[row][resp[row]], alone, atol=1e-5, rtol=1e-5)
+        hot = response_logprobs(
+            model, ids, attention, resp.shape[1], temperature=2.0
+        )  # what T=2 samples from
+        p, c = PROMPTS[0], COMPLETIONS[0]
+        logits = model(torch.tensor([p + c]))[0, len(p) - 1 : -1] / 2.0
+        alone = torch.log_softmax(logits, dim=-1).gather(1, torch.tensor(c).unsqueeze(1)).squeeze(1)
+        torch.testing.assert_close(hot[0][resp[0]], alone, atol=1e-5, rtol=1e-5)
 
 
 def test_response_batch_rejects_bad_input():
@@ -254,15 +261,17 @@ def test_kl_to_an_identical_reference_is_zero_then_grows():
     model = make_model()
     reference = copy.deepcopy(model)
     adv = group_advantages(REWARDS, group_size=4)
-    cfg = GRPOConfig(group_size=4, beta=0.04, updates_per_batch=3, max_grad_norm=None)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
-    first = GRPOConfig(group_size=4, beta=0.04, max_grad_norm=None)
-    _, kl_first, _ = update_policy(model, optimizer, PROMPTS, COMPLETIONS, adv, first, reference=reference)
+    once = GRPOConfig(group_size=4, beta=0.04, max_grad_norm=None)
+    _, kl_first, _ = update_policy(model, optimizer, PROMPTS, COMPLETIONS, adv, once, reference=reference)
     assert kl_first == 0.0  # policy = reference: every k3 term is exp(0) - 0 - 1 = 0
-    _, kl_later, clip_fraction = update_policy(
-        model, optimizer, PROMPTS, COMPLETIONS, adv, cfg, reference=reference
+    _, kl_next, clip_next = update_policy(
+        model, optimizer, PROMPTS, COMPLETIONS, adv, once, reference=reference
     )
-    assert kl_later > 0 and clip_fraction > 0  # later updates of one batch move the ratio off 1
+    assert kl_next > 0 and clip_next == 0.0  # the policy moved away; one update per batch never clips
+    thrice = GRPOConfig(group_size=4, beta=0.04, updates_per_batch=3, max_grad_norm=None)
+    _, _, clip_later = update_policy(model, optimizer, PROMPTS, COMPLETIONS, adv, thrice, reference=reference)
+    assert clip_later > 0  # later updates on one batch move the ratio off 1, and the clip bites
 
 
 # ---- sampling and whole steps --------------------------------------------------------------------
