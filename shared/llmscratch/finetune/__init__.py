@@ -12,4 +12,6 @@
                        generator per task kind, and the word and fact tables they draw from
 - ``metrics``          exact match, token F1, ROUGE-L, per task kind
 - ``judge``            an optional LLM-as-judge over a local Ollama server
+- ``rl_tasks``         questions a program can check (new ones, none from chapter 7) and their rewards
+- ``grpo``, ``grpo_train``  GRPO: advantages, the clipped loss with a KL penalty; sampling, updates, evaluation
 """
