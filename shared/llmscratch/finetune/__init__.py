@@ -15,4 +15,6 @@
                        rejected = a rule-made wrong (or rambling) answer or the model's own wrong one
 - ``dpo``              direct preference optimization: pair collate, response log-probs, DPO/IPO loss
 - ``judge``            an optional LLM-as-judge over a local Ollama server
+- ``rl_tasks``         questions a program can check (new ones, none from chapter 7) and their rewards
+- ``grpo``, ``grpo_train``  GRPO: advantages, the clipped loss with a KL penalty; sampling, updates, evaluation
 """
