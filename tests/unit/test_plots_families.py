@@ -76,6 +76,7 @@ def test_expert_load_rows_become_percentages():
     assert np.allclose(ax.images[0].get_array(), [[75, 25, 0, 0], [25, 25, 25, 25]])
     assert [t.get_text() for t in ax.texts][:4] == ["75", "25", "0", "0"]
     assert "balanced = 25.0" in ax.get_title()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["MoE layer 0", "MoE layer 1"]
     with pytest.raises(ValueError, match="one shape"):
         plots.plot_expert_load({"a": counts, "b": counts[:, :2]})
     with pytest.raises(ValueError, match="routed some tokens"):
@@ -83,10 +84,11 @@ def test_expert_load_rows_become_percentages():
 
 
 def test_cache_vs_context_is_log_log_in_gib():
-    ax = plots.plot_cache_vs_context([1024, 2048], {"a": [2**30, 2**31], "b": [2**29, 2**29]})
+    curves = {"a": [2**30, 2**31], "b": [2**29, 2**29], "c": [2**30, 2**31]}
+    ax = plots.plot_cache_vs_context([1024, 2048], curves)
     assert ax.get_xscale() == ax.get_yscale() == "log"
     assert list(ax.get_lines()[0].get_ydata()) == [1.0, 2.0]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a = c", "b"]  # equal curves share a line
     with pytest.raises(ValueError, match="positive"):
         plots.plot_cache_vs_context([0, 1], {"a": [1, 2]})
     with pytest.raises(ValueError, match="one value per context length"):

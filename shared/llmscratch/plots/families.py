@@ -150,26 +150,33 @@ def plot_expert_load(loads: Mapping[str, np.ndarray]):
         raise ValueError("counts must be non-negative, and every layer must have routed some tokens")
     n_layers, n_experts = next(iter(shapes))
     fig, axes = plt.subplots(
-        1, len(arrays), figsize=(0.75 * n_experts * len(arrays) + 1.5, 0.7 * n_layers + 1.8)
+        1,
+        len(arrays),
+        figsize=(0.6 * n_experts * len(arrays) + 2.5, 0.6 * n_layers + 1.9),
+        layout="constrained",
     )
     axes = np.atleast_1d(axes)
-    for ax, (name, counts) in zip(axes, arrays.items()):
+    for k, (ax, (name, counts)) in enumerate(zip(axes, arrays.items())):
         share = 100 * counts / counts.sum(axis=1, keepdims=True)
-        image = ax.imshow(share, cmap="Blues", vmin=0, vmax=max(50.0, share.max()))
+        image = ax.imshow(share, cmap="Blues", vmin=0, vmax=50)
         for (i, j), v in np.ndenumerate(share):
             ax.text(
                 j, i, f"{v:.0f}", ha="center", va="center", fontsize=8, color="white" if v > 30 else "black"
             )
         ax.set_xticks(range(n_experts))
-        ax.set_yticks(range(n_layers), [f"MoE layer {i}" for i in range(n_layers)])
+        ax.set_yticks(range(n_layers), [f"MoE layer {i}" for i in range(n_layers)] if k == 0 else [])
         ax.set_xlabel("expert")
         ax.set_title(f"{name}\n(% of routed tokens; balanced = {100 / n_experts:.1f})", fontsize=10)
-    fig.colorbar(image, ax=list(axes), fraction=0.025)
+    fig.colorbar(image, ax=list(axes), shrink=0.8, label="% of the layer's tokens")
     return fig
 
 
 def plot_cache_vs_context(lengths: Sequence[int], cache_bytes: Mapping[str, Sequence[float]], *, ax=None):
-    """KV-cache GiB against context length (log-log), one line per family ``{label: bytes per length}``."""
+    """KV-cache GiB against context length (log-log), one line per family ``{label: bytes per length}``.
+
+    Families with exactly the same curve share one line, labelled ``"a = b"`` (else they would hide
+    each other).
+    """
     xs = np.asarray(list(lengths), dtype=float)
     if not cache_bytes or any(len(v) != len(xs) for v in cache_bytes.values()):
         raise ValueError(f"need at least one curve, each with one value per context length ({len(xs)})")
@@ -177,9 +184,12 @@ def plot_cache_vs_context(lengths: Sequence[int], cache_bytes: Mapping[str, Sequ
         raise ValueError("context lengths must be positive (the axis is logarithmic)")
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.2))
+    merged: dict[tuple, list[str]] = {}
+    for label, values in cache_bytes.items():
+        merged.setdefault(tuple(float(v) for v in values), []).append(label)
     styles = ["-", "--", "-.", ":"]
-    for i, (label, values) in enumerate(cache_bytes.items()):
-        ax.plot(xs, np.asarray(values, dtype=float) / 2**30, lw=2, ls=styles[i % len(styles)], label=label)
+    for i, (values, labels) in enumerate(merged.items()):
+        ax.plot(xs, np.asarray(values) / 2**30, lw=2, ls=styles[i % len(styles)], label=" = ".join(labels))
     ax.set(
         xscale="log", yscale="log", xlabel="context length (tokens)", ylabel="KV cache (GiB, one sequence)"
     )
