@@ -21,10 +21,12 @@ from llmscratch.model.cache_calculator import (
     spec_from_config,
 )
 from llmscratch.model.config import GPT2_124M, TINY
+from llmscratch.model.gemma3 import GEMMA3_TINY, Gemma3Model
 from llmscratch.model.gpt import GPTModel, count_parameters
 from llmscratch.model.llama import LLAMA_TINY, SMOLLM2_135M, LlamaModel
 from llmscratch.model.mla import DEEPSEEK_V3, MLA_TINY, MLAModel
 from llmscratch.model.moe import MOE_TINY, QWEN3_30B_A3B, MoEModel, count_active_parameters
+from llmscratch.model.qwen3 import QWEN3_TINY, Qwen3Model
 
 MOE_GROUPED = MOE_TINY.with_(
     n_layers=3, n_dense_layers=1, router="sigmoid_grouped", n_groups=4, topk_groups=2, n_shared_experts=2
@@ -34,6 +36,8 @@ OURS = {
     "gpt-untied-no-qkv-bias": (TINY.with_(tie_embeddings=False, qkv_bias=False), GPTModel),
     "llama": (LLAMA_TINY, LlamaModel),
     "llama-untied-bias": (LLAMA_TINY.with_(tie_embeddings=False, qkv_bias=True), LlamaModel),
+    "qwen3-head-24": (QWEN3_TINY, Qwen3Model),
+    "qwen3-untied": (QWEN3_TINY.with_(tie_embeddings=False), Qwen3Model),
     "moe-qk-norm-head-20": (MOE_TINY.with_(attn_head_dim=20), MoEModel),
     "moe-grouped-shared-dense": (MOE_GROUPED, MoEModel),
     "mla-low-rank-q": (MLA_TINY, MLAModel),
@@ -72,6 +76,31 @@ def test_cache_bytes_equal_what_our_models_allocate(name):
     spec = spec_from_config(cfg)
     assert allocated == kv_cache_bytes(spec, cache.capacity, batch_size=batch, bytes_per_value=4)
     assert allocated == batch * cache.capacity * kv_cache_bytes_per_token(spec, bytes_per_value=4)
+
+
+@pytest.mark.parametrize("cfg", [GEMMA3_TINY, GEMMA3_TINY.with_(global_every=2, tie_embeddings=False)])
+def test_gemma3_spec_counts_its_parameters_and_its_sliding_cache(cfg):
+    """spec_from_config reads Gemma 3's window, 4 norms per block and QK-norm. Past the window, a
+    local layer's real cache holds window - 1 positions between steps (the next token brings its
+    own key); the calculator counts the window a step attends to, one position more per local layer."""
+    torch.manual_seed(0)
+    model = Gemma3Model(cfg).eval()
+    spec = spec_from_config(cfg)
+    assert parameter_counts(spec).total == count_parameters(model)
+    n_local = sum(cfg.is_local(i) for i in range(cfg.n_layers))
+    per_layer_token = 2 * cfg.n_kv_heads * cfg.head_dim * 4  # float32 keys and values
+    for n in (3, cfg.window - 1, cfg.window, 3 * cfg.window + 1):
+        cache = model.new_kv_cache()
+        with torch.no_grad():
+            model(torch.randint(0, cfg.vocab_size, (1, n)), cache)
+        held = sum(
+            (layer.keys.nbytes + layer.values.nbytes)
+            if cfg.is_local(i)
+            else (layer.keys[:, :, : layer.length].nbytes + layer.values[:, :, : layer.length].nbytes)
+            for i, layer in enumerate(cache.layers)
+        )
+        slack = n_local * per_layer_token if n >= cfg.window else 0
+        assert held == kv_cache_bytes(spec, n, bytes_per_value=4) - slack, n
 
 
 @pytest.mark.parametrize(

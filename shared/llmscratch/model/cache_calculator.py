@@ -21,9 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .config import GPTConfig
+from .gemma3 import Gemma3Config
 from .llama import LlamaConfig
 from .mla import MLAConfig
 from .moe import MoEConfig, ParameterCount
+from .qwen3 import Qwen3Config
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ def cache_curve(spec: ArchSpec, lengths, *, bytes_per_value: int = 2) -> list[in
 
 
 def spec_from_config(cfg, name: str | None = None) -> ArchSpec:
-    """The ``ArchSpec`` of one of our configs: ``GPTConfig``, ``LlamaConfig``, ``MoEConfig`` or ``MLAConfig``."""
+    """The ``ArchSpec`` of one of our configs: GPT, Llama, Qwen3, Gemma 3, MoE or MLA."""
     name = name or type(cfg).__name__
     if isinstance(cfg, GPTConfig):
         return ArchSpec(
@@ -194,6 +196,14 @@ def spec_from_config(cfg, name: str | None = None) -> ArchSpec:
         qkv_bias=cfg.qkv_bias,
         tie_embeddings=cfg.tie_embeddings,
     )
+    if isinstance(cfg, Qwen3Config):
+        spec = replace(spec, qk_norm=True)
+    if isinstance(
+        cfg, Gemma3Config
+    ):  # a step attends to `window` keys; between steps the cache holds window - 1
+        spec = replace(
+            spec, qk_norm=True, norms_per_block=4, sliding_window=cfg.window, global_every=cfg.global_every
+        )
     if isinstance(cfg, MoEConfig):
         spec = replace(
             spec,

@@ -11,6 +11,8 @@
                     accuracies, scores per task kind
 - ``finetune``      chapter 6: a padded batch under the causal mask, trainable parameters, LoRA's update
 - ``instruct``      chapter 7: one prompt's tokens by section, collate's inputs/targets and ignore index
+- ``families``      chapter 5's bonus on later families: QK-norm runs, sliding-window masks, cache
+                    growth, expert load, KV cache against context length
 
 Every function is re-exported here, so a notebook writes ``from llmscratch import plots`` and
 ``plots.plot_losses(history)``.
@@ -28,6 +30,13 @@ from .attention import (
     plot_token_heatmap,
 )
 from .course import plot_classification_stages, plot_llm_pipeline
+from .families import (
+    plot_cache_growth,
+    plot_cache_vs_context,
+    plot_expert_load,
+    plot_qk_norm_runs,
+    plot_window_masks,
+)
 from .finetune import plot_lora_update, plot_padded_batch_mask, plot_trainable_layers
 from .instruct import plot_collate_mask, plot_prompt_template
 from .layers import (
@@ -61,10 +70,13 @@ __all__ = [
     "plot_activation_gradients",
     "plot_attention_heads",
     "plot_attention_weights",
+    "plot_cache_growth",
+    "plot_cache_vs_context",
     "plot_classification_stages",
     "plot_collate_mask",
     "plot_curves",
     "plot_embedding_lookup",
+    "plot_expert_load",
     "plot_gpt_model",
     "plot_head_split",
     "plot_kv_cache_steps",
@@ -79,6 +91,7 @@ __all__ = [
     "plot_parameter_breakdown",
     "plot_per_layer",
     "plot_prompt_template",
+    "plot_qk_norm_runs",
     "plot_qkv_attention",
     "plot_rnn_vs_attention",
     "plot_rope",
@@ -94,5 +107,6 @@ __all__ = [
     "plot_trainable_layers",
     "plot_transformer_block",
     "plot_vocab_growth",
+    "plot_window_masks",
     "show_token",
 ]
