@@ -165,6 +165,10 @@ RECIPES: dict[str, Recipe] = {
     "benchmarks/run_all.py": Recipe(
         ("--readme-only", "--readme", "{ws}/README.md"), bare="run", expect="wrote"
     ),
+    "ch05_pretraining/stall_experiment.py": Recipe(
+        ("--model", "tiny", "--steps", "2", "--eval-every", "1", "--one-batch-steps", "2"),
+        expect="2 steps torch-untied",
+    ),
     "llmscratch:pretrain": Recipe(PRETRAIN_TINY),
     "llmscratch:chat": Recipe(("--max-new-tokens", "4"), stdin="Say hello.\n"),
     "llmscratch:spam_finetune": Recipe(
@@ -177,7 +181,10 @@ RECIPES: dict[str, Recipe] = {
     "torch.distributed.run": Recipe(),
 }
 # Option values that only make sense on the machine that wrote them: replaced by a folder of the test.
-OPTION_VALUES = {"--nanogpt": "{ws}/no-nanogpt-checkout"}  # the script says nanoGPT is not there and goes on
+OPTION_VALUES = {
+    "--nanogpt": "{ws}/no-nanogpt-checkout",  # the script says nanoGPT is not there and goes on
+    "--out": "{ws}/out.json",  # never the committed result file next to the script
+}
 
 
 def _story_folder(path: Path) -> None:
