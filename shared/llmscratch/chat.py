@@ -67,7 +67,7 @@ def _family(model: nn.Module) -> str:
     model = getattr(model, "module", model)
     if isinstance(model, GPTModel):
         return "gpt"
-    if isinstance(model, LlamaModel):
+    if type(model) is LlamaModel:  # not its subclasses (Qwen3, Gemma 3, MoE, MLA): their blocks differ
         return "llama"
     raise ChatError(f"the chat can rebuild a GPTModel or a LlamaModel, got {type(model).__name__}")
 

@@ -346,3 +346,22 @@ def test_a_pickle_and_a_missing_device_are_one_line_errors(tmp_path, checkpoint)
         proc.stderr.startswith("error: device 'cuda' is not available on this machine")
         and proc.stderr.count("\n") == 1
     )
+
+
+def test_a_model_family_the_chat_cannot_rebuild_is_refused_when_saving(tmp_path):
+    """A LlamaModel subclass (here Qwen3) would be rebuilt as a plain Llama and fail to load: refuse it up front."""
+    from llmscratch.model.qwen3 import Qwen3Config, Qwen3Model
+
+    cfg = Qwen3Config(
+        vocab_size=64,
+        context_length=16,
+        emb_dim=32,
+        n_heads=4,
+        n_kv_heads=2,
+        n_layers=1,
+        hidden_dim=48,
+        head_dim=8,
+    )
+    with pytest.raises(ChatError, match="GPTModel or a LlamaModel, got Qwen3Model"):
+        save_chat_weights(tmp_path / "qwen3.safetensors", Qwen3Model(cfg), tokenizer="smollm2")
+    assert not (tmp_path / "qwen3.safetensors").exists()
