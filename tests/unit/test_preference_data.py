@@ -7,6 +7,7 @@ The pairs are made from chapter 7's bundled instructions split exactly as the ch
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 
 import pytest
@@ -261,6 +262,5 @@ GOOD = dict(ALL[0])
     ],
 )
 def test_schema_errors_name_the_pair_and_the_field(pair, error, words):
-    with pytest.raises(error) as info:
+    with pytest.raises(error, match=re.escape(words)):
         validate_pairs([GOOD, pair])
-    assert words in str(info.value)
