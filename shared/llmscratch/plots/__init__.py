@@ -62,6 +62,7 @@ from .training import (
     plot_losses,
     plot_metrics_by_kind,
     plot_sampling_cutoff,
+    plot_seed_spread,
     plot_token_distributions,
 )
 
@@ -96,6 +97,7 @@ __all__ = [
     "plot_rnn_vs_attention",
     "plot_rope",
     "plot_sampling_cutoff",
+    "plot_seed_spread",
     "plot_score_scaling",
     "plot_shifted_batch",
     "plot_sliding_windows",

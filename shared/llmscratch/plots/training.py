@@ -236,3 +236,48 @@ def plot_metrics_by_kind(
     ax.set_xlabel(f"{name} (0 to 1, higher is better)")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=9, frameon=False)
     return ax
+
+
+def plot_seed_spread(results: dict[str, dict[str, Sequence[float]]], *, title: str = "", ax=None):
+    """One dot per seed and a bar at the mean, per classifier (``results`` key) and test set.
+
+    ``results = {"last block": {"test split": [0.83, 0.835, 0.875], "held-out kinds": [...]}, ...}``:
+    the values of one classifier's seeds, in the same seed order for every test set. The mean is
+    written above each group, so a reader sees the spread a single-seed number hides.
+    """
+    sets = list(dict.fromkeys(s for r in results.values() for s in r))
+    if not sets or any(len(values) == 0 for r in results.values() for values in r.values()):
+        raise ValueError("every classifier needs at least one value per test set it lists")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.6 + 1.5 * len(results), 3.8))
+    width = 0.8 / len(sets)
+    colours = ["#2b7bba", "#e6550d", "#31a354", "#756bb1"]
+    for j, name in enumerate(sets):
+        for i, r in enumerate(results.values()):
+            if name not in r:
+                continue
+            x = i + (j - (len(sets) - 1) / 2) * width
+            values = 100 * np.asarray(r[name], dtype=float)
+            jitter = np.linspace(-0.15, 0.15, len(values)) * width if len(values) > 1 else np.zeros(1)
+            ax.scatter(
+                x + jitter,
+                values,
+                s=22,
+                color=colours[j % len(colours)],
+                zorder=3,
+                edgecolor="white",
+                linewidth=0.5,
+                label=name if i == next(k for k, q in enumerate(results.values()) if name in q) else None,
+            )
+            mean = values.mean()
+            ax.hlines(mean, x - 0.4 * width, x + 0.4 * width, color=colours[j % len(colours)], linewidth=2)
+            ax.text(x, values.max() + 1.5, f"{mean:.1f}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(results)), list(results), fontsize=9)
+    ax.set_ylim(min(40, ax.get_ylim()[0]), 105)
+    ax.set_ylabel("accuracy (%): dots = seeds, bar = mean")
+    ax.legend(loc="lower left", ncol=len(sets), fontsize=8, frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
