@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "shared" / "llmscratch"
 STYLE_PATHS = ["shared", "tests", "benchmarks", ".ci"]
-MAX_MODULE_LINES = 420  # "no module over ~400 lines", also after `ruff format` (largest then: 411)
+MAX_MODULE_LINES = 420  # "no module over ~400 lines" (after `ruff format`), with a little slack
 
 
 def _run(cmd: list[str]) -> tuple[int, str]:

@@ -21,16 +21,20 @@ from __future__ import annotations
 import pytest
 import torch
 
-from llmscratch.model.generate import generate
 from llmscratch.model.mla import MLAConfig, MLAModel
 from llmscratch.testing import assert_close
 from llmscratch.weights.llama import load_llama_state_dict
 from llmscratch.weights.moe import moe_config_from_hf, moe_from_hf, moe_to_hf, stack_experts
+from tests.model_helpers import (
+    ATOL,
+    assert_cached_steps_equal_full_pass,
+    assert_greedy_tokens_equal,
+    assert_loads_back,
+)
 
 transformers = pytest.importorskip("transformers")
 pytestmark = pytest.mark.needs_transformers
 
-ATOL = 1e-4
 
 CONFIGS = {
     "q-lora-interleaved-first-dense": dict(
@@ -123,25 +127,15 @@ def test_logits_equal_transformers(name):
 def test_greedy_tokens_with_our_latent_cache_equal_transformers(name):
     hf = hf_deepseek_v3(name, seed=2)
     ours = ours_from(hf)
-    prompt = torch.randint(0, 151, (1, 7), generator=torch.Generator().manual_seed(1))
-    mine = generate(ours, prompt, 12)  # use_cache=True: the cache holds latents and RoPE keys only
-    with torch.no_grad():
-        theirs = hf.generate(prompt, max_new_tokens=12, do_sample=False)
-    assert mine.tolist() == theirs.tolist()
+    assert_greedy_tokens_equal(ours, hf)  # our cache holds latents and RoPE keys only
 
 
 @pytest.mark.parametrize("name", CONFIGS)
 def test_logits_token_by_token_with_our_latent_cache_equal_transformers(name):
-    """Prefill 10 tokens into our cache, then feed one token at a time: every step's logits equal
-    transformers' full forward pass at that position (a check that does not depend on greedy text)."""
+    """Our cache, prefilled then fed one token at a time, gives transformers' full-pass logits."""
     hf = hf_deepseek_v3(name, seed=6)
     ours = ours_from(hf)
-    ids = torch.randint(0, 151, (2, 20), generator=torch.Generator().manual_seed(2))
-    cache = ours.new_kv_cache()
-    with torch.no_grad():
-        steps = [ours(ids[:, :10], cache)] + [ours(ids[:, t : t + 1], cache) for t in range(10, 20)]
-        assert_close(torch.cat(steps, dim=1), hf(ids).logits, atol=ATOL, what="cached steps vs transformers")
-    assert len(cache) == 20
+    assert_cached_steps_equal_full_pass(ours, hf)
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -149,9 +143,4 @@ def test_our_weights_map_back_into_transformers(name):
     hf = hf_deepseek_v3(name, seed=3)
     ours = ours_from(hf)
     fresh = hf_deepseek_v3(name, seed=4)
-    back = stack_experts(moe_to_hf(ours, rope_interleave=hf.config.rope_interleave))
-    missing, unexpected = fresh.load_state_dict(back, strict=False)
-    assert unexpected == [] and set(missing) <= {"lm_head.weight"}, (missing, unexpected)
-    ids = torch.randint(0, 151, (1, 16))
-    with torch.no_grad():
-        assert_close(fresh(ids).logits, hf(ids).logits, atol=ATOL, what="ours -> transformers")
+    assert_loads_back(fresh, stack_experts(moe_to_hf(ours, rope_interleave=hf.config.rope_interleave)), hf)

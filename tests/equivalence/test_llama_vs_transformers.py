@@ -18,11 +18,11 @@ from llmscratch.model.llama import LlamaConfig, LlamaModel
 from llmscratch.testing import assert_close
 from llmscratch.weights.llama import llama_from_hf, llama_to_hf, load_llama_state_dict
 from llmscratch.weights.smollm import chat_prompt, load_smollm2, smollm2_available, smollm2_gguf_path
+from tests.model_helpers import ATOL, hf_sizes, randomize_vectors
 
 transformers = pytest.importorskip("transformers")
 pytestmark = pytest.mark.needs_transformers
 
-ATOL = 1e-4
 
 CONFIGS = {
     "gqa": LlamaConfig(
@@ -55,23 +55,15 @@ CONFIGS = {
 def hf_llama(cfg: LlamaConfig, seed: int):
     torch.manual_seed(seed)
     hf_cfg = transformers.LlamaConfig(
-        vocab_size=cfg.vocab_size,
-        max_position_embeddings=cfg.context_length,
-        hidden_size=cfg.emb_dim,
-        num_attention_heads=cfg.n_heads,
-        num_key_value_heads=cfg.n_kv_heads,
-        num_hidden_layers=cfg.n_layers,
-        intermediate_size=cfg.hidden_dim,
+        **hf_sizes(cfg),
         rope_theta=cfg.rope_base,
         rms_norm_eps=cfg.norm_eps,
         tie_word_embeddings=cfg.tie_embeddings,
         attention_bias=cfg.qkv_bias,
     )
     model = transformers.LlamaForCausalLM(hf_cfg).eval()
-    with torch.no_grad():  # norms start at 1 and biases at 0: randomize them so they are tested too
-        for name, p in model.named_parameters():
-            if p.dim() == 1:
-                p.uniform_(0.5, 1.5) if "norm" in name else p.normal_(0, 0.1)
+    randomize_vectors(model)  # norms start at 1 and biases at 0: randomize them so they are tested too
+    with torch.no_grad():
         for layer in model.model.layers:  # HF's attention_bias also gives o_proj a bias; ours is q/k/v only
             if layer.self_attn.o_proj.bias is not None:
                 layer.self_attn.o_proj.bias.zero_()

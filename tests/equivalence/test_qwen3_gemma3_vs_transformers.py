@@ -23,11 +23,11 @@ from llmscratch.testing import assert_close
 from llmscratch.weights.gemma3 import gemma3_config_from_hf, gemma3_from_hf, gemma3_to_hf
 from llmscratch.weights.llama import load_llama_state_dict
 from llmscratch.weights.qwen3 import qwen3_config_from_hf, qwen3_from_hf, qwen3_to_hf
+from tests.model_helpers import ATOL, hf_sizes, randomize_vectors
 
 transformers = pytest.importorskip("transformers")
 pytestmark = pytest.mark.needs_transformers
 
-ATOL = 1e-4
 
 QWEN3 = {
     # head_dim 24 while emb_dim / n_heads = 16: the attention is wider than the residual stream
@@ -87,24 +87,10 @@ GEMMA3 = {
 }
 
 
-def _randomize_norms(model) -> None:
-    """Norm weights start at 1 (Qwen3) or 0 (Gemma): draw them at random so each one is tested."""
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if p.dim() == 1:
-                p.uniform_(0.5, 1.5) if "norm" in name else p.normal_(0, 0.1)
-
-
 def hf_qwen3(cfg: Qwen3Config, seed: int):
     torch.manual_seed(seed)
     hf_cfg = transformers.Qwen3Config(
-        vocab_size=cfg.vocab_size,
-        max_position_embeddings=cfg.context_length,
-        hidden_size=cfg.emb_dim,
-        num_attention_heads=cfg.n_heads,
-        num_key_value_heads=cfg.n_kv_heads,
-        num_hidden_layers=cfg.n_layers,
-        intermediate_size=cfg.hidden_dim,
+        **hf_sizes(cfg),
         head_dim=cfg.head_dim,
         rope_parameters={"rope_type": "default", "rope_theta": cfg.rope_base},
         rms_norm_eps=cfg.norm_eps,
@@ -112,20 +98,14 @@ def hf_qwen3(cfg: Qwen3Config, seed: int):
         attn_implementation="eager",
     )
     model = transformers.Qwen3ForCausalLM(hf_cfg).eval()
-    _randomize_norms(model)
+    randomize_vectors(model)  # norm weights start at 1 (Qwen3) or 0 (Gemma): each one is tested
     return model
 
 
 def hf_gemma3(cfg: Gemma3Config, seed: int):
     torch.manual_seed(seed)
     hf_cfg = transformers.Gemma3TextConfig(
-        vocab_size=cfg.vocab_size,
-        max_position_embeddings=cfg.context_length,
-        hidden_size=cfg.emb_dim,
-        num_attention_heads=cfg.n_heads,
-        num_key_value_heads=cfg.n_kv_heads,
-        num_hidden_layers=cfg.n_layers,
-        intermediate_size=cfg.hidden_dim,
+        **hf_sizes(cfg),
         head_dim=cfg.head_dim,
         sliding_window=cfg.window,
         layer_types=[
@@ -142,7 +122,7 @@ def hf_gemma3(cfg: Gemma3Config, seed: int):
     )
     assert hf_cfg.final_logit_softcapping is None and hf_cfg.attn_logit_softcapping is None
     model = transformers.Gemma3ForCausalLM(hf_cfg).eval()
-    _randomize_norms(model)
+    randomize_vectors(model)  # norm weights start at 1 (Qwen3) or 0 (Gemma): each one is tested
     return model
 
 

@@ -34,6 +34,7 @@ from llmscratch.weights.smollm import (
     smollm2_gguf_path,
     verify_file,
 )
+from tests.loopback_hub import loopback_hub
 
 gguf = pytest.importorskip("gguf")
 Q = gguf.GGMLQuantizationType
@@ -432,10 +433,7 @@ def test_base_model_download_refuses_offline(monkeypatch):
 
 def test_base_model_download_on_loopback(tmp_path, monkeypatch):
     """``load_smollm2_base`` against a tiny Hub-like server on 127.0.0.1 serving a model the test wrote."""
-    import hashlib
-    import http.server
     import json
-    import threading
 
     pytest.importorskip("huggingface_hub")
     from safetensors.torch import save_file
@@ -461,48 +459,17 @@ def test_base_model_download_on_loopback(tmp_path, monkeypatch):
         "rms_norm_eps": cfg.norm_eps,
         "tie_word_embeddings": True,
     }
-    files = {
-        "config.json": json.dumps(config).encode(),
-        "model.safetensors": (tmp_path / "model.safetensors").read_bytes(),
-    }
     commit = "0123456789abcdef0123456789abcdef01234567"
-    requested = []
-
-    class Hub(http.server.BaseHTTPRequestHandler):
-        def _serve(self, body: bool):
-            requested.append(self.path)
-            name = self.path.rsplit("/", 1)[-1]
-            if f"/{smollm.SMOLLM2_BASE_REPO}/resolve/" not in self.path or name not in files:
-                self.send_error(404)
-                return
-            data = files[name]
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
-            self.send_header("X-Repo-Commit", commit)
-            self.end_headers()
-            if body:
-                self.wfile.write(data)
-
-        def do_HEAD(self):
-            self._serve(body=False)
-
-        def do_GET(self):
-            self._serve(body=True)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    files = {
+        f"/{smollm.SMOLLM2_BASE_REPO}/resolve/{commit}/config.json": json.dumps(config).encode(),
+        f"/{smollm.SMOLLM2_BASE_REPO}/resolve/{commit}/model.safetensors": (
+            tmp_path / "model.safetensors"
+        ).read_bytes(),
+    }
     monkeypatch.setenv("LLMSCRATCH_OFFLINE", "0")
     monkeypatch.setenv("LLMSCRATCH_HOME", str(tmp_path / "cache"))
-    try:
-        loaded = smollm.load_smollm2_base(
-            revision=commit, endpoint=f"http://127.0.0.1:{server.server_address[1]}"
-        )
-    finally:
-        server.shutdown()
-    assert any(p.endswith("model.safetensors") for p in requested)
+    with loopback_hub(files) as served:
+        loaded = smollm.load_smollm2_base(revision=commit, endpoint=served.endpoint)
+    assert any(p.endswith("model.safetensors") for p in served.requests)
     ids = torch.randint(0, 64, (1, 7))
     assert torch.equal(loaded(ids), model(ids))

@@ -7,9 +7,6 @@ from it through the ``endpoint`` argument.
 
 from __future__ import annotations
 
-import hashlib
-import http.server
-import threading
 import time
 
 import pytest
@@ -21,6 +18,7 @@ from llmscratch.model.gpt import GPTModel
 from llmscratch.training.safe_files import CheckpointError
 from llmscratch.weights import hub
 from llmscratch.weights.gpt2 import to_gpt2_state_dict
+from tests.loopback_hub import loopback_hub
 
 SMALL = GPTConfig(vocab_size=60, context_length=16, emb_dim=32, n_heads=4, n_layers=2, drop_rate=0.0)
 
@@ -87,85 +85,45 @@ def test_offline_mode_gives_one_line_and_none(capsys, monkeypatch):
     assert out.count("\n") == 1 and out.startswith("GPT-2 124M not loaded:"), out
 
 
-class _FakeHub(http.server.BaseHTTPRequestHandler):
-    """Answers /<repo>/resolve/<revision>/<file> like the Hub: commit and ETag headers, then the bytes."""
-
-    files: dict[str, bytes] = {}
-    requests: list[str] = []
-
-    def _send(self, body: bool) -> None:
-        self.requests.append(f"{self.command} {self.path}")
-        data = self.files.get(self.path)
-        if data is None:
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        revision = self.path.split("/resolve/")[1].split("/")[0]
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
-        self.send_header("X-Repo-Commit", revision)
-        self.end_headers()
-        if body:
-            self.wfile.write(data)
-
-    def do_HEAD(self):  # noqa: N802
-        self._send(body=False)
-
-    def do_GET(self):  # noqa: N802
-        self._send(body=True)
-
-    def log_message(self, *args):  # keep the test output quiet
-        pass
-
-
 @pytest.fixture
 def fake_hub():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FakeHub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    _FakeHub.files, _FakeHub.requests = {}, []
-    yield f"http://127.0.0.1:{server.server_address[1]}", _FakeHub
-    server.shutdown()
-    server.server_close()
+    with loopback_hub() as served:  # serves nothing until a test adds files
+        yield served
 
 
 def test_download_from_a_loopback_hub_at_the_pinned_revision(tmp_path, fake_hub, monkeypatch):
-    endpoint, handler = fake_hub
     monkeypatch.setenv("LLMSCRATCH_OFFLINE", "0")
     reference, path = _gpt2_layout_file(tmp_path)
     repo, revision = hub.GPT2_REPOS["124M"]
-    handler.files[f"/{repo}/resolve/{revision}/model.safetensors"] = path.read_bytes()
-    got = hub.download_gpt2("124M", cache=tmp_path / "cache", endpoint=endpoint)
+    fake_hub.files[f"/{repo}/resolve/{revision}/model.safetensors"] = path.read_bytes()
+    got = hub.download_gpt2("124M", cache=tmp_path / "cache", endpoint=fake_hub.endpoint)
     assert got.read_bytes() == path.read_bytes()
-    assert any(revision in r for r in handler.requests), "the pinned revision must be requested"
+    assert any(revision in r for r in fake_hub.requests), "the pinned revision must be requested"
     model = hub.load_gpt2_safetensors(got, SMALL)
     ids = torch.randint(0, SMALL.vocab_size, (1, 8))
     torch.testing.assert_close(model(ids), reference(ids), rtol=0, atol=0)
 
 
 def test_a_hub_error_becomes_one_clear_line(tmp_path, fake_hub, monkeypatch):
-    endpoint, _ = fake_hub  # serves nothing: every file is a 404
+    # the hub serves nothing: every file is a 404
     monkeypatch.setenv("LLMSCRATCH_OFFLINE", "0")
     with pytest.raises(
         hub.HubUnavailable, match=r"could not download GPT-2 355M from openai-community/gpt2-medium: "
     ):
-        hub.download_gpt2("355M", cache=tmp_path / "cache", endpoint=endpoint)
+        hub.download_gpt2("355M", cache=tmp_path / "cache", endpoint=fake_hub.endpoint)
 
 
 def test_a_cached_download_is_used_offline_without_the_network(tmp_path, fake_hub, monkeypatch):
-    endpoint, handler = fake_hub
     monkeypatch.setenv("LLMSCRATCH_OFFLINE", "0")
     _, path = _gpt2_layout_file(tmp_path)
     repo, revision = hub.GPT2_REPOS["124M"]
-    handler.files[f"/{repo}/resolve/{revision}/model.safetensors"] = path.read_bytes()
-    first = hub.download_gpt2("124M", cache=tmp_path / "cache", endpoint=endpoint)
-    seen = len(handler.requests)
+    fake_hub.files[f"/{repo}/resolve/{revision}/model.safetensors"] = path.read_bytes()
+    first = hub.download_gpt2("124M", cache=tmp_path / "cache", endpoint=fake_hub.endpoint)
+    seen = len(fake_hub.requests)
     monkeypatch.setenv("LLMSCRATCH_OFFLINE", "1")
-    again = hub.download_gpt2("124M", cache=tmp_path / "cache", endpoint=endpoint)
+    again = hub.download_gpt2("124M", cache=tmp_path / "cache", endpoint=fake_hub.endpoint)
     assert again == first and again.read_bytes() == path.read_bytes()
-    assert len(handler.requests) == seen, "a cached file must not touch the network"
+    assert len(fake_hub.requests) == seen, "a cached file must not touch the network"
 
 
 def test_no_dns_fails_at_once_instead_of_retrying(tmp_path, monkeypatch):

@@ -8,10 +8,7 @@ downloads it through the ``endpoint`` argument.
 
 from __future__ import annotations
 
-import hashlib
-import http.server
 import json
-import threading
 
 import pytest
 import torch
@@ -21,6 +18,8 @@ from llmscratch.model.gemma3 import GEMMA3_270M, GEMMA3_TINY, Gemma3Model
 from llmscratch.model.qwen3 import QWEN3_0_6B, QWEN3_TINY, Qwen3Model
 from llmscratch.weights import gemma3, qwen3
 from llmscratch.weights.hub import HubUnavailable
+from tests.loopback_hub import loopback_hub
+from tests.model_helpers import hf_sizes
 
 # The published files' fields (transformers 4 wrote them: rope_theta, rope_local_base_freq).
 QWEN3_0_6B_JSON = {
@@ -73,13 +72,7 @@ def tiny_json(published: dict, cfg) -> dict:
     """A config.json for a tiny model, in the published files' style."""
     out = dict(published)
     out.update(
-        vocab_size=cfg.vocab_size,
-        max_position_embeddings=cfg.context_length,
-        hidden_size=cfg.emb_dim,
-        num_attention_heads=cfg.n_heads,
-        num_key_value_heads=cfg.n_kv_heads,
-        num_hidden_layers=cfg.n_layers,
-        intermediate_size=cfg.hidden_dim,
+        **hf_sizes(cfg),
         head_dim=cfg.head_dim,
         rope_theta=cfg.rope_base,
         tie_word_embeddings=cfg.tie_embeddings,
@@ -208,42 +201,11 @@ def test_the_pinned_checkpoint_downloads_from_a_loopback_hub(tmp_path, monkeypat
         f"/{repo}/resolve/{revision}/config.json": json.dumps(tiny_json(published, cfg)).encode(),
         f"/{repo}/resolve/{revision}/model.safetensors": (tmp_path / "model.safetensors").read_bytes(),
     }
-    requests = []
-
-    class Hub(http.server.BaseHTTPRequestHandler):
-        def _serve(self, body: bool) -> None:
-            requests.append(self.path)
-            data = files.get(self.path)
-            if data is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
-            self.send_header("X-Repo-Commit", revision)
-            self.end_headers()
-            if body:
-                self.wfile.write(data)
-
-        def do_HEAD(self):  # noqa: N802
-            self._serve(body=False)
-
-        def do_GET(self):  # noqa: N802
-            self._serve(body=True)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("LLMSCRATCH_OFFLINE", "0")
     load = getattr(module, f"load_{family}")
-    try:
-        loaded = load(size, cache=tmp_path / "cache", endpoint=f"http://127.0.0.1:{server.server_address[1]}")
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert any(r.endswith(f"{revision}/model.safetensors") for r in requests), (
+    with loopback_hub(files) as served:
+        loaded = load(size, cache=tmp_path / "cache", endpoint=served.endpoint)
+    assert any(r.endswith(f"{revision}/model.safetensors") for r in served.requests), (
         "the pinned revision is fetched"
     )
     ids = torch.randint(0, cfg.vocab_size, (1, 20))

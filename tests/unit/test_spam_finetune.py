@@ -10,7 +10,6 @@ import pytest
 import llmscratch
 from llmscratch.finetune.spam_data import load_sms
 from llmscratch.finetune.spam_finetune import (
-    Spread,
     heldout_accuracy_by_kind,
     main,
     over_seeds,
@@ -67,16 +66,6 @@ def _fake_run(method, *, seed, **kwargs):
         "majority_heldout_accuracy": 0.5,
         "kwargs": kwargs,
     }
-
-
-def test_spread_is_mean_sample_std_and_range():
-    s = Spread.of([0.6, 0.8, 1.0])
-    assert (s.mean, s.min, s.max, s.n) == pytest.approx((0.8, 0.6, 1.0, 3))
-    assert s.std == pytest.approx(0.2)  # sample std: sqrt(((-0.2)^2 + 0 + 0.2^2) / 2)
-    assert Spread.of([0.7]).std == 0.0
-    assert str(s) == "80.0% ± 20.0 [60.0, 100.0], 3 seeds"
-    with pytest.raises(ValueError, match="at least one seed"):
-        Spread.of([])
 
 
 def test_over_seeds_runs_each_seed_with_the_same_settings_and_summarizes():

@@ -5,11 +5,13 @@
 - ``classify``         the classification head, pooling, loss, accuracy, saving and loading
 - ``baselines``        majority class and bag-of-words logistic regression
 - ``spam_finetune``    chapter 6's recipe in one call, measured (``python -m llmscratch.finetune.spam_finetune``)
+- ``seed_runs``        one method over several seeds: mean, standard deviation and range of each accuracy
 - ``prompts``          the instruction prompt format, chat format, fitting a prompt, extracting a response
 - ``instruct_data``    chapter 7's instruction set (bundled, or Stanford Alpaca online), validated, split
 - ``instruct``         pre-tokenized dataset, collate, the model's responses to the test set
-- ``instruct_gen``, ``instruct_kinds``, ``instruct_tables``  the bundled set: its generator, one
-                       generator per task kind, and the word and fact tables they draw from
+- ``instruct_gen``, ``instruct_kinds``, ``instruct_kinds_compute``, ``instruct_tables``  the bundled
+                       set: its generator, one generator per task kind (word and fact kinds; kinds
+                       computed from numbers or records), and the word and fact tables they draw from
 - ``metrics``          exact match, token F1, ROUGE-L, per task kind
 - ``preference_data``, ``preference_variants``  preference pairs for DPO: chosen = the reference,
                        rejected = a rule-made wrong (or rambling) answer or the model's own wrong one

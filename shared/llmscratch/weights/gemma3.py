@@ -22,9 +22,9 @@ from pathlib import Path
 import torch
 
 from ..model.gemma3 import Gemma3Config, Gemma3Model
-from .hub import download_hub_file
-from .llama import llama_from_hf, llama_to_hf, load_hf_folder
-from .qwen3 import HF_FILES, rope_theta
+from .hub import download_pinned_model
+from .llama import hf_config_sizes, hf_outer_key_map, llama_from_hf, llama_to_hf, load_hf_folder
+from .qwen3 import rope_theta
 
 GEMMA3_REPOS: dict[str, tuple[str, str]] = {
     "270m": ("google/gemma-3-270m", "9b0cfec892e2bc2afd938c98eabe4e4a7b1e0ca1"),
@@ -53,9 +53,7 @@ def hf_gemma3_key_map(cfg: Gemma3Config) -> dict[str, str]:
     >>> hf_gemma3_key_map(Gemma3Config(n_layers=1))["blocks.0.ff_norm.weight"]
     'model.layers.0.pre_feedforward_layernorm.weight'
     """
-    keys = {"tok_emb.weight": "model.embed_tokens.weight", "final_norm.weight": "model.norm.weight"}
-    if not cfg.tie_embeddings:
-        keys["out_head.weight"] = "lm_head.weight"
+    keys = hf_outer_key_map(cfg)
     for i in range(cfg.n_layers):
         keys |= {f"blocks.{i}.{ours}": f"model.layers.{i}.{theirs}" for ours, theirs in _HF_BLOCK.items()}
     return keys
@@ -102,23 +100,16 @@ def gemma3_config_from_hf(hf_config: dict) -> Gemma3Config:
         raise ValueError(f"config.json asks for {act!r}; Gemma3Model's GeGLU uses gelu_pytorch_tanh")
     if not hf_config.get("sliding_window"):
         raise ValueError("config.json has no sliding_window")
-    n_layers = hf_config["num_hidden_layers"]
+    sizes = hf_config_sizes(hf_config)
     if hf_config.get("layer_types"):
         global_every = global_every_from_layer_types(hf_config["layer_types"])
     else:  # older files give the period itself
         global_every = (
             hf_config.get("sliding_window_pattern") or hf_config.get("_sliding_window_pattern") or 6
         )
-    n_heads = hf_config["num_attention_heads"]
     return Gemma3Config(
-        vocab_size=hf_config["vocab_size"],
-        context_length=hf_config["max_position_embeddings"],
-        emb_dim=hf_config["hidden_size"],
-        n_heads=n_heads,
-        n_layers=n_layers,
-        n_kv_heads=hf_config.get("num_key_value_heads") or n_heads,
-        hidden_dim=hf_config["intermediate_size"],
-        head_dim=hf_config.get("head_dim") or hf_config["hidden_size"] // n_heads,
+        **sizes,
+        head_dim=hf_config.get("head_dim") or sizes["emb_dim"] // sizes["n_heads"],
         rope_base=rope_theta(hf_config, "full_attention"),
         local_rope_base=rope_theta(hf_config, "sliding_attention", legacy_key="rope_local_base_freq"),
         window=hf_config["sliding_window"],
@@ -152,11 +143,7 @@ def load_gemma3(
     endpoint: str | None = None,
 ) -> Gemma3Model:
     """A published Gemma 3 text checkpoint (``GEMMA3_REPOS``), downloaded once into the cache (online only)."""
-    if size not in GEMMA3_REPOS:
-        raise ValueError(f"unknown Gemma 3 size {size!r}; choose one of {', '.join(GEMMA3_REPOS)}")
-    repo, revision = GEMMA3_REPOS[size]
-    paths = [
-        download_hub_file(repo, revision, name, what=f"Gemma 3 {size}", cache=cache, endpoint=endpoint)
-        for name in HF_FILES
-    ]
-    return load_hf_gemma3(paths[0].parent, dtype=dtype)
+    folder = download_pinned_model(
+        GEMMA3_REPOS, size, family="Gemma 3", what=f"Gemma 3 {size}", cache=cache, endpoint=endpoint
+    )
+    return load_hf_gemma3(folder, dtype=dtype)

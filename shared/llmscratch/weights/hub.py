@@ -17,8 +17,9 @@ size       repository                      pinned revision
   download and its cache under ``cache_dir()/hub``; a cached file is used even offline);
   ``HubUnavailable`` with one line when the file is neither cached nor downloadable. With no DNS
   (no network) that is said at once, instead of after the hub client's ~25 s of retries.
-  ``download_hub_file(repo, revision, filename, what=...)`` does it for any pinned file (the
-  Qwen3 and Gemma 3 loaders in ``weights.qwen3`` / ``weights.gemma3`` use it too).
+  ``download_hub_file(repo, revision, filename, what=...)`` does it for any pinned file, and
+  ``download_pinned_model(repos, size, ...)`` for a whole checkpoint folder (the Qwen3 and Gemma 3
+  loaders in ``weights.qwen3`` / ``weights.gemma3``).
 - ``load_gpt2_safetensors(path, cfg)``: a ``GPTModel`` from a file in GPT-2's layout, through the
   key map of ``weights.load_gpt2_state_dict`` (every key and shape checked); a truncated file gets
   a clear error (``safe_files.read_safetensors``).
@@ -52,6 +53,7 @@ GPT2_REPOS: dict[str, tuple[str, str]] = {
     "1558M": ("openai-community/gpt2-xl", "15ea56dee5df4983c59b2538573817e1667135e2"),
 }
 WEIGHTS_FILE = "model.safetensors"
+HF_FILES = ("config.json", "model.safetensors")  # a Llama-family checkpoint (Qwen3, Gemma 3)
 
 
 class HubUnavailable(RuntimeError):
@@ -126,6 +128,30 @@ def download_hub_file(
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise HubUnavailable(f"could not download {what} from {repo}: {first}") from err
     return Path(path)
+
+
+def download_pinned_model(
+    repos: dict[str, tuple[str, str]],
+    size: str,
+    *,
+    family: str,
+    what: str,
+    cache: Path | None = None,
+    endpoint: str | None = None,
+) -> Path:
+    """The local folder of a pinned Hugging Face checkpoint (``HF_FILES``), each file downloaded if needed.
+
+    ``repos`` maps each size to ``(repository, pinned revision)``; an unknown ``size`` raises naming
+    ``family`` and the sizes there are. ``what`` names the model in ``HubUnavailable``'s one line.
+    """
+    if size not in repos:
+        raise ValueError(f"unknown {family} size {size!r}; choose one of {', '.join(repos)}")
+    repo, revision = repos[size]
+    paths = [
+        download_hub_file(repo, revision, name, what=what, cache=cache, endpoint=endpoint)
+        for name in HF_FILES
+    ]
+    return paths[0].parent
 
 
 def load_gpt2_safetensors(path: str | Path, cfg: GPTConfig, *, device: torch.device | str | None = None):

@@ -39,11 +39,20 @@ _HF_BLOCK = {
 }
 
 
-def hf_llama_key_map(cfg: LlamaConfig) -> dict[str, str]:
-    """``LlamaModel`` parameter name -> HuggingFace ``LlamaForCausalLM`` name (no transposes needed)."""
+def hf_outer_key_map(cfg: LlamaConfig) -> dict[str, str]:
+    """The HuggingFace names of the tensors outside the blocks: token table, final norm, output head.
+
+    A tied model (``cfg.tie_embeddings``) has no output head of its own, so no ``lm_head.weight``.
+    """
     keys = {"tok_emb.weight": "model.embed_tokens.weight", "final_norm.weight": "model.norm.weight"}
     if not cfg.tie_embeddings:
         keys["out_head.weight"] = "lm_head.weight"
+    return keys
+
+
+def hf_llama_key_map(cfg: LlamaConfig) -> dict[str, str]:
+    """``LlamaModel`` parameter name -> HuggingFace ``LlamaForCausalLM`` name (no transposes needed)."""
+    keys = hf_outer_key_map(cfg)
     for i in range(cfg.n_layers):
         for ours, theirs in _HF_BLOCK.items():
             if ours.endswith(".bias") and not cfg.qkv_bias:
@@ -108,12 +117,17 @@ def llama_to_hf(model: LlamaModel, key_map: dict[str, str] | None = None) -> dic
     return {theirs: state[ours].detach().clone().contiguous() for ours, theirs in key_map.items()}
 
 
-def llama_config_from_hf(hf_config: dict) -> LlamaConfig:
-    """A ``LlamaConfig`` from a HuggingFace ``config.json`` (as a dict)."""
-    if hf_config.get("model_type") not in (None, "llama"):
-        raise ValueError(f"config.json describes a {hf_config.get('model_type')!r} model, not 'llama'")
+def hf_config_sizes(hf_config: dict) -> dict[str, int]:
+    """The sizes every Llama-family ``config.json`` names alike, under our names (a family adds its own).
+
+    A missing ``num_key_value_heads`` means one key/value head per query head (plain multi-head).
+
+    >>> hf_config_sizes({"vocab_size": 9, "max_position_embeddings": 8, "hidden_size": 4,
+    ...                  "num_attention_heads": 2, "num_hidden_layers": 1, "intermediate_size": 6})
+    {'vocab_size': 9, 'context_length': 8, 'emb_dim': 4, 'n_heads': 2, 'n_layers': 1, 'n_kv_heads': 2, 'hidden_dim': 6}
+    """
     n_heads = hf_config["num_attention_heads"]
-    return LlamaConfig(
+    return dict(
         vocab_size=hf_config["vocab_size"],
         context_length=hf_config["max_position_embeddings"],
         emb_dim=hf_config["hidden_size"],
@@ -121,6 +135,15 @@ def llama_config_from_hf(hf_config: dict) -> LlamaConfig:
         n_layers=hf_config["num_hidden_layers"],
         n_kv_heads=hf_config.get("num_key_value_heads") or n_heads,
         hidden_dim=hf_config["intermediate_size"],
+    )
+
+
+def llama_config_from_hf(hf_config: dict) -> LlamaConfig:
+    """A ``LlamaConfig`` from a HuggingFace ``config.json`` (as a dict)."""
+    if hf_config.get("model_type") not in (None, "llama"):
+        raise ValueError(f"config.json describes a {hf_config.get('model_type')!r} model, not 'llama'")
+    return LlamaConfig(
+        **hf_config_sizes(hf_config),
         rope_base=float(
             hf_config.get("rope_theta", (hf_config.get("rope_parameters") or {}).get("rope_theta", 10000.0))
         ),

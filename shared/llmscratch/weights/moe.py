@@ -26,7 +26,7 @@ from safetensors.torch import load_file
 
 from ..model.mla import MLAConfig, MLAModel
 from ..model.moe import MoEConfig, MoEModel
-from .llama import load_llama_state_dict, permute_rope_rows, unpermute_rope_rows
+from .llama import hf_outer_key_map, load_llama_state_dict, permute_rope_rows, unpermute_rope_rows
 
 _ATTENTION = {  # Qwen3-MoE (grouped-query attention with QK-norm)
     "att.W_query.weight": "self_attn.q_proj.weight",
@@ -54,9 +54,7 @@ _SWIGLU = {
 
 def hf_moe_key_map(cfg: MoEConfig) -> dict[str, str]:
     """Our parameter name -> the published checkpoint's, for a Qwen3-MoE (``MoEConfig``) or DeepSeek-V3 (``MLAConfig``)."""
-    keys = {"tok_emb.weight": "model.embed_tokens.weight", "final_norm.weight": "model.norm.weight"}
-    if not cfg.tie_embeddings:
-        keys["out_head.weight"] = "lm_head.weight"
+    keys = hf_outer_key_map(cfg)
     if isinstance(cfg, MLAConfig):
         attention = dict(_LATENT_ATTENTION)
         if not cfg.q_lora_rank:

@@ -19,14 +19,13 @@ from pathlib import Path
 import torch
 
 from ..model.qwen3 import Qwen3Config, Qwen3Model
-from .hub import download_hub_file
-from .llama import hf_llama_key_map, llama_from_hf, llama_to_hf, load_hf_folder
+from .hub import download_pinned_model
+from .llama import hf_config_sizes, hf_llama_key_map, llama_from_hf, llama_to_hf, load_hf_folder
 
 # Published checkpoints, each pinned to one commit of its Hub repository (config.json + model.safetensors).
 QWEN3_REPOS: dict[str, tuple[str, str]] = {
     "0.6B": ("Qwen/Qwen3-0.6B", "c1899de289a04d12100db370d81485cdf75e47ca"),
 }
-HF_FILES = ("config.json", "model.safetensors")
 
 
 def hf_qwen3_key_map(cfg: Qwen3Config) -> dict[str, str]:
@@ -80,16 +79,10 @@ def qwen3_config_from_hf(hf_config: dict) -> Qwen3Config:
         raise ValueError("config.json asks for attention biases (o_proj too); Qwen3Model has none")
     if hf_config.get("hidden_act", "silu") != "silu":
         raise ValueError(f"config.json asks for hidden_act={hf_config['hidden_act']!r}; Qwen3 uses silu")
-    n_heads = hf_config["num_attention_heads"]
+    sizes = hf_config_sizes(hf_config)
     return Qwen3Config(
-        vocab_size=hf_config["vocab_size"],
-        context_length=hf_config["max_position_embeddings"],
-        emb_dim=hf_config["hidden_size"],
-        n_heads=n_heads,
-        n_layers=hf_config["num_hidden_layers"],
-        n_kv_heads=hf_config.get("num_key_value_heads") or n_heads,
-        hidden_dim=hf_config["intermediate_size"],
-        head_dim=hf_config.get("head_dim") or hf_config["hidden_size"] // n_heads,
+        **sizes,
+        head_dim=hf_config.get("head_dim") or sizes["emb_dim"] // sizes["n_heads"],
         rope_base=rope_theta(hf_config),
         norm_eps=float(hf_config.get("rms_norm_eps", 1e-6)),
         tie_embeddings=bool(hf_config.get("tie_word_embeddings", False)),
@@ -119,11 +112,7 @@ def load_qwen3(
     endpoint: str | None = None,
 ) -> Qwen3Model:
     """A published Qwen3 checkpoint (``QWEN3_REPOS``), downloaded once into the cache (online only)."""
-    if size not in QWEN3_REPOS:
-        raise ValueError(f"unknown Qwen3 size {size!r}; choose one of {', '.join(QWEN3_REPOS)}")
-    repo, revision = QWEN3_REPOS[size]
-    paths = [
-        download_hub_file(repo, revision, name, what=f"Qwen3-{size}", cache=cache, endpoint=endpoint)
-        for name in HF_FILES
-    ]
-    return load_hf_qwen3(paths[0].parent, dtype=dtype)
+    folder = download_pinned_model(
+        QWEN3_REPOS, size, family="Qwen3", what=f"Qwen3-{size}", cache=cache, endpoint=endpoint
+    )
+    return load_hf_qwen3(folder, dtype=dtype)
