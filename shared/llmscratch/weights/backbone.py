@@ -10,6 +10,12 @@ Chapters 6 and 7 fine-tune a *pretrained* model. Which one a reader can have dep
    chapter 5 notebook): trained on one short story, so it barely knows English.
 4. **A freshly initialised GPT-2-shaped model**, with a warning: nothing pretrained is available.
 
+Opt-in, ahead of all four: **chapter 7's instruction-tuned model** (``"ch07"``,
+``cache_dir()/checkpoints/ch07_instruct.safetensors``, written by the chapter 7 notebook with
+``chat.save_chat_weights``). The preference-tuning notebooks start from it:
+``load_backbone(sources=("ch07", "smollm2"))``. ``tiny_backbone(texts)`` is the quick-mode
+stand-in: a tiny random Llama with a word tokenizer built from ``texts``.
+
 ``load_backbone()`` walks down that list and returns a ``Backbone``: the model (eval mode, on the
 device), a tokenizer with the same small interface for every family (``encode``, ``decode``,
 ``eos_id``, ``pad_id``, ``name``), and one line saying what was loaded and why. Both model families
@@ -20,7 +26,7 @@ share one interface (``blocks``, ``final_norm``, ``out_head``, ``cfg.emb_dim``, 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,14 +37,21 @@ from .. import settings
 from ..device import get_device
 from ..model.config import GPT2_124M, GPTConfig
 from ..model.gpt import GPTModel
+from ..model.llama import LLAMA_TINY, LlamaConfig, LlamaModel
+from ..text.gguf_vocab import tokenizer_from_gguf
 from ..text.gpt2 import GPT2Tokenizer
 from ..text.protocol import TextTokenizer
+from ..text.words import WordTokenizer, build_vocab
 from ..training.checkpoint import load_weights, weights_config
+from ..training.safe_files import checked_header
+from .gguf import read_gguf
 from .hub import HubUnavailable, load_gpt2
-from .smollm import SMOLLM2_INSTALL, load_smollm2, smollm2_available
+from .smollm import SMOLLM2_INSTALL, load_smollm2, smollm2_available, smollm2_gguf_path
 
-SOURCES = ("gpt2", "smollm2", "ch05", "random")
+SOURCES = ("ch07", "gpt2", "smollm2", "ch05", "random")  # the order load_backbone tries them in
+DEFAULT_SOURCES = SOURCES[1:]  # chapter 7's own model only when asked for
 CH05_WEIGHTS = Path("checkpoints") / "ch05_gpt.safetensors"  # under settings.cache_dir()
+CH07_WEIGHTS = Path("checkpoints") / "ch07_instruct.safetensors"
 
 
 @dataclass
@@ -48,12 +61,12 @@ class Backbone:
     model: nn.Module
     tokenizer: TextTokenizer
     name: str  # e.g. "SmolLM2-135M-Instruct (4-bit GGUF, offline)"
-    source: str  # one of SOURCES
+    source: str  # one of SOURCES, or "tiny" (tiny_backbone)
     why: str  # one line: why this one and not the ones above it
 
     @property
     def pretrained(self) -> bool:
-        return self.source in ("gpt2", "smollm2")
+        return self.source in ("ch07", "gpt2", "smollm2")
 
     def __str__(self) -> str:
         return f"Backbone: {self.name}. {self.why[:1].upper()}{self.why[1:]}."
@@ -100,6 +113,51 @@ def _ch05(device) -> Backbone | str:
     )
 
 
+def _ch07(device) -> Backbone | str:
+    path = settings.cache_dir() / CH07_WEIGHTS
+    if not path.is_file():
+        return "chapter 7's tuned model is not in the cache (run ch07_instruction_finetune.ipynb)"
+    meta = checked_header(path).get("__metadata__") or {}
+    family, tokenizer_name = meta.get("family"), meta.get("tokenizer")
+    if family not in ("gpt", "llama") or tokenizer_name not in ("gpt2", "smollm2") or not meta.get("config"):
+        return f"{path.name} has no family/tokenizer/config metadata (save it with chat.save_chat_weights)"
+    if tokenizer_name == "smollm2":
+        if not smollm2_available():
+            return f"chapter 7's model needs SmolLM2's tokenizer ({SMOLLM2_INSTALL})"
+        with read_gguf(smollm2_gguf_path()) as gguf:
+            tokenizer = tokenizer_from_gguf(gguf)
+    else:
+        tokenizer = GPT2Tokenizer()
+    config = weights_config(path)
+    model = GPTModel(GPTConfig(**config)) if family == "gpt" else LlamaModel(LlamaConfig(**config))
+    load_weights(path, model)
+    return Backbone(
+        model.to(device),
+        tokenizer,
+        f"chapter 7's instruction-tuned {family} model ({path.name})",
+        "ch07",
+        "it is in the cache: chapter 7 tuned it on our instructions",
+    )
+
+
+def tiny_backbone(texts: Iterable[str], *, context_length: int = 128, seed: int = 123) -> Backbone:
+    """Quick mode's stand-in for a pretrained model: a tiny random Llama and a word tokenizer.
+
+    The vocabulary holds every word of ``texts`` (chapter 2's ``build_vocab``), so it stays a few
+    thousand entries and each training step takes milliseconds. The model knows nothing yet.
+    """
+    tokenizer = WordTokenizer(build_vocab("\n".join(texts)))
+    torch.manual_seed(seed)
+    model = LlamaModel(LLAMA_TINY.with_(vocab_size=tokenizer.vocab_size, context_length=context_length))
+    return Backbone(
+        model.eval(),
+        tokenizer,
+        f"a tiny random Llama ({tokenizer.vocab_size:,}-word vocabulary)",
+        "tiny",
+        "quick mode: a stand-in that trains in seconds",
+    )
+
+
 def _random(device) -> Backbone:
     warnings.warn("no pretrained model is available: fine-tuning starts from random weights", stacklevel=3)
     torch.manual_seed(123)
@@ -115,14 +173,15 @@ def _random(device) -> Backbone:
 def load_backbone(
     gpt2_size: str = "124M",
     *,
-    sources: Sequence[str] = SOURCES,
+    sources: Sequence[str] = DEFAULT_SOURCES,
     device: torch.device | str | None = None,
     verbose: bool = True,
 ) -> Backbone:
     """The first model of ``sources`` (in ``SOURCES`` order) that can be had here, in eval mode.
 
     ``gpt2_size`` is the GPT-2 to try first ('124M', '355M', ...). Restrict ``sources`` to skip
-    some, e.g. ``sources=("smollm2",)`` for the offline model only. With ``verbose`` it prints one
+    some, e.g. ``sources=("smollm2",)`` for the offline model only, or add ``"ch07"`` (chapter 7's
+    tuned model, tried first) as in ``sources=("ch07", "smollm2")``. With ``verbose`` it prints one
     line: which model, and why the ones before it were passed over.
     """
     unknown = [s for s in sources if s not in SOURCES]
@@ -134,6 +193,7 @@ def load_backbone(
         if source not in sources:
             continue
         found = {
+            "ch07": lambda: _ch07(device),
             "gpt2": lambda: _gpt2(gpt2_size, device),
             "smollm2": lambda: _smollm2(device),
             "ch05": lambda: _ch05(device),
