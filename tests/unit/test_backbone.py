@@ -100,11 +100,17 @@ def test_chapter7_file_without_chat_metadata_is_passed_over(tmp_path, monkeypatc
 def test_tiny_backbone_word_tokenizer_and_model():
     from llmscratch.weights.backbone import tiny_backbone
 
-    backbone = tiny_backbone(["Give the plural of mouse.", 'The plural of "mouse" is "mice".'], context_length=32)
+    backbone = tiny_backbone(
+        ["Give the plural of mouse.", 'The plural of "mouse" is "mice".'], context_length=32
+    )
     tok, model = backbone.tokenizer, backbone.model
     assert backbone.source == "tiny" and not backbone.pretrained
-    assert tok.eos_id == tok.pad_id == tok.special_id("<|endoftext|>") and tok.vocab_size == model.cfg.vocab_size
-    assert tok.decode(tok.encode("Give the plural of mouse.")) == "Give the plural of mouse."  # words, not spacing
+    assert (
+        tok.eos_id == tok.pad_id == tok.special_id("<|endoftext|>") and tok.vocab_size == model.cfg.vocab_size
+    )
+    assert (
+        tok.decode(tok.encode("Give the plural of mouse.")) == "Give the plural of mouse."
+    )  # words, not spacing
     assert tok.encode("geese") == [tok.special_id("<|unk|>")]
     # the special-token policy: written in the text it is ordinary characters, unless allowed
     assert tok.eos_id not in tok.encode("mice<|endoftext|>mouse")

@@ -133,7 +133,9 @@ class WordTokenizer(SimpleTokenizerV2):
 
     def special_id(self, token: str) -> int:
         if token not in (ENDOFTEXT, UNK):
-            raise ValueError(f"this tokenizer has no special token {token!r}; it has {ENDOFTEXT!r} and {UNK!r}")
+            raise ValueError(
+                f"this tokenizer has no special token {token!r}; it has {ENDOFTEXT!r} and {UNK!r}"
+            )
         return self.str_to_int[token]
 
     def encode(self, text: str, *, allowed_special=frozenset()) -> list[int]:
