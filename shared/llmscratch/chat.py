@@ -39,6 +39,7 @@ from .model.config import GPTConfig
 from .model.generate import check_sampling, generate_stream
 from .model.gpt import GPTModel
 from .model.llama import LlamaConfig, LlamaModel
+from .settings import cache_dir
 from .text.gguf_vocab import tokenizer_from_gguf
 from .text.gpt2 import GPT2Tokenizer
 from .training.checkpoint import load_weights, save_weights
@@ -52,6 +53,7 @@ FAMILIES = ("gpt", "llama")
 TOKENIZERS = ("gpt2", "smollm2")
 STYLES = ("alpaca", "chatml")
 PRETRAINED = ("smollm2",)
+CH07_CHECKPOINT = Path("checkpoints") / "ch07_instruct.safetensors"  # under cache_dir(); chapter 7 saves it
 
 
 class ChatError(RuntimeError):
@@ -167,6 +169,26 @@ def load_pretrained(name: str, *, device: torch.device | str = "cpu") -> ChatMod
 
     backbone = load_backbone(sources=(name,), device=device, verbose=False)
     return ChatModel(backbone.model.eval(), backbone.tokenizer, "chatml", backbone.name)
+
+
+def load_instruct_model(*, device: torch.device | str = "cpu", verbose: bool = True) -> ChatModel:
+    """Chapter 7's tuned model (``cache_dir() / CH07_CHECKPOINT``) if saved, else SmolLM2-135M-Instruct as shipped.
+
+    The bonus notebooks (DPO, GRPO) start from it. With ``verbose`` one line says which model it is.
+    """
+    path = cache_dir() / CH07_CHECKPOINT
+    if path.is_file():
+        chat = load_chat_checkpoint(path, device=device)
+        chat.name = f"chapter 7's instruction-tuned model ({chat.name})"
+    else:
+        chat = load_pretrained("smollm2", device=device)
+        chat.name = (
+            f"{chat.name} as shipped, already instruction-tuned by its makers "
+            f"(no {path.name} in the cache: run chapter 7 to tune it on our tasks first)"
+        )
+    if verbose:
+        print("Model:", chat.name)
+    return chat
 
 
 # ---------------------------------------------------------------------------------------------

@@ -365,3 +365,24 @@ def test_a_model_family_the_chat_cannot_rebuild_is_refused_when_saving(tmp_path)
     with pytest.raises(ChatError, match="GPTModel or a LlamaModel, got Qwen3Model"):
         save_chat_weights(tmp_path / "qwen3.safetensors", Qwen3Model(cfg), tokenizer="smollm2")
     assert not (tmp_path / "qwen3.safetensors").exists()
+
+
+def test_load_instruct_model_takes_chapter_7s_checkpoint_else_the_stock_model(tmp_path, monkeypatch):
+    from llmscratch import chat
+
+    monkeypatch.setenv("LLMSCRATCH_HOME", str(tmp_path))
+    stock = chat.ChatModel(_model(), GPT2Tokenizer(), "chatml", "SmolLM2-135M-Instruct")
+    asked = []
+    monkeypatch.setattr(chat, "load_pretrained", lambda name, **_: asked.append(name) or stock)
+    fallback = chat.load_instruct_model(verbose=False)
+    assert asked == ["smollm2"] and fallback.model is stock.model
+    assert "already instruction-tuned by its makers" in fallback.name and "run chapter 7" in fallback.name
+
+    tuned = _model()
+    torch.nn.init.normal_(tuned.out_head.weight)  # not the stock weights
+    save_chat_weights(tmp_path / chat.CH07_CHECKPOINT, tuned, tokenizer="gpt2")
+    found = chat.load_instruct_model(verbose=False)
+    assert asked == ["smollm2"], "the stock model was loaded although chapter 7's checkpoint exists"
+    assert found.name.startswith("chapter 7's instruction-tuned model") and found.style == "alpaca"
+    for name, tensor in tuned.state_dict().items():
+        assert torch.equal(found.model.state_dict()[name], tensor), name
