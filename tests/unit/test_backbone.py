@@ -68,35 +68,6 @@ def test_bad_sources():
         load_backbone(sources=("gpt3",))
 
 
-def test_chapter7_model_from_the_cache_only_when_asked(tmp_path, monkeypatch):
-    from llmscratch.chat import save_chat_weights
-    from llmscratch.weights.backbone import CH07_WEIGHTS, DEFAULT_SOURCES
-
-    monkeypatch.setenv("LLMSCRATCH_HOME", str(tmp_path))
-    assert "ch07" not in DEFAULT_SOURCES  # chapters 6-7 keep their backbone
-    missing = load_backbone(sources=("ch07", "random"), device="cpu", verbose=False)
-    assert missing.source == "random" and "chapter 7's tuned model is not in the cache" in missing.why
-    torch.manual_seed(0)
-    saved = GPTModel(TINY.with_(drop_rate=0.0)).eval()
-    save_chat_weights(tmp_path / CH07_WEIGHTS, saved, tokenizer="gpt2")
-    backbone = load_backbone(sources=("ch07", "random"), device="cpu", verbose=False)
-    ids = torch.tensor([[1, 2, 3, 4]])
-    assert backbone.source == "ch07" and backbone.pretrained and not backbone.model.training
-    assert torch.equal(backbone.model(ids), saved(ids))
-    assert isinstance(backbone.tokenizer, GPT2Tokenizer)
-
-
-def test_chapter7_file_without_chat_metadata_is_passed_over(tmp_path, monkeypatch):
-    from llmscratch.training.checkpoint import save_weights
-    from llmscratch.weights.backbone import CH07_WEIGHTS
-
-    monkeypatch.setenv("LLMSCRATCH_HOME", str(tmp_path))
-    save_weights(tmp_path / CH07_WEIGHTS, GPTModel(TINY))
-    with pytest.warns(UserWarning, match="no pretrained model"):
-        backbone = load_backbone(sources=("ch07", "random"), device="cpu", verbose=False)
-    assert backbone.source == "random" and "no family/tokenizer/config metadata" in backbone.why
-
-
 def test_tiny_backbone_word_tokenizer_and_model():
     from llmscratch.weights.backbone import tiny_backbone
 

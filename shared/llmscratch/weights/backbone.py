@@ -10,11 +10,9 @@ Chapters 6 and 7 fine-tune a *pretrained* model. Which one a reader can have dep
    chapter 5 notebook): trained on one short story, so it barely knows English.
 4. **A freshly initialised GPT-2-shaped model**, with a warning: nothing pretrained is available.
 
-Opt-in, ahead of all four: **chapter 7's instruction-tuned model** (``"ch07"``,
-``cache_dir()/checkpoints/ch07_instruct.safetensors``, written by the chapter 7 notebook with
-``chat.save_chat_weights``). The preference-tuning notebooks start from it:
-``load_backbone(sources=("ch07", "smollm2"))``. ``tiny_backbone(texts)`` is the quick-mode
-stand-in: a tiny random Llama with a word tokenizer built from ``texts``.
+``tiny_backbone(texts)`` is quick mode's stand-in for the bonus notebooks (which start from chapter
+7's tuned model, ``chat.load_instruct_model``): a tiny random Llama with a word tokenizer built from
+``texts``.
 
 ``load_backbone()`` walks down that list and returns a ``Backbone``: the model (eval mode, on the
 device), a tokenizer with the same small interface for every family (``encode``, ``decode``,
@@ -37,21 +35,16 @@ from .. import settings
 from ..device import get_device
 from ..model.config import GPT2_124M, GPTConfig
 from ..model.gpt import GPTModel
-from ..model.llama import LLAMA_TINY, LlamaConfig, LlamaModel
-from ..text.gguf_vocab import tokenizer_from_gguf
+from ..model.llama import LLAMA_TINY, LlamaModel
 from ..text.gpt2 import GPT2Tokenizer
 from ..text.protocol import TextTokenizer
 from ..text.words import WordTokenizer, build_vocab
 from ..training.checkpoint import load_weights, weights_config
-from ..training.safe_files import checked_header
-from .gguf import read_gguf
 from .hub import HubUnavailable, load_gpt2
-from .smollm import SMOLLM2_INSTALL, load_smollm2, smollm2_available, smollm2_gguf_path
+from .smollm import SMOLLM2_INSTALL, load_smollm2, smollm2_available
 
-SOURCES = ("ch07", "gpt2", "smollm2", "ch05", "random")  # the order load_backbone tries them in
-DEFAULT_SOURCES = SOURCES[1:]  # chapter 7's own model only when asked for
+SOURCES = ("gpt2", "smollm2", "ch05", "random")
 CH05_WEIGHTS = Path("checkpoints") / "ch05_gpt.safetensors"  # under settings.cache_dir()
-CH07_WEIGHTS = Path("checkpoints") / "ch07_instruct.safetensors"
 
 
 @dataclass
@@ -66,7 +59,7 @@ class Backbone:
 
     @property
     def pretrained(self) -> bool:
-        return self.source in ("ch07", "gpt2", "smollm2")
+        return self.source in ("gpt2", "smollm2")
 
     def __str__(self) -> str:
         return f"Backbone: {self.name}. {self.why[:1].upper()}{self.why[1:]}."
@@ -113,33 +106,6 @@ def _ch05(device) -> Backbone | str:
     )
 
 
-def _ch07(device) -> Backbone | str:
-    path = settings.cache_dir() / CH07_WEIGHTS
-    if not path.is_file():
-        return "chapter 7's tuned model is not in the cache (run ch07_instruction_finetune.ipynb)"
-    meta = checked_header(path).get("__metadata__") or {}
-    family, tokenizer_name = meta.get("family"), meta.get("tokenizer")
-    if family not in ("gpt", "llama") or tokenizer_name not in ("gpt2", "smollm2") or not meta.get("config"):
-        return f"{path.name} has no family/tokenizer/config metadata (save it with chat.save_chat_weights)"
-    if tokenizer_name == "smollm2":
-        if not smollm2_available():
-            return f"chapter 7's model needs SmolLM2's tokenizer ({SMOLLM2_INSTALL})"
-        with read_gguf(smollm2_gguf_path()) as gguf:
-            tokenizer = tokenizer_from_gguf(gguf)
-    else:
-        tokenizer = GPT2Tokenizer()
-    config = weights_config(path)
-    model = GPTModel(GPTConfig(**config)) if family == "gpt" else LlamaModel(LlamaConfig(**config))
-    load_weights(path, model)
-    return Backbone(
-        model.to(device),
-        tokenizer,
-        f"chapter 7's instruction-tuned {family} model ({path.name})",
-        "ch07",
-        "it is in the cache: chapter 7 tuned it on our instructions",
-    )
-
-
 def tiny_backbone(texts: Iterable[str], *, context_length: int = 128, seed: int = 123) -> Backbone:
     """Quick mode's stand-in for a pretrained model: a tiny random Llama and a word tokenizer.
 
@@ -173,15 +139,14 @@ def _random(device) -> Backbone:
 def load_backbone(
     gpt2_size: str = "124M",
     *,
-    sources: Sequence[str] = DEFAULT_SOURCES,
+    sources: Sequence[str] = SOURCES,
     device: torch.device | str | None = None,
     verbose: bool = True,
 ) -> Backbone:
     """The first model of ``sources`` (in ``SOURCES`` order) that can be had here, in eval mode.
 
     ``gpt2_size`` is the GPT-2 to try first ('124M', '355M', ...). Restrict ``sources`` to skip
-    some, e.g. ``sources=("smollm2",)`` for the offline model only, or add ``"ch07"`` (chapter 7's
-    tuned model, tried first) as in ``sources=("ch07", "smollm2")``. With ``verbose`` it prints one
+    some, e.g. ``sources=("smollm2",)`` for the offline model only. With ``verbose`` it prints one
     line: which model, and why the ones before it were passed over.
     """
     unknown = [s for s in sources if s not in SOURCES]
@@ -193,7 +158,6 @@ def load_backbone(
         if source not in sources:
             continue
         found = {
-            "ch07": lambda: _ch07(device),
             "gpt2": lambda: _gpt2(gpt2_size, device),
             "smollm2": lambda: _smollm2(device),
             "ch05": lambda: _ch05(device),
