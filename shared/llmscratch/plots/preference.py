@@ -46,14 +46,21 @@ def plot_dpo_loss(
     ax.axhline(math.log(2), color="#777777", linewidth=0.8, linestyle=":")
     ax.axvline(0, color="#777777", linewidth=0.8, linestyle=":")
     ax.annotate(
-        "log 2: policy = reference", (0, math.log(2)), xytext=(6, 6), textcoords="offset points", fontsize=8
+        "log 2: policy = reference",
+        (0, math.log(2)),
+        xytext=(-6, 6),
+        textcoords="offset points",
+        ha="right",
+        fontsize=8,
     )
     top = max(np.logaddexp(0.0, -min(betas) * h_range[0]), 1.0)
     ax.set_ylim(0, top * 1.05)
     ax.set(
         xlabel="h = chosen log-ratio - rejected log-ratio (nats)",
         ylabel="loss per pair",
-        title="Lower loss = chosen answer gained on the rejected one",
+        title="IPO stops at its target margin 1/(2 beta); DPO keeps pulling"
+        if ipo
+        else "Lower loss = chosen answer gained on the rejected one",
     )
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
