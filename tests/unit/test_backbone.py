@@ -66,3 +66,27 @@ def test_smollm2_backbone_has_the_shared_interface():
 def test_bad_sources():
     with pytest.raises(ValueError, match="non-empty subset of .*'gpt2'.*got \\('gpt3',\\)"):
         load_backbone(sources=("gpt3",))
+
+
+def test_tiny_backbone_word_tokenizer_and_model():
+    from llmscratch.weights.backbone import tiny_backbone
+
+    backbone = tiny_backbone(
+        ["Give the plural of mouse.", 'The plural of "mouse" is "mice".'], context_length=32
+    )
+    tok, model = backbone.tokenizer, backbone.model
+    assert backbone.source == "tiny" and not backbone.pretrained
+    assert (
+        tok.eos_id == tok.pad_id == tok.special_id("<|endoftext|>") and tok.vocab_size == model.cfg.vocab_size
+    )
+    assert (
+        tok.decode(tok.encode("Give the plural of mouse.")) == "Give the plural of mouse."
+    )  # words, not spacing
+    assert tok.encode("geese") == [tok.special_id("<|unk|>")]
+    # the special-token policy: written in the text it is ordinary characters, unless allowed
+    assert tok.eos_id not in tok.encode("mice<|endoftext|>mouse")
+    assert tok.encode("mice<|endoftext|>mouse", allowed_special="all").count(tok.eos_id) == 1
+    with pytest.raises(ValueError, match="no special token '<\\|im_start\\|>'"):
+        tok.special_id("<|im_start|>")
+    logits = model(torch.tensor([tok.encode("the plural of mouse")]))
+    assert logits.shape == (1, 4, tok.vocab_size) and model.cfg.context_length == 32

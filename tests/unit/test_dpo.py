@@ -294,6 +294,8 @@ def test_the_objective_trains_with_chapter_5s_loop_and_the_reference_stays_froze
     assert history.val_losses[-1] < history.val_losses[0]
     assert history.metrics["reward_accuracy"][0] == 0.0 and history.metrics["reward_accuracy"][-1] > 0.5
     assert history.metrics["reward_margin"][-1] > 0
+    # evaluate's own loss is the loop's validation loss (one pass gives both)
+    assert history.metrics["loss"] == pytest.approx(history.val_losses, abs=1e-6)
     assert all(torch.equal(before[k], v) for k, v in reference.state_dict().items())
 
 

@@ -351,17 +351,24 @@ class DPOObjective:
     def evaluate(
         self, model: nn.Module, loader: Iterable, *, max_batches: int | None = None
     ) -> dict[str, float]:
-        """Mean reward accuracy, reward margin and chosen/rejected rewards over (part of) ``loader``, in eval mode."""
+        """Mean loss, reward accuracy, reward margin and chosen/rejected rewards over (part of) ``loader``, in eval mode.
+
+        With ``"loss"`` among them, the loop needs no ``val_loader`` for the validation loss: one
+        pass over the validation pairs gives every number.
+        """
         device = next(model.parameters()).device
         was_training = model.training
         model.eval()
-        sums = dict.fromkeys(("reward_accuracy", "reward_margin", "chosen_reward", "rejected_reward"), 0.0)
+        sums = dict.fromkeys(
+            ("loss", "reward_accuracy", "reward_margin", "chosen_reward", "rejected_reward"), 0.0
+        )
         n = 0
         try:
             for i, batch in enumerate(loader):
                 if max_batches is not None and i >= max_batches:
                     break
                 out = self.losses(model, batch, device)
+                sums["loss"] += float(out.loss)
                 sums["reward_accuracy"] += out.reward_accuracy
                 sums["reward_margin"] += out.reward_margin
                 sums["chosen_reward"] += float(out.chosen_rewards.mean())

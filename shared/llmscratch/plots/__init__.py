@@ -11,6 +11,7 @@
                     accuracies, scores per task kind
 - ``finetune``      chapter 6: a padded batch under the causal mask, trainable parameters, LoRA's update
 - ``instruct``      chapter 7: one prompt's tokens by section, collate's inputs/targets and ignore index
+- ``preference``    chapter 7's DPO bonus: the loss against the margin, loss/margin/accuracy curves
 - ``families``      chapter 5's bonus on later families: QK-norm runs, sliding-window masks, cache
                     growth, expert load, KV cache against context length
 
@@ -47,6 +48,7 @@ from .layers import (
     plot_per_layer,
 )
 from .matrices import plot_matrices
+from .preference import plot_dpo_loss, plot_preference_training
 from .text import (
     plot_shifted_batch,
     plot_sliding_windows,
@@ -73,6 +75,7 @@ __all__ = [
     "plot_attention_weights",
     "plot_cache_growth",
     "plot_cache_vs_context",
+    "plot_dpo_loss",
     "plot_classification_stages",
     "plot_collate_mask",
     "plot_curves",
@@ -91,6 +94,7 @@ __all__ = [
     "plot_padded_batch_mask",
     "plot_parameter_breakdown",
     "plot_per_layer",
+    "plot_preference_training",
     "plot_prompt_template",
     "plot_qk_norm_runs",
     "plot_qkv_attention",

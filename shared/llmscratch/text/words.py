@@ -3,6 +3,7 @@
 - ``split_words`` / ``build_vocab``: the word-level pieces built by hand in the notebook.
 - ``SimpleTokenizerV1``: encode/decode with a fixed vocabulary; unknown words are an error.
 - ``SimpleTokenizerV2``: adds ``<|unk|>`` for unknown words and ``<|endoftext|>`` between documents.
+- ``WordTokenizer``: ``SimpleTokenizerV2`` with the shared tokenizer interface (quick-mode tiny models).
 
 These work on whole words. The sub-word tokenizers live next door: ``gpt2`` loads GPT-2's finished
 byte-pair encoding into ``tiktoken``; ``bpe/`` trains and runs BPE from scratch.
@@ -108,3 +109,40 @@ class SimpleTokenizerV2(SimpleTokenizerV1):
                 ids.append(self.str_to_int[ENDOFTEXT])
             ids += [self.str_to_int.get(word, unk) for word in split_words(part)]
         return ids
+
+
+class WordTokenizer(SimpleTokenizerV2):
+    """``SimpleTokenizerV2`` with the shared tokenizer interface (``text.protocol.TextTokenizer``).
+
+    Quick-mode notebooks pair it with a tiny model: a vocabulary of a few thousand words built from
+    our own texts keeps the output layer (and so every step) small. ``<|endoftext|>`` ends and pads
+    texts (``eos_id == pad_id``). As the protocol asks, ``encode`` reads a special token written in
+    the text as ordinary characters unless ``allowed_special`` lets it through.
+
+    >>> tok = WordTokenizer(build_vocab("the plural of mouse is mice ."))
+    >>> tok.decode(tok.encode("the plural of mouse is mice.")), tok.decode(tok.encode("geese"))
+    ('the plural of mouse is mice.', '<|unk|>')
+    """
+
+    name = "words"
+
+    def __init__(self, vocab: dict[str, int]):
+        super().__init__(vocab)
+        self.eos_id = self.pad_id = self.str_to_int[ENDOFTEXT]
+        self.vocab_size = len(self.str_to_int)
+
+    def special_id(self, token: str) -> int:
+        if token not in (ENDOFTEXT, UNK):
+            raise ValueError(
+                f"this tokenizer has no special token {token!r}; it has {ENDOFTEXT!r} and {UNK!r}"
+            )
+        return self.str_to_int[token]
+
+    def encode(self, text: str, *, allowed_special=frozenset()) -> list[int]:
+        if allowed_special == "all" or ENDOFTEXT in allowed_special:
+            return super().encode(text)
+        unk = self.str_to_int[UNK]
+        return [self.str_to_int.get(word, unk) for word in split_words(text)]
+
+    def decode(self, ids) -> str:
+        return super().decode([int(i) for i in ids])

@@ -10,6 +10,10 @@ Chapters 6 and 7 fine-tune a *pretrained* model. Which one a reader can have dep
    chapter 5 notebook): trained on one short story, so it barely knows English.
 4. **A freshly initialised GPT-2-shaped model**, with a warning: nothing pretrained is available.
 
+``tiny_backbone(texts)`` is quick mode's stand-in for the bonus notebooks (which start from chapter
+7's tuned model, ``chat.load_instruct_model``): a tiny random Llama with a word tokenizer built from
+``texts``.
+
 ``load_backbone()`` walks down that list and returns a ``Backbone``: the model (eval mode, on the
 device), a tokenizer with the same small interface for every family (``encode``, ``decode``,
 ``eos_id``, ``pad_id``, ``name``), and one line saying what was loaded and why. Both model families
@@ -20,7 +24,7 @@ share one interface (``blocks``, ``final_norm``, ``out_head``, ``cfg.emb_dim``, 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,8 +35,10 @@ from .. import settings
 from ..device import get_device
 from ..model.config import GPT2_124M, GPTConfig
 from ..model.gpt import GPTModel
+from ..model.llama import LLAMA_TINY, LlamaModel
 from ..text.gpt2 import GPT2Tokenizer
 from ..text.protocol import TextTokenizer
+from ..text.words import WordTokenizer, build_vocab
 from ..training.checkpoint import load_weights, weights_config
 from .hub import HubUnavailable, load_gpt2
 from .smollm import SMOLLM2_INSTALL, load_smollm2, smollm2_available
@@ -48,7 +54,7 @@ class Backbone:
     model: nn.Module
     tokenizer: TextTokenizer
     name: str  # e.g. "SmolLM2-135M-Instruct (4-bit GGUF, offline)"
-    source: str  # one of SOURCES
+    source: str  # one of SOURCES, or "tiny" (tiny_backbone)
     why: str  # one line: why this one and not the ones above it
 
     @property
@@ -97,6 +103,24 @@ def _ch05(device) -> Backbone | str:
         "chapter 5's GPT (trained on one short story)",
         "ch05",
         "only our own small model is available: expect weak results",
+    )
+
+
+def tiny_backbone(texts: Iterable[str], *, context_length: int = 128, seed: int = 123) -> Backbone:
+    """Quick mode's stand-in for a pretrained model: a tiny random Llama and a word tokenizer.
+
+    The vocabulary holds every word of ``texts`` (chapter 2's ``build_vocab``), so it stays a few
+    thousand entries and each training step takes milliseconds. The model knows nothing yet.
+    """
+    tokenizer = WordTokenizer(build_vocab("\n".join(texts)))
+    torch.manual_seed(seed)
+    model = LlamaModel(LLAMA_TINY.with_(vocab_size=tokenizer.vocab_size, context_length=context_length))
+    return Backbone(
+        model.eval(),
+        tokenizer,
+        f"a tiny random Llama ({tokenizer.vocab_size:,}-word vocabulary)",
+        "tiny",
+        "quick mode: a stand-in that trains in seconds",
     )
 
 
