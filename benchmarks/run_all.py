@@ -23,7 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-SCRIPTS = ["training.py", "generation.py", "attention.py", "bpe.py", "dataset_memory.py"]
+SCRIPTS = ["training.py", "generation.py", "profile_generation.py", "attention.py", "bpe.py", "dataset_memory.py"]
 
 # (script, what, regex whose first group is the value, target) -> one row of the README summary each.
 # A pattern may match several times (e.g. one training configuration after another): one row per match,
@@ -145,6 +145,54 @@ SUMMARY = [
         "chapter 7 evaluation, identical answers",
         r"^batch size\s+(?P<label>\d+):.*identical answers: (?P<value>\w+)",
         "True",
+    ),
+    (
+        "profile_generation.py",
+        "one linear layer, ours (out, in) / Conv1D (in, out) weight layout, speed",
+        r"^  batch\s+(?P<label>\d+): ours .*?ours / Conv1D speed (?P<value>\S+x)",
+        "report",
+    ),
+    (
+        "profile_generation.py",
+        "batch 8 decode step, share of time in linear ops",
+        r"^batch \d+ decode step: linear share (ours \d+%, transformers \d+%); ceiling .*?: (?:\S+x)$",
+        "report",
+    ),
+    (
+        "profile_generation.py",
+        "batch 8 decode step: ceiling of ours / transformers with our linear time alone",
+        r"^batch \d+ decode step: .*ceiling .*?: (\S+x)$",
+        "report",
+    ),
+    (
+        "profile_generation.py",
+        "decode step bound (verdict)",
+        r"^  (?P<label>[\w ]+): \d+ MB per decode step.*\n    -> (?P<value>[\w-]+)",
+        "report",
+    ),
+    (
+        "profile_generation.py",
+        "int8pack / fp32 at batch 1: linear ops faster by",
+        r"^int8pack / fp32 at batch 1: linear ops (\S+x) faster",
+        "report",
+    ),
+    (
+        "profile_generation.py",
+        "int8pack / fp32 at batch 1: what 1.5x overall needs from the linear ops",
+        r"^int8pack / fp32 at batch 1: .*1.5x overall needs linear ops (.+)$",
+        "report",
+    ),
+    (
+        "profile_generation.py",
+        "chapter 7 evaluation: prefill share of the batched run",
+        r"^chapter 7 evaluation: prefill is (\d+%) of the batched run",
+        "report",
+    ),
+    (
+        "profile_generation.py",
+        "chapter 7 evaluation: ceiling of batched / one by one with free decode steps",
+        r"^chapter 7 evaluation: .*ceiling with free decode steps: (\S+x)",
+        "report",
     ),
     (
         "attention.py",
