@@ -137,22 +137,27 @@ def profiled(model: nn.Module, fn, repeats: int = 3):
     return min(walls), Counter(best), marked.calls, other
 
 
-def step_table(rows: dict[str, tuple], reference: str) -> dict[str, dict[str, float]]:
-    """Print the decode step of each variant by group, as shares of ``reference``'s step; return s/step."""
+def step_table(rows: dict[str, tuple], reference: str, steps: dict[str, float]) -> dict[str, dict[str, float]]:
+    """Print each variant's decode step by op group, as % of ``reference``'s step; return seconds per step by group.
+
+    The shares come from the profiled run (the profiler's wall clock); the step itself is the one
+    measured without the profiler (``steps``, the run's clock), so a variant the load happened to
+    slow down more under the profiler does not look slower than it is.
+    """
     groups = [*GROUPS, "other ops", "python"]
     per_step = {}
     for name, (wall, times, calls, other) in rows.items():
         n_decode = max(1, sum(1 for c in calls if c[0] == "decode"))
         n_steps = max(1, len(calls))  # the loop's work is shared by every forward pass
-        per_step[name] = {
-            g: times["decode", g] / n_decode + times["loop", g] / n_steps for g in groups
-        }
-    ref_total = sum(per_step[reference].values())
-    print(f"  decode step by op group, as % of {reference}'s step (profiled run; 'python' = no op running):")
+        raw = {g: times["decode", g] / n_decode + times["loop", g] / n_steps for g in groups}
+        per_step[name] = {g: v / sum(raw.values()) * steps[name] for g, v in raw.items()}
+    ref_total = steps[reference]
+    print(f"  decode step by op group, as % of {reference}'s step (profiled shares x step time without the profiler;")
+    print("  'python' = no op running):")
     print(f"  {'group':<26}" + "".join(f"{n:>16}" for n in rows))
     for g in groups:
         print(f"  {g:<26}" + "".join(f"{100 * per_step[n][g] / ref_total:15.1f}%" for n in rows))
-    print(f"  {'total':<26}" + "".join(f"{100 * sum(per_step[n].values()) / ref_total:15.1f}%" for n in rows))
+    print(f"  {'total':<26}" + "".join(f"{100 * steps[n] / ref_total:15.1f}%" for n in rows))
     for name, (_, _, _, other) in rows.items():
         if other:
             print(f"  {name}: largest 'other ops': " + ", ".join(f"{k}" for k, _ in other.most_common(4)))
@@ -261,7 +266,7 @@ def part_batch(args) -> int:
     step = {"ours": (t["oK"] - t["o1"]) / k, "transformers": (t["hK"] - t["h1"]) / k}
     print(f"  decode step without the profiler, ours / transformers speed: {step['transformers'] / step['ours']:.2f}x")
     rows = {"ours": profiled(model, ours(1 + k)), "transformers": profiled(hf, theirs(1 + k))}
-    per = step_table(rows, "ours")
+    per = step_table(rows, "ours", step)
     bw, peak = args.bandwidth, args.peak
     weights = sum(p.numel() * 4 for p in model.parameters()) - model.emb.pos_emb.weight.numel() * 4
     mean_len = ids.shape[1] + k / 2
@@ -308,7 +313,7 @@ def part_int8(args) -> int:
     step = {v: (t[f"{v}{1 + k}"] - t[f"{v}1"]) / k for v in variants}
     print(f"  decode step without the profiler, int8pack / fp32 speed: {step['fp32'] / step['int8pack']:.2f}x")
     rows = {v: profiled(m, lambda m=m: generate(m, prompt, 1 + k)) for v, m in variants.items()}
-    per = step_table(rows, "fp32")
+    per = step_table(rows, "fp32", step)
     kv = 2 * cfg.n_layers * (prompt.shape[1] + k / 2) * cfg.n_kv_heads * cfg.head_dim * 4
     fp32_weights = linear_weight_bytes(model)
     for v, m in variants.items():
