@@ -7,7 +7,7 @@
 ``generation.py`` measures the ratios; this script explains the ones that miss their target, on the
 same models and prompts, in one run. ``torch.profiler`` (CPU) records every op while the model
 generates; forward hooks mark each forward pass as *prefill* (more than one new token) or *decode*
-(one). Each op that is not inside another op is put in a group (``GROUPS``); what is left of the
+(one). Each op that is not inside another op is put in a group (``_profiling.GROUPS``); what is left of the
 wall time is Python and dispatcher work between ops. A decode step is one decode forward pass plus
 its share of the loop around it (picking the token, growing the sequence).
 
@@ -31,179 +31,20 @@ import argparse
 import copy
 import sys
 import time
-from collections import Counter
 
 import _harness as H  # noqa: F401  (puts shared/ on sys.path)
 import torch
-from torch import nn
-from torch.profiler import ProfilerActivity, profile, record_function
+from _profiling import (
+    PHASES,
+    Marked,
+    bytes_line,
+    linear_weight_bytes,
+    profiled,
+    step_table,
+    unprofiled_step,
+)
 
 PARTS = ("kernel", "batch", "int8", "eval")
-# Op groups, by the name of an op that no other op called (aten:: stripped). Anything else: "other ops".
-GROUPS = {
-    "linear": {"linear", "addmm", "mm", "matmul", "_weight_int8pack_mm", "linear_dynamic", "_int_mm"},
-    "attention": {"scaled_dot_product_attention", "_scaled_dot_product_flash_attention_for_cpu", "bmm"},
-    "kv cache / sequence": {"cat", "copy_", "index", "index_put_", "index_select", "stack", "clone"},
-    "norms, activations, RoPE": {
-        "layer_norm", "gelu", "silu", "mul", "add", "add_", "rsqrt", "pow", "mean", "neg", "sub", "div",
-        "cos", "sin", "rms_norm", "embedding", "tanh", "float", "to", "_to_copy", "bfloat16",
-    },  # fmt: skip
-    "sampling": {"argmax", "max", "topk", "sort", "multinomial", "softmax", "isnan", "isposinf",
-                 "isneginf", "any", "all", "item", "_local_scalar_dense", "is_nonzero", "full", "eq",
-                 "ne", "masked_fill", "masked_fill_", "nonzero", "__or__", "__ior__", "bitwise_or",
-                 "bitwise_or_", "logical_or", "fill_", "where", "ones", "zeros", "scatter", "squeeze"},  # fmt: skip
-    "masks, positions": {"arange", "cumsum", "clamp", "clamp_min", "__and__", "bitwise_and", "ge", "le",
-                         "lt", "gt", "bitwise_not", "logical_not", "ones_like", "new_ones", "triu", "tril"},  # fmt: skip
-    "views (dispatcher)": {"view", "reshape", "transpose", "unsqueeze", "slice", "select", "expand",
-                           "as_strided", "t", "_unsafe_view", "chunk", "split", "permute", "contiguous",
-                           "detach", "alias", "lift_fresh", "empty", "empty_like", "new_empty", "resize_"},  # fmt: skip
-}
-PHASES = ("prefill", "decode")
-
-
-def group_of(name: str) -> str:
-    short = name.split("::")[-1]
-    return next((g for g, names in GROUPS.items() if short in names), "other ops")
-
-
-class Marked:
-    """Forward hooks that wrap each forward pass of ``model`` in ``record_function("prefill"|"decode")``
-    and count passes, rows and tokens (``real``: attention-mask ones of a prefill)."""
-
-    def __init__(self, model: nn.Module, clock=time.perf_counter):
-        self.calls: list[list] = []  # [phase, batch, tokens, real tokens, seconds]
-        self.clock = clock
-        self._open = []
-        self._handles = [
-            model.register_forward_pre_hook(self._pre, with_kwargs=True),
-            model.register_forward_hook(self._post),
-        ]
-
-    def _pre(self, module, args, kwargs):
-        ids = args[0] if args and torch.is_tensor(args[0]) else kwargs.get("input_ids", kwargs.get("token_ids"))
-        mask = kwargs.get("attention_mask")
-        b, t = ids.shape
-        phase = "prefill" if t > 1 else "decode"
-        real = b * t if mask is None or mask.shape[1] != t else int(mask.sum())
-        ctx = record_function(phase)
-        ctx.__enter__()
-        self._open.append(ctx)
-        self.calls.append([phase, b, t, real, self.clock()])
-
-    def _post(self, module, args, output):
-        self.calls[-1][4] = self.clock() - self.calls[-1][4]
-        self._open.pop().__exit__(None, None, None)
-
-    def remove(self):
-        for h in self._handles:
-            h.remove()
-
-
-def profiled(model: nn.Module, fn, repeats: int = 3):
-    """Run ``fn`` under the profiler ``repeats`` times: (wall s, {(phase, group): s}, calls, other ops).
-
-    phase is "prefill", "decode" or "loop" (ops outside any forward pass); group "python" is the
-    time inside a phase (or, for the loop, the whole run) when no op was running. The profiler's
-    clock is the wall clock, which a busy machine inflates at random (our process waits for a
-    core): every entry is its minimum over the repeats, the run least disturbed there.
-    """
-    best: dict = {}
-    walls, other = [], Counter()
-    for _ in range(repeats):
-        marked = Marked(model)
-        try:
-            with profile(activities=[ProfilerActivity.CPU]) as prof:
-                start = time.perf_counter()
-                fn()
-                walls.append(time.perf_counter() - start)
-        finally:
-            marked.remove()
-        times: Counter = Counter()
-        for ev in prof.events():
-            if ev.cpu_parent is not None:
-                continue
-            phase = ev.name if ev.name in PHASES else "loop"
-            children = ev.cpu_children if ev.name in PHASES else [ev]
-            if ev.name in PHASES:
-                times[phase, "python"] += (ev.cpu_time_total - sum(c.cpu_time_total for c in children)) / 1e6
-            for c in children:
-                g = group_of(c.name)
-                times[phase, g] += c.cpu_time_total / 1e6
-                if g == "other ops":
-                    other[c.name] += c.cpu_time_total / 1e6
-        times["loop", "python"] += walls[-1] - sum(times.values())
-        for key, v in times.items():
-            best[key] = min(best.get(key, v), v)
-    return min(walls), Counter(best), marked.calls, other
-
-
-def step_table(rows: dict[str, tuple], reference: str, steps: dict[str, float]) -> dict[str, dict[str, float]]:
-    """Print each variant's decode step by op group, as % of ``reference``'s step; return seconds per step by group.
-
-    The shares come from the profiled run (the profiler's wall clock); the step itself is the one
-    measured without the profiler (``steps``, the run's clock), so a variant the load happened to
-    slow down more under the profiler does not look slower than it is.
-    """
-    groups = [*GROUPS, "other ops", "python"]
-    per_step = {}
-    for name, (wall, times, calls, other) in rows.items():
-        n_decode = max(1, sum(1 for c in calls if c[0] == "decode"))
-        n_steps = max(1, len(calls))  # the loop's work is shared by every forward pass
-        raw = {g: times["decode", g] / n_decode + times["loop", g] / n_steps for g in groups}
-        per_step[name] = {g: v / sum(raw.values()) * steps[name] for g, v in raw.items()}
-    ref_total = steps[reference]
-    print(f"  decode step by op group, as % of {reference}'s step (profiled shares x step time without the profiler;")
-    print("  'python' = no op running):")
-    print(f"  {'group':<26}" + "".join(f"{n:>16}" for n in rows))
-    for g in groups:
-        print(f"  {g:<26}" + "".join(f"{100 * per_step[n][g] / ref_total:15.1f}%" for n in rows))
-    print(f"  {'total':<26}" + "".join(f"{100 * steps[n] / ref_total:15.1f}%" for n in rows))
-    for name, (_, _, _, other) in rows.items():
-        if other:
-            print(f"  {name}: largest 'other ops': " + ", ".join(f"{k}" for k, _ in other.most_common(4)))
-    return per_step
-
-
-def linear_weight_bytes(model: nn.Module) -> int:
-    """Bytes a decode step's matrix multiplies read: each Linear / Int8Linear weight once (a tied head too)."""
-    from llmscratch.weights.quantize import Int8Linear
-
-    total = 0
-    for m in model.modules():
-        if isinstance(m, Int8Linear):
-            total += m.q.numel() * m.q.element_size() + m.scale.numel() * 2  # int8 table + bf16 scales
-        elif isinstance(m, nn.Linear):
-            total += m.weight.numel() * m.weight.element_size()
-    return total
-
-
-def verdict(bw_share: float, flop_share: float, python_share: float) -> str:
-    if bw_share >= 0.6:
-        return f"bandwidth-bound ({100 * bw_share:.0f}% of the measured read bandwidth)"
-    if flop_share >= 0.6:
-        return f"compute-bound ({100 * flop_share:.0f}% of the measured matmul peak)"
-    if python_share >= 0.3:
-        return f"overhead-bound ({100 * python_share:.0f}% of the step runs no op)"
-    return (
-        f"kernel-bound: the step reaches neither the bandwidth ({100 * bw_share:.0f}%) nor the FLOP peak "
-        f"({100 * flop_share:.0f}%) and only {100 * python_share:.0f}% runs no op"
-    )
-
-
-def bytes_line(name, step_s, weight_b, kv_b, flops, bw, peak, python_share) -> None:
-    moved = weight_b + kv_b
-    print(
-        f"  {name}: {moved / 1e6:.0f} MB per decode step ({weight_b / 1e6:.0f} MB weights + {kv_b / 1e6:.1f} MB KV "
-        f"cache at the mean position), {moved / step_s / 1e9:.2f} GB/s = {100 * moved / step_s / bw:.0f}% of "
-        f"the measured {bw / 1e9:.1f} GB/s; {flops / step_s / 1e9:.1f} GFLOP/s = {100 * flops / step_s / peak:.0f}% "
-        f"of the measured matmul peak\n    -> {verdict(moved / step_s / bw, flops / step_s / peak, python_share)}"
-    )
-
-
-def unprofiled_step(fns: dict, clock, rounds: int) -> dict[str, float]:
-    """Seconds per decode step without the profiler: (n = 1 + K) run minus (n = 1) run, divided by K."""
-    times = H.interleaved(fns, rounds=rounds, warmup=1, clock=clock, progress=False)
-    return {k: H.median(v) for k, v in times.items()}
 
 
 def part_kernel(args) -> int:
@@ -215,17 +56,24 @@ def part_kernel(args) -> int:
     w = [torch.randn(k_out, k_in) for _ in range(copies)]
     wt = [x.t().contiguous() for x in w]
     bias = torch.zeros(k_out)
-    print(f"one {k_in} -> {k_out} linear, {copies} copies in turn (weights from memory), fp32; GB/s of weights read")
+    print(
+        f"one {k_in} -> {k_out} linear, {copies} copies in turn (weights from memory), fp32; GB/s of weights read"
+    )
     for m in (1, 8, 32):
         x = torch.randn(m, k_in)
         fns = {
             "ours (F.linear, (out, in))": lambda x=x: [F.linear(x, a, bias) for a in w],
             "transformers GPT-2 Conv1D (addmm, (in, out))": lambda x=x: [torch.addmm(bias, x, a) for a in wt],
         }
-        t = {k: H.median(v) / copies for k, v in H.interleaved(fns, rounds=args.rounds, clock=args.clock_fn, progress=False).items()}
+        t = {
+            k: H.median(v) / copies
+            for k, v in H.interleaved(fns, rounds=args.rounds, clock=args.clock_fn, progress=False).items()
+        }
         a, b = t.values()
         gbs = [k_in * k_out * 4 / s / 1e9 for s in (a, b)]
-        print(f"  batch {m:>2}: ours {gbs[0]:5.2f} GB/s, Conv1D layout {gbs[1]:5.2f} GB/s; ours / Conv1D speed {b / a:.2f}x")
+        print(
+            f"  batch {m:>2}: ours {gbs[0]:5.2f} GB/s, Conv1D layout {gbs[1]:5.2f} GB/s; ours / Conv1D speed {b / a:.2f}x"
+        )
     return 0
 
 
@@ -240,7 +88,9 @@ def _gpt_batch(args):
     shortest, longest = (2, 5) if args.tiny else (8, 24)
     for b in [1, args.batch] if args.batch != 1 else [1]:  # generation.py draws batch 1's prompts first
         lengths = torch.randint(shortest, longest + 1, (b,), generator=g).tolist()
-        ids, mask = left_pad([torch.randint(0, model.cfg.vocab_size, (k,), generator=g).tolist() for k in lengths])
+        ids, mask = left_pad(
+            [torch.randint(0, model.cfg.vocab_size, (k,), generator=g).tolist() for k in lengths]
+        )
     return model, _hf_gpt2(model, "cpu"), ids, mask
 
 
@@ -251,7 +101,9 @@ def part_batch(args) -> int:
     model, hf, ids, mask = _gpt_batch(args)
     k = args.decode_steps
     b, cfg = ids.shape[0], model.cfg
-    print(f"{args.preset} (random init), batch {b}, generation.py's prompts ({ids.shape[1]} columns left-padded), {k} decode steps")
+    print(
+        f"{args.preset} (random init), batch {b}, generation.py's prompts ({ids.shape[1]} columns left-padded), {k} decode steps"
+    )
 
     def ours(n):
         return lambda: generate(model, ids, n, attention_mask=mask)
@@ -262,9 +114,13 @@ def part_batch(args) -> int:
 
     out_ours, out_hf = ours(1 + k)(), theirs(1 + k)()
     print(f"  identical tokens: {torch.equal(out_ours, out_hf)}")
-    t = unprofiled_step({"o1": ours(1), "oK": ours(1 + k), "h1": theirs(1), "hK": theirs(1 + k)}, args.clock_fn, args.rounds)
+    t = unprofiled_step(
+        {"o1": ours(1), "oK": ours(1 + k), "h1": theirs(1), "hK": theirs(1 + k)}, args.clock_fn, args.rounds
+    )
     step = {"ours": (t["oK"] - t["o1"]) / k, "transformers": (t["hK"] - t["h1"]) / k}
-    print(f"  decode step without the profiler, ours / transformers speed: {step['transformers'] / step['ours']:.2f}x")
+    print(
+        f"  decode step without the profiler, ours / transformers speed: {step['transformers'] / step['ours']:.2f}x"
+    )
     rows = {"ours": profiled(model, ours(1 + k)), "transformers": profiled(hf, theirs(1 + k))}
     per = step_table(rows, "ours", step)
     bw, peak = args.bandwidth, args.peak
@@ -308,19 +164,27 @@ def part_int8(args) -> int:
     k, cfg = args.decode_steps, model.cfg
     print(f"{name}, batch 1, generation.py's formats prompt ({prompt.shape[1]} tokens), {k} decode steps")
     variants = {"fp32": model, "int8pack": int8}
-    fns = {f"{v}{n}": (lambda m=m, n=n: generate(m, prompt, n)) for v, m in variants.items() for n in (1, 1 + k)}
+    fns = {
+        f"{v}{n}": (lambda m=m, n=n: generate(m, prompt, n)) for v, m in variants.items() for n in (1, 1 + k)
+    }
     t = unprofiled_step(fns, args.clock_fn, args.rounds)
     step = {v: (t[f"{v}{1 + k}"] - t[f"{v}1"]) / k for v in variants}
-    print(f"  decode step without the profiler, int8pack / fp32 speed: {step['fp32'] / step['int8pack']:.2f}x")
+    print(
+        f"  decode step without the profiler, int8pack / fp32 speed: {step['fp32'] / step['int8pack']:.2f}x"
+    )
     rows = {v: profiled(m, lambda m=m: generate(m, prompt, 1 + k)) for v, m in variants.items()}
     per = step_table(rows, "fp32", step)
     kv = 2 * cfg.n_layers * (prompt.shape[1] + k / 2) * cfg.n_kv_heads * cfg.head_dim * 4
     fp32_weights = linear_weight_bytes(model)
     for v, m in variants.items():
         python = per[v]["python"] / sum(per[v].values())
-        bytes_line(v, step[v], linear_weight_bytes(m), kv, 2 * fp32_weights / 4, args.bandwidth, args.peak, python)
+        bytes_line(
+            v, step[v], linear_weight_bytes(m), kv, 2 * fp32_weights / 4, args.bandwidth, args.peak, python
+        )
         lin_gbs = linear_weight_bytes(m) / (per[v]["linear"] / sum(per[v].values()) * step[v]) / 1e9
-        print(f"    its linear ops alone read weights at {lin_gbs:.2f} GB/s ({100 * lin_gbs * 1e9 / args.bandwidth:.0f}% of the bandwidth)")
+        print(
+            f"    its linear ops alone read weights at {lin_gbs:.2f} GB/s ({100 * lin_gbs * 1e9 / args.bandwidth:.0f}% of the bandwidth)"
+        )
     lin = {v: per[v]["linear"] for v in per}
     rest = {v: sum(per[v].values()) - lin[v] for v in per}
     need = lin["fp32"] / (sum(per["fp32"].values()) / 1.5 - rest["int8pack"])
@@ -344,7 +208,9 @@ def part_eval(args) -> int:
     subset = split_instructions(load_instructions(), seed=123).test[: args.eval_entries]
     bs = len(subset)
     kw = {"max_new_tokens": 8 if args.tiny else 32, "eos_id": tok.eos_id, "progress": False}
-    print(f"{name}; chapter 7's first {len(subset)} test prompts, {kw['max_new_tokens']} new tokens, greedy; one by one vs batch size {bs}")
+    print(
+        f"{name}; chapter 7's first {len(subset)} test prompts, {kw['max_new_tokens']} new tokens, greedy; one by one vs batch size {bs}"
+    )
     result, answers = {}, {}
     for label, size in (("one by one", 1), (f"batch {bs}", bs)):
         marked = Marked(model, clock=args.clock_fn)
@@ -356,9 +222,17 @@ def part_eval(args) -> int:
             marked.remove()
     print(f"  identical answers: {answers[1] == answers[bs]}")
     one, bat = result["one by one"], result[f"batch {bs}"]
-    phase = lambda r, p: sum(c[4] for c in r[1] if c[0] == p) if p in PHASES else r[0] - sum(c[4] for c in r[1])  # noqa: E731
-    print(f"  {'time (clock: ' + args.clock + '), % of the one-by-one total':<48}{'one by one':>12}{f'batch {bs}':>12}")
-    for p, what in (("prefill", "prefill passes"), ("decode", "decode passes"), ("loop", "outside the model (loop, sampling, text)")):
+    phase = lambda r, p: (
+        sum(c[4] for c in r[1] if c[0] == p) if p in PHASES else r[0] - sum(c[4] for c in r[1])
+    )  # noqa: E731
+    print(
+        f"  {'time (clock: ' + args.clock + '), % of the one-by-one total':<48}{'one by one':>12}{f'batch {bs}':>12}"
+    )
+    for p, what in (
+        ("prefill", "prefill passes"),
+        ("decode", "decode passes"),
+        ("loop", "outside the model (loop, sampling, text)"),
+    ):
         print(f"  {what:<48}{100 * phase(one, p) / one[0]:11.1f}%{100 * phase(bat, p) / one[0]:11.1f}%")
     for label, r in (("one by one", one), (f"batch {bs}", bat)):
         pre = [c for c in r[1] if c[0] == "prefill"]
@@ -376,7 +250,9 @@ def part_eval(args) -> int:
         width = c[1] if c[0] == "prefill" else width
         kept += width if c[0] == "decode" else 0
     rows = sum(c[1] for c in bat[1] if c[0] == "decode")
-    print(f"  finished rows leave the batch: {rows} row-steps computed, {kept} if they stayed ({100 * (1 - rows / max(1, kept)):.0f}% saved)")
+    print(
+        f"  finished rows leave the batch: {rows} row-steps computed, {kept} if they stayed ({100 * (1 - rows / max(1, kept)):.0f}% saved)"
+    )
     print(f"  speed-up batched / one by one (this run): {one[0] / bat[0]:.2f}x")
     print(
         f"chapter 7 evaluation: prefill is {100 * phase(bat, 'prefill') / bat[0]:.0f}% of the batched run "
@@ -387,11 +263,15 @@ def part_eval(args) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--decode-steps", type=int, default=16, help="decode steps profiled per run")
-    parser.add_argument("--eval-entries", type=int, default=16, help="chapter 7 test prompts (also the batch size)")
+    parser.add_argument(
+        "--eval-entries", type=int, default=16, help="chapter 7 test prompts (also the batch size)"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
@@ -406,7 +286,9 @@ def main() -> int:
     print(H.machine_info("float32 (int8 in the int8 part)"))
     args.bandwidth = H.memory_bandwidth(1 << 26 if args.tiny else 1 << 29, clock=args.clock_fn)
     args.peak = H.matmul_peak_flops(n=256 if args.tiny else 1024, clock=args.clock_fn)
-    print(f"measured: read bandwidth {args.bandwidth / 1e9:.1f} GB/s, fp32 matmul peak {args.peak / 1e9:.0f} GFLOP/s ({torch.get_num_threads()} threads)")
+    print(
+        f"measured: read bandwidth {args.bandwidth / 1e9:.1f} GB/s, fp32 matmul peak {args.peak / 1e9:.0f} GFLOP/s ({torch.get_num_threads()} threads)"
+    )
     for part in args.parts:
         print(f"\n=== {part}: load average {H.load_average()} ===")
         {"kernel": part_kernel, "batch": part_batch, "int8": part_int8, "eval": part_eval}[part](args)

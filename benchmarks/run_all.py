@@ -23,8 +23,17 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-BOUNDS = HERE / "bounds.md"  # the README's section on missed targets, written from profile_generation.py's output
-SCRIPTS = ["training.py", "generation.py", "profile_generation.py", "attention.py", "bpe.py", "dataset_memory.py"]
+BOUNDS = (
+    HERE / "bounds.md"
+)  # the README's section on missed targets, written from profile_generation.py's output
+SCRIPTS = [
+    "training.py",
+    "generation.py",
+    "profile_generation.py",
+    "attention.py",
+    "bpe.py",
+    "dataset_memory.py",
+]
 
 # (script, what, regex whose first group is the value, target) -> one row of the README summary each.
 # A pattern may match several times (e.g. one training configuration after another): one row per match,
@@ -293,7 +302,9 @@ def write_readme(path: Path = HERE / "README.md") -> Path:
                 )
             for _, what, value, target in summary_rows(script, outputs[name]):
                 lines.append(f"| `{name}` | {what} | {value} | {target} |")
-    if BOUNDS.exists():  # hand-written: what the profile says bounds each missed target (numbers from its output)
+    if (
+        BOUNDS.exists()
+    ):  # hand-written: what the profile says bounds each missed target (numbers from its output)
         lines += ["", BOUNDS.read_text().rstrip()]
     for script in SCRIPTS:
         for name in runs(script):

@@ -44,7 +44,9 @@ def test_the_layout_keeps_logits_and_greedy_tokens(name):
     assert diff < 1e-4, f"max |logit diff| {diff:.2e}"
     mask = torch.ones_like(ids)
     mask[0, :4], mask[1, :2] = 0, 0  # ragged, left-padded rows
-    assert torch.equal(generate(moved, ids, 12, attention_mask=mask), generate(model, ids, 12, attention_mask=mask))
+    assert torch.equal(
+        generate(moved, ids, 12, attention_mask=mask), generate(model, ids, 12, attention_mask=mask)
+    )
     prompts = [ids[0, :3].tolist(), ids[1].tolist(), ids[2, :6].tolist()]
     assert generate_batch(moved, prompts, 8, batch_size=3) == generate_batch(model, prompts, 8, batch_size=1)
 

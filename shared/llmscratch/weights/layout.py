@@ -31,7 +31,9 @@ class InOutLinear(nn.Module):
     def __init__(self, weight_t: torch.Tensor, bias: torch.Tensor | None = None):
         super().__init__()
         if weight_t.ndim != 2:
-            raise ValueError(f"weight_t must be (in_features, out_features), got shape {tuple(weight_t.shape)}")
+            raise ValueError(
+                f"weight_t must be (in_features, out_features), got shape {tuple(weight_t.shape)}"
+            )
         self.in_features, self.out_features = weight_t.shape
         self.weight_t = nn.Parameter(weight_t, requires_grad=False)
         self.bias = None if bias is None else nn.Parameter(bias.detach(), requires_grad=False)
@@ -46,7 +48,9 @@ class InOutLinear(nn.Module):
         return y.view(*x.shape[:-1], self.out_features)  # (B*T, out) -> (B, T, out)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        )
 
 
 @torch.no_grad()
