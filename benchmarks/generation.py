@@ -29,7 +29,9 @@ The other parts, in the same run:
 
 - ``batch``: batches of 1, 8 and 32 ragged prompts (left-padded), ours (``generate`` with an
   ``attention_mask``) against transformers' batched ``generate`` on the same weights, tokens/s and
-  identical greedy tokens per row;
+  identical greedy tokens per row; also ours with the weights stored ``(in, out)``
+  (``weights.layout.to_in_out_layout``, the layout of transformers' ``Conv1D``: the BLAS kernel
+  differs, see ``profile_generation.py``'s ``kernel`` part);
 - ``kernels``: one 768 x 3072 layer at batch 1 in every int8 path PyTorch offers (and bf16), as a
   ratio to fp32; 48 copies in turn, so the weights come from memory, not from a cache;
 - ``formats``: SmolLM2-135M-Instruct (real weights; the offline model of chapters 6-7) in fp32,
@@ -219,8 +221,13 @@ def part_cache(args) -> int:
 def part_batch(args) -> int:
     """Batches of ragged prompts: ours against transformers' batched generate, same weights, same prompts."""
     device, n = args.device, args.batch_new_tokens
+    import copy
+
+    from llmscratch.weights.layout import to_in_out_layout
+
     model = _gpt_model(args)
     hf = None if args.no_reference else _hf_gpt2(model, device)
+    moved = to_in_out_layout(copy.deepcopy(model))  # same weights stored (in, out), as GPT-2's Conv1D
     g = torch.Generator().manual_seed(0)
     shortest, longest = (2, 5) if args.tiny else (8, 24)
     print(
@@ -238,7 +245,10 @@ def part_batch(args) -> int:
         fns = {
             "ours": lambda outputs=outputs, ids=ids, mask=mask: outputs.__setitem__(
                 "ours", generate(model, ids, n, attention_mask=mask)
-            )
+            ),
+            "ours (in, out)": lambda outputs=outputs, ids=ids, mask=mask: outputs.__setitem__(
+                "ours (in, out)", generate(moved, ids, n, attention_mask=mask)
+            ),
         }
         if hf is not None:
             fns["transformers"] = lambda outputs=outputs, ids=ids, mask=mask: outputs.__setitem__(
@@ -260,6 +270,11 @@ def part_batch(args) -> int:
             same = torch.equal(outputs["ours"].cpu(), outputs["transformers"].cpu())
             line += f" | transformers {rate['transformers']:7.1f} tokens/s | identical tokens: {same}"
             line += f"\nbatch {b}: ours / transformers (batched generate, tokens/s): {rate['ours'] / rate['transformers']:.2f}x"
+            line += (
+                f"\nbatch {b}: ours with (in, out) weights (weights.layout) / transformers: "
+                f"{rate['ours (in, out)'] / rate['transformers']:.2f}x; same tokens as ours: "
+                f"{torch.equal(outputs['ours (in, out)'].cpu(), outputs['ours'].cpu())}"
+            )
             if not same:
                 print(f"ERROR: batch {b}: transformers generated different tokens")
                 status = 1

@@ -153,6 +153,7 @@ BENCHMARKS = {
     "dataset_memory.py": "copies / views memory ratio",
     "generation.py": "chapter 7 evaluation, batched / one by one",  # the last part's line
     "llama_generation.py": "same 100 tokens",
+    "profile_generation.py": "chapter 7 evaluation: prefill is",  # the last part's line
     "precision.py": "bf16 autocast",
     "training.py": "ours faster by",
 }
