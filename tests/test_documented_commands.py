@@ -173,7 +173,21 @@ RECIPES: dict[str, Recipe] = {
     "llmscratch:pretrain": Recipe(PRETRAIN_TINY),
     "llmscratch:chat": Recipe(("--max-new-tokens", "4"), stdin="Say hello.\n"),
     "llmscratch:spam_finetune": Recipe(
-        ("--n-train", "8", "--n-val", "8", "--n-test", "8", "--batch-size", "4"), expect='"test_accuracy"'
+        (
+            "--n-train",
+            "8",
+            "--n-val",
+            "8",
+            "--n-test",
+            "8",
+            "--n-heldout",
+            "8",
+            "--batch-size",
+            "4",
+            "--seeds",
+            "1",
+        ),
+        expect='"test_accuracy"',
     ),
     "appendix_pytorch/ddp_train.py": Recipe(("--n-samples", "128"), bare="run"),
     ".ci/colab_cells.py": Recipe(("--check",), bare="run"),  # never rewrites the notebooks under test
