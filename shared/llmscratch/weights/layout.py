@@ -4,8 +4,8 @@
 original checkpoint (and ``transformers``' ``Conv1D``) keeps ``(in, out)`` and computes ``x @ W``.
 Same numbers, another memory order, so the BLAS library runs another kernel. Measured on one of our
 machines (Xeon with AVX-512, MKL, one thread; ``benchmarks/profile_generation.py``, part ``kernel``):
-one 768 -> 3072 layer read its weights 0.72x as fast in our layout as in ``(in, out)`` at batch 8, but
-1.26x as fast at batch 32. Which layout wins depends on the batch and the BLAS library, so nothing
+one 768 -> 3072 layer read its weights 0.85x as fast in our layout as in ``(in, out)`` at batch 8, but
+1.11x as fast at batch 32 (``benchmarks/results/profile_generation.txt``). Which layout wins depends on the batch and the BLAS library, so nothing
 here is a default: ``to_in_out_layout(model)`` is a generation-time conversion you choose after
 measuring, as ``quantize.quantize_for_generation`` is for the weight format.
 
