@@ -3,6 +3,9 @@
     python .ci/execute_notebooks.py                      # every notebook, full size
     python .ci/execute_notebooks.py ch02_text_data/*.ipynb
     python .ci/execute_notebooks.py --quick ch02_text_data/ch02_text_data.ipynb   # timing only, not saved
+    python .ci/execute_notebooks.py --list ch07_instruction_finetune/*.ipynb       # what would run, nothing runs
+
+A relative path is looked up from the current folder, then from the repository root.
 
 Full mode is the default (what readers get). Offline mode stays on unless you pass --online, so the
 committed outputs show the offline path honestly. Prints each notebook's wall time.
@@ -99,6 +102,14 @@ def clean_file(path: Path) -> None:
     nbformat.write(nb, path)
 
 
+def find(path: Path) -> Path:
+    """A notebook path as given, else relative to the repository root; a clear error if neither exists."""
+    for candidate in (path, ROOT / path):
+        if candidate.is_file():
+            return candidate.resolve()
+    raise SystemExit(f"no notebook at {path} (looked in {Path.cwd()} and {ROOT})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -106,15 +117,20 @@ def main() -> int:
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--quick", action="store_true", help="quick mode; outputs are NOT saved (timing run)")
     parser.add_argument("--online", action="store_true", help="allow downloads")
+    parser.add_argument("--list", action="store_true", help="print the notebooks that would run; run nothing")
     parser.add_argument("--timeout", type=int, default=7200, help="seconds per cell")
     args = parser.parse_args()
 
     os.environ["LLMSCRATCH_QUICK"] = "1" if args.quick else "0"
     os.environ["LLMSCRATCH_OFFLINE"] = "0" if args.online else "1"
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    paths = args.notebooks or sorted(p for p in ROOT.glob("*/*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    paths = [find(p) for p in args.notebooks] or sorted(
+        p for p in ROOT.glob("*/*.ipynb") if ".ipynb_checkpoints" not in p.parts
+    )
+    if args.list:
+        print("\n".join(p.relative_to(ROOT).as_posix() for p in paths))
+        return 0
     for path in paths:
-        path = path.resolve()
         nb = nbformat.read(path, as_version=4)
         start = time.perf_counter()
         NotebookClient(

@@ -138,10 +138,11 @@ def step_table(
     print(
         f"  decode step by op group, as % of {reference}'s step (profiled shares x step time without the profiler;"
     )
-    print("  'python' = no op running):")
+    print("  'no op (Python)' = the interpreter runs, no op does):")
     print(f"  {'group':<26}" + "".join(f"{n:>16}" for n in rows))
     for g in groups:
-        print(f"  {g:<26}" + "".join(f"{100 * per_step[n][g] / ref_total:15.1f}%" for n in rows))
+        label = "no op (Python)" if g == "python" else g  # a line starting "python" reads as a command
+        print(f"  {label:<26}" + "".join(f"{100 * per_step[n][g] / ref_total:15.1f}%" for n in rows))
     print(f"  {'total':<26}" + "".join(f"{100 * steps[n] / ref_total:15.1f}%" for n in rows))
     for name, (_, _, _, other) in rows.items():
         if other:
