@@ -18,6 +18,16 @@ def test_one_labelled_bar_per_model_and_split():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train", "val", "test"]
 
 
+def test_other_scores_keep_their_order_and_the_axis_its_label():
+    ax = plot_accuracy_comparison(
+        {"a": {"correct": 0.5, "exact match": 0.25}, "b": {"correct": 0.75, "ROUGE-L": 0.5}},
+        ylabel="score (%)",
+    )
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["correct", "exact match", "ROUGE-L"]
+    assert sorted(round(p.get_height(), 6) for p in ax.patches) == [25.0, 50.0, 50.0, 75.0]
+    assert ax.get_ylabel() == "score (%)"
+
+
 def test_seed_spread_one_dot_per_seed_and_the_mean_written():
     from llmscratch.plots import plot_seed_spread
 

@@ -154,14 +154,18 @@ def plot_curves(
     return ax
 
 
-def plot_accuracy_comparison(results: dict[str, dict[str, float]], *, title: str = "", ax=None):
+def plot_accuracy_comparison(
+    results: dict[str, dict[str, float]], *, title: str = "", ylabel: str = "accuracy (%)", ax=None
+):
     """Grouped bars: one group per model (``results`` key), one bar per split (train/val/test).
 
     ``results = {"majority class": {"test": 0.5}, "bag of words": {...}, "fine-tuned": {...}}``;
-    each bar is labelled with its accuracy in percent (missing splits are left out).
+    each bar is labelled with its accuracy in percent (missing splits are left out). Splits other
+    than train/val/test (or scores, e.g. ``{"correct": ..., "exact match": ...}``) follow in the
+    order they first appear.
     """
     splits = [s for s in ("train", "val", "test") if any(s in r for r in results.values())]
-    splits += sorted({s for r in results.values() for s in r} - set(splits))
+    splits += [s for s in dict.fromkeys(s for r in results.values() for s in r) if s not in splits]
     if ax is None:
         _, ax = plt.subplots(figsize=(1.6 + 1.4 * len(results), 3.6))
     width = 0.8 / max(1, len(splits))
@@ -189,7 +193,7 @@ def plot_accuracy_comparison(results: dict[str, dict[str, float]], *, title: str
     ax.set_xticks(range(len(results)), list(results), fontsize=9)
     ax.set_ylim(0, 122)
     ax.set_yticks(range(0, 101, 20))
-    ax.set_ylabel("accuracy (%)")
+    ax.set_ylabel(ylabel)
     ax.legend(loc="upper center", ncol=len(splits), fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     if title:
