@@ -5,7 +5,10 @@ original checkpoint (and ``transformers``' ``Conv1D``) keeps ``(in, out)`` and c
 Same numbers, another memory order, so the BLAS library runs another kernel. Measured on one of our
 machines (Xeon with AVX-512, MKL, one thread; ``benchmarks/profile_generation.py``, part ``kernel``):
 one 768 -> 3072 layer read its weights 0.85x as fast in our layout as in ``(in, out)`` at batch 8, but
-1.11x as fast at batch 32 (``benchmarks/results/profile_generation.txt``). Which layout wins depends on the batch and the BLAS library, so nothing
+1.11x as fast at batch 32 (``benchmarks/results/profile_generation.txt``). End to end, GPT-2 124M
+greedy at batch 8 (``benchmarks/generation.py``, three runs): ours / transformers
+0.98-1.07x in our layout, 1.25-1.38x after ``to_in_out_layout``, identical tokens. Which layout wins
+depends on the batch and the BLAS library, so nothing
 here is a default: ``to_in_out_layout(model)`` is a generation-time conversion you choose after
 measuring, as ``quantize.quantize_for_generation`` is for the weight format.
 
