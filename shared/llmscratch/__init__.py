@@ -17,7 +17,7 @@ Lowest layer first; an import only ever points down this list (import-linter che
                 backbone chapters 6-7 start from
 - ``finetune``  chapters 6-7: classification data and recipe, baselines, prompts, instruction data,
                 collate, metrics, the optional judge
-- ``chat`` (``python -m llmscratch.chat``), ``plots`` (figures by topic), ``testing`` (the
+- ``chat`` (``python -m llmscratch.chat``; the models it loads and saves: ``chat_models``), ``plots`` (figures by topic), ``testing`` (the
   notebook <-> package check)
 
 Each subpackage's docstring lists its modules.

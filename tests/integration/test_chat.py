@@ -263,7 +263,7 @@ def test_special_token_text_in_a_message_stays_text(checkpoint):
 def test_chatml_prompt_ids_take_special_ids_only_from_the_template():
     if not smollm2_available():
         pytest.skip(f"SmolLM2 is not installed ({SMOLLM2_INSTALL})")
-    from llmscratch.chat import ChatModel, load_tokenizer
+    from llmscratch.chat_models import ChatModel, load_tokenizer
     from llmscratch.model.llama import LlamaConfig, LlamaModel
 
     tok = load_tokenizer("smollm2")
@@ -373,7 +373,9 @@ def test_load_instruct_model_takes_chapter_7s_checkpoint_else_the_stock_model(tm
     monkeypatch.setenv("LLMSCRATCH_HOME", str(tmp_path))
     stock = chat.ChatModel(_model(), GPT2Tokenizer(), "chatml", "SmolLM2-135M-Instruct")
     asked = []
-    monkeypatch.setattr(chat, "load_pretrained", lambda name, **_: asked.append(name) or stock)
+    from llmscratch import chat_models
+
+    monkeypatch.setattr(chat_models, "load_pretrained", lambda name, **_: asked.append(name) or stock)
     fallback = chat.load_instruct_model(verbose=False)
     assert asked == ["smollm2"] and fallback.model is stock.model
     assert "already instruction-tuned by its makers" in fallback.name and "run chapter 7" in fallback.name
