@@ -4,7 +4,7 @@ Not a benchmark itself (the leading underscore keeps it out of ``run_all.py``'s 
 
 - ``profiled(model, fn)``: ``fn`` under ``torch.profiler``; each op no other op called is put in a
   group (``GROUPS``), inside a *prefill* or *decode* forward pass (``Marked``'s hooks) or in the loop
-  around them; "python" is the time no op was running.
+  around them; ``NO_OP`` ("no op (Python)") is the time no op was running.
 - ``step_table``: the decode step of several variants by group; ``bytes_line``: bytes moved per step
   against the measured bandwidth and FLOP peak, and the bound they show (``verdict``).
 """
@@ -38,6 +38,7 @@ GROUPS = {
     }.items()
 }
 PHASES = ("prefill", "decode")
+NO_OP = "no op (Python)"  # the time no op runs (a table row starting with the word python reads as a command)
 
 
 def group_of(name: str) -> str:
@@ -83,7 +84,7 @@ class Marked:
 def profiled(model: nn.Module, fn, repeats: int = 3):
     """Run ``fn`` under the profiler ``repeats`` times: (wall s, {(phase, group): s}, calls, other ops).
 
-    phase is "prefill", "decode" or "loop" (ops outside any forward pass); group "python" is the
+    phase is "prefill", "decode" or "loop" (ops outside any forward pass); group ``NO_OP`` is the
     time inside a phase (or, for the loop, the whole run) when no op was running. The profiler's
     clock is the wall clock, which a busy machine inflates at random (our process waits for a
     core): every entry is its minimum over the repeats, the run least disturbed there.
@@ -106,13 +107,13 @@ def profiled(model: nn.Module, fn, repeats: int = 3):
             phase = ev.name if ev.name in PHASES else "loop"
             children = ev.cpu_children if ev.name in PHASES else [ev]
             if ev.name in PHASES:
-                times[phase, "python"] += (ev.cpu_time_total - sum(c.cpu_time_total for c in children)) / 1e6
+                times[phase, NO_OP] += (ev.cpu_time_total - sum(c.cpu_time_total for c in children)) / 1e6
             for c in children:
                 g = group_of(c.name)
                 times[phase, g] += c.cpu_time_total / 1e6
                 if g == "other ops":
                     other[c.name] += c.cpu_time_total / 1e6
-        times["loop", "python"] += walls[-1] - sum(times.values())
+        times["loop", NO_OP] += walls[-1] - sum(times.values())
         for key, v in times.items():
             best[key] = min(best.get(key, v), v)
     return min(walls), Counter(best), marked.calls, other
@@ -127,7 +128,7 @@ def step_table(
     measured without the profiler (``steps``, the run's clock), so a variant the load happened to
     slow down more under the profiler does not look slower than it is.
     """
-    groups = [*GROUPS, "other ops", "python"]
+    groups = [*GROUPS, "other ops", NO_OP]
     per_step = {}
     for name, (_wall, times, calls, _other) in rows.items():
         n_decode = max(1, sum(1 for c in calls if c[0] == "decode"))
@@ -138,11 +139,10 @@ def step_table(
     print(
         f"  decode step by op group, as % of {reference}'s step (profiled shares x step time without the profiler;"
     )
-    print("  'no op (Python)' = the interpreter runs, no op does):")
+    print(f"  '{NO_OP}' = the interpreter runs, no op does):")
     print(f"  {'group':<26}" + "".join(f"{n:>16}" for n in rows))
     for g in groups:
-        label = "no op (Python)" if g == "python" else g  # a line starting "python" reads as a command
-        print(f"  {label:<26}" + "".join(f"{100 * per_step[n][g] / ref_total:15.1f}%" for n in rows))
+        print(f"  {g:<26}" + "".join(f"{100 * per_step[n][g] / ref_total:15.1f}%" for n in rows))
     print(f"  {'total':<26}" + "".join(f"{100 * steps[n] / ref_total:15.1f}%" for n in rows))
     for name, (_, _, _, other) in rows.items():
         if other:

@@ -35,6 +35,7 @@ import time
 import _harness as H  # noqa: F401  (puts shared/ on sys.path)
 import torch
 from _profiling import (
+    NO_OP,
     PHASES,
     Marked,
     bytes_line,
@@ -129,7 +130,7 @@ def part_batch(args) -> int:
     kv = b * 2 * cfg.n_layers * mean_len * cfg.emb_dim * 4
     flops = 2 * (weights / 4) * b
     for name in rows:
-        python = per[name]["python"] / sum(per[name].values())
+        python = per[name][NO_OP] / sum(per[name].values())
         bytes_line(name, step[name], weights, kv, flops, bw, peak, python)
     lin = {n: per[n]["linear"] for n in per}
     rest = {n: sum(per[n].values()) - lin[n] for n in per}
@@ -177,7 +178,7 @@ def part_int8(args) -> int:
     kv = 2 * cfg.n_layers * (prompt.shape[1] + k / 2) * cfg.n_kv_heads * cfg.head_dim * 4
     fp32_weights = linear_weight_bytes(model)
     for v, m in variants.items():
-        python = per[v]["python"] / sum(per[v].values())
+        python = per[v][NO_OP] / sum(per[v].values())
         bytes_line(
             v, step[v], linear_weight_bytes(m), kv, 2 * fp32_weights / 4, args.bandwidth, args.peak, python
         )
